@@ -1,0 +1,137 @@
+// Cpu: one simulated CPU, and the awaitables through which kernel code touches shared state.
+//
+// Every shared operation a protocol performs is `co_await cpu.Op(...)` (STYLE.md 2.2): the
+// awaitable records the operation as the CPU's pending op and suspends the whole simulated call
+// stack. When the scheduler next picks this CPU, the coroutine resumes and the operation executes
+// atomically inside `await_resume` (core/world.cc, ExecutePendingOp), followed by CPU-local code
+// up to the next shared operation. One step = one shared operation. The scheduler uses the
+// pending op to tell whether a CPU can run (a spin_lock held elsewhere, IPI acknowledgements
+// outstanding).
+//
+// Interrupts: a CPU with a pending IPI and interrupts enabled takes the interrupt as its next step
+// instead of running its code, as hardware does before the next instruction. A CPU with
+// interrupts disabled keeps the IPI pending until local_irq_restore; this is what makes an
+// interrupts-off section hold off an IPI-based TLB flush (kernel-mm.md section 1.1).
+#ifndef PTFUZZ_CORE_CPU_H_
+#define PTFUZZ_CORE_CPU_H_
+
+#include <coroutine>
+#include <cstdint>
+
+#include "core/pte.h"
+#include "core/task.h"
+#include "core/tlb.h"
+#include "core/trace.h"
+
+namespace ptfuzz {
+
+class World;
+struct Cpu;
+
+// Lock ids: split PTE locks are per PTE-table frame (ptlock_ptr(), include/linux/mm.h); every
+// upper level shares mm->page_table_lock.
+inline constexpr uint64_t kMmPageTableLock = 0xffffffffull;
+
+struct PendingOp {
+  OpKind kind = OpKind::kLoad;
+  uint64_t addr = 0;
+  uint64_t value = 0;
+  PtLevel level = PtLevel::kPte;
+};
+
+// Executes `cpu.pending` (defined in core/world.cc). Returns the op's result.
+uint64_t ExecutePendingOp(World& world, Cpu& cpu);
+
+class [[nodiscard]] OpAwaiter {
+ public:
+  OpAwaiter(Cpu* cpu, PendingOp op) : cpu_(cpu), op_(op) {}
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) noexcept;
+  uint64_t await_resume();
+
+ private:
+  Cpu* cpu_;
+  PendingOp op_;
+};
+
+struct Cpu {
+  World* world = nullptr;
+  CpuId id = 0;
+  int actor = -1;  // index into the scenario's actors; -1: idle CPU
+  bool finished = true;
+  bool irqs_disabled = false;
+  const FuncInfo* func = nullptr;  // the kernel function currently executing, for the trace
+  std::coroutine_handle<> resume_point;
+  PendingOp pending;
+  // Bit s: CPU s raised a flush IPI here that this CPU has not handled yet.
+  uint32_t ipi_pending_from = 0;
+  // Bit t: CPU t has not yet handled the IPI this CPU sent.
+  uint32_t ipi_waiting_on = 0;
+  // The range this CPU's outstanding flush IPI asks the targets to invalidate.
+  VirtAddr ipi_flush_start = 0;
+  VirtAddr ipi_flush_end = 0;
+  Tlb tlb;
+  Task<void> root;
+
+  // Page-table entries (READ_ONCE, WRITE_ONCE, xchg). `level` is the level of the table the
+  // entry lives in; the walker-reads-freed-table oracle checks it.
+  OpAwaiter Load(PhysAddr entry, PtLevel level) { return {this, {OpKind::kLoad, entry, 0, level}}; }
+  OpAwaiter Store(PhysAddr entry, uint64_t v, PtLevel level) {
+    return {this, {OpKind::kStore, entry, v, level}};
+  }
+  OpAwaiter Xchg(PhysAddr entry, uint64_t v, PtLevel level) {
+    return {this, {OpKind::kXchg, entry, v, level}};
+  }
+  // folio->_refcount of `frame`. RefTryAdd returns 1 on success, 0 when the count was 0.
+  // RefPut returns 1 when it dropped the last reference and freed the frame.
+  OpAwaiter RefTryAdd(FrameId frame, int n) { return {this, {OpKind::kRefTryAdd, frame, uint64_t(n)}}; }
+  OpAwaiter RefAdd(FrameId frame, int n) { return {this, {OpKind::kRefAdd, frame, uint64_t(n)}}; }
+  OpAwaiter RefPut(FrameId frame, int n) { return {this, {OpKind::kRefPut, frame, uint64_t(n)}}; }
+  OpAwaiter IrqDisable() { return {this, {OpKind::kIrqDisable}}; }
+  OpAwaiter IrqEnable() { return {this, {OpKind::kIrqEnable}}; }
+  OpAwaiter SpinLock(uint64_t lock) { return {this, {OpKind::kSpinLock, lock}}; }
+  OpAwaiter SpinUnlock(uint64_t lock) { return {this, {OpKind::kSpinUnlock, lock}}; }
+  // Raise the flush IPI for [start, end) on every other CPU; then wait for all of them.
+  OpAwaiter IpiSend(VirtAddr start, VirtAddr end) { return {this, {OpKind::kIpiSend, start, end}}; }
+  OpAwaiter IpiWait() { return {this, {OpKind::kIpiWait}}; }
+  OpAwaiter TlbFlushLocal(VirtAddr start, VirtAddr end) {
+    return {this, {OpKind::kTlbFlushLocal, start, end}};
+  }
+  OpAwaiter TlbFlushBroadcast(VirtAddr start, VirtAddr end) {
+    return {this, {OpKind::kTlbFlushBroadcast, start, end}};
+  }
+  // Returns the frame, or kNoFrame when none is free. `table_level` < 0: a data page.
+  OpAwaiter AllocPage(int table_level) {
+    return {this, {OpKind::kAllocPage, 0, static_cast<uint64_t>(static_cast<int64_t>(table_level))}};
+  }
+  // pte_free(): drop the table's only reference and free it.
+  OpAwaiter FreePage(FrameId frame) { return {this, {OpKind::kFreePage, frame}}; }
+  // The hardware walker translates `vaddr` for a user access and fills this TLB; returns the
+  // frame or kNoFrame when not present (the access would fault again).
+  OpAwaiter TlbFill(VirtAddr vaddr) { return {this, {OpKind::kTlbFill, vaddr}}; }
+};
+
+inline void OpAwaiter::await_suspend(std::coroutine_handle<> h) noexcept {
+  cpu_->resume_point = h;
+  cpu_->pending = op_;
+}
+
+inline uint64_t OpAwaiter::await_resume() { return ExecutePendingOp(*cpu_->world, *cpu_); }
+
+// Makes `func` the CPU's current function for the lifetime of the enclosing coroutine frame.
+// Calls nest strictly per CPU, so restoring the previous value on exit is correct.
+class FuncScope {
+ public:
+  FuncScope(Cpu& cpu, const FuncInfo* func) : cpu_(cpu), saved_(cpu.func) { cpu.func = func; }
+  ~FuncScope() { cpu_.func = saved_; }
+  FuncScope(const FuncScope&) = delete;
+  FuncScope& operator=(const FuncScope&) = delete;
+
+ private:
+  Cpu& cpu_;
+  const FuncInfo* saved_;
+};
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_CPU_H_

@@ -1,0 +1,53 @@
+// Decider: the single source of every nondeterministic choice in a run (STYLE.md 2.1).
+//
+// The simulator asks `Decide(kind, num_options)` whenever it has more than one way to continue:
+// which runnable CPU steps next, which free frame the allocator hands out, and, in later issues,
+// which store a load reads. The caller lists its options in a deterministic, documented order
+// (docs/schedule-format.md) with option 0 the default (no context switch, the hottest frame), so
+// "answer 0 forever" is the default policy that finishes any run.
+//
+// The tape is the list of answers. Two deciders implement this interface:
+//  - TapeDecider (core/tape_decider.h) interprets a raw tape modulo num_options, as the fuzzer
+//    does; it never fails.
+//  - StrictDecider (core/strict_decider.h) replays a canonical tape and records the first
+//    divergence (wrong kind, wrong option count, tape too short or too long).
+// The World records the canonical tape of every run itself, whatever the decider.
+#ifndef PTFUZZ_CORE_DECIDER_H_
+#define PTFUZZ_CORE_DECIDER_H_
+
+#include <cstdint>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+
+namespace ptfuzz {
+
+// Values equal proto::DecisionKind (proto/schedule.proto); both are part of the format.
+enum class DecisionKind : uint8_t {
+  kSchedule = 1,
+  kAllocFrame = 2,
+};
+
+inline constexpr absl::string_view DecisionKindName(DecisionKind kind) {
+  switch (kind) {
+    case DecisionKind::kSchedule: return "schedule";
+    case DecisionKind::kAllocFrame: return "alloc_frame";
+  }
+  return "?";
+}
+
+class Decider {
+ public:
+  virtual ~Decider() = default;
+  // REQUIRES: num_options >= 2 (a choice with one option is never asked).
+  // ENSURES: result < num_options.
+  virtual uint32_t Decide(DecisionKind kind, uint32_t num_options) = 0;
+  // OK, or the first divergence of a strict replay. Once not OK, the run stops at the next step.
+  virtual absl::Status status() const { return absl::OkStatus(); }
+  // Called once when the run ends normally: a strict decider reports unused answers here.
+  virtual absl::Status Finish() { return status(); }
+};
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_DECIDER_H_

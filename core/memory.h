@@ -1,0 +1,77 @@
+// PhysMemory: the simulated machine's physical frames and its page allocator.
+//
+// Every frame has a state (free, data page, page table of a level), an allocation generation that
+// is bumped on every allocation (so "the same pfn" and "the same page" can be told apart: the
+// freed-and-reused case of seed 003), and a folio refcount (`folio->_refcount`) with the kernel's
+// semantics, which core/world.cc applies: try-get is add-unless-zero, put frees at zero.
+//
+// The allocator keeps a LIFO free list, like the per-CPU page lists in mm/page_alloc.c, so by
+// default the most recently freed frame is reused first. Which free frame an allocation returns
+// is a Decider answer (DecisionKind::kAllocFrame): option i is the i-th most recently freed frame.
+//
+// Contents: only page-table frames have modelled contents (their 512 entries, stored sparsely
+// since a simulated table holds a handful of entries). Contents survive a free, as real memory
+// does, until the frame is reallocated and zeroed (pte_alloc_one() and clear_user_highpage() both
+// hand out zeroed pages).
+//
+// This class does no yielding and no checking of protocol rules; the World does both.
+#ifndef PTFUZZ_CORE_MEMORY_H_
+#define PTFUZZ_CORE_MEMORY_H_
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "core/pte.h"
+
+namespace ptfuzz {
+
+enum class FrameState : uint8_t { kFree, kData, kPageTable };
+
+struct FrameInfo {
+  FrameState state = FrameState::kFree;
+  PtLevel level = PtLevel::kPte;  // meaningful when state == kPageTable
+  // invariant: bumped by every Allocate(); 0 means never allocated.
+  uint32_t generation = 0;
+  // folio->_refcount. invariant (checked by Oracles): 0 exactly when the frame is free.
+  int64_t refcount = 0;
+  // History, for violation reports only.
+  uint32_t alloc_step = 0;
+  uint32_t free_step = 0;
+  CpuId alloc_cpu = 0;
+  CpuId free_cpu = 0;
+  bool ever_freed = false;
+};
+
+class PhysMemory {
+ public:
+  explicit PhysMemory(uint32_t num_frames);
+
+  uint32_t num_frames() const { return static_cast<uint32_t>(frames_.size()); }
+  const FrameInfo& frame(FrameId f) const { return frames_[f]; }
+  FrameInfo& mutable_frame(FrameId f) { return frames_[f]; }
+
+  uint32_t num_free() const { return static_cast<uint32_t>(free_list_.size()); }
+  // Option `i` of an allocation: the i-th most recently freed frame.
+  FrameId FreeFrameOption(uint32_t i) const { return free_list_[free_list_.size() - 1 - i]; }
+
+  // Takes `f` off the free list, bumps its generation, zeroes it, refcount 1 (the allocation's).
+  void Allocate(FrameId f, FrameState state, PtLevel level, uint32_t step, CpuId cpu);
+  // Puts `f` at the hot end of the free list. REQUIRES: f is allocated.
+  void Free(FrameId f, uint32_t step, CpuId cpu);
+
+  uint64_t ReadWord(FrameId f, uint32_t index) const;
+  void WriteWord(FrameId f, uint32_t index, uint64_t value);
+  // The non-zero entries of frame `f`, by ascending index.
+  std::vector<std::pair<uint32_t, uint64_t>> NonZeroWords(FrameId f) const;
+
+ private:
+  std::vector<FrameInfo> frames_;
+  std::vector<FrameId> free_list_;  // back() is the most recently freed
+  // Sparse contents: (index, value) pairs in insertion order, zeros dropped.
+  std::vector<std::vector<std::pair<uint32_t, uint64_t>>> words_;
+};
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_MEMORY_H_

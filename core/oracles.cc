@@ -1,0 +1,183 @@
+#include "core/oracles.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/world.h"
+
+namespace ptfuzz {
+
+void Oracles::Report(const Cpu& cpu, ViolationKind kind, std::string explanation) {
+  if (violation_) return;
+  Violation v;
+  v.kind = kind;
+  v.step = world_.step();
+  v.cpu = cpu.id;
+  v.actor = world_.ActorName(cpu);
+  v.site = cpu.func ? cpu.func->name : "(none)";
+  v.explanation = std::move(explanation);
+  violation_ = std::move(v);
+}
+
+void Oracles::ReportGlobal(ViolationKind kind, std::string explanation) {
+  if (violation_) return;
+  Violation v;
+  v.kind = kind;
+  v.step = world_.step();
+  v.cpu = 0;
+  v.actor = "(machine)";
+  v.site = "scheduler";
+  v.explanation = std::move(explanation);
+  violation_ = std::move(v);
+}
+
+std::string Oracles::FrameHistory(FrameId frame) const {
+  const FrameInfo& info = world_.memory().frame(frame);
+  std::string s = absl::StrFormat("f%u is generation %u, allocated at step %u by cpu %u", frame,
+                                  info.generation, info.alloc_step, info.alloc_cpu);
+  if (info.ever_freed) {
+    absl::StrAppendFormat(&s, "; last freed at step %u by cpu %u", info.free_step, info.free_cpu);
+  }
+  return s;
+}
+
+void Oracles::Observe(GupWindow& window) {
+  const FrameId f = world_.Translate(window.vaddr);
+  if (f == kNoFrame) return;
+  const std::pair<FrameId, uint32_t> seen{f, world_.memory().frame(f).generation};
+  if (std::find(window.seen.begin(), window.seen.end(), seen) == window.seen.end()) {
+    window.seen.push_back(seen);
+  }
+}
+
+void Oracles::OnGupBegin(const Cpu& cpu, VirtAddr vaddr) {
+  windows_.push_back({cpu.id, vaddr, {}});
+  Observe(windows_.back());
+}
+
+void Oracles::OnTableStore() {
+  for (GupWindow& w : windows_) Observe(w);
+}
+
+void Oracles::OnGupReturn(const Cpu& cpu, FrameId frame) {
+  auto it = std::find_if(windows_.begin(), windows_.end(),
+                         [&](const GupWindow& w) { return w.cpu == cpu.id; });
+  if (it == windows_.end()) return;
+  GupWindow window = std::move(*it);
+  windows_.erase(it);
+  if (frame == kNoFrame) return;
+  const uint32_t gen = world_.memory().frame(frame).generation;
+  if (std::find(window.seen.begin(), window.seen.end(), std::pair{frame, gen}) !=
+      window.seen.end()) {
+    return;
+  }
+  std::string mapped;
+  for (const auto& [f, g] : window.seen) {
+    absl::StrAppendFormat(&mapped, "%sf%u generation %u", mapped.empty() ? "" : ", ", f, g);
+  }
+  if (mapped.empty()) mapped = "nothing";
+  std::string what;
+  for (const auto& [f, g] : window.seen) {
+    if (f == frame && g != gen) {
+      what = absl::StrFormat(
+          " The page was freed and reused: GUP-fast read the PTE while f%u was generation %u, "
+          "then took its reference on generation %u, a new allocation that is not mapped at "
+          "%#x.",
+          frame, g, gen, window.vaddr);
+    }
+  }
+  Report(cpu, ViolationKind::kPinnedPageNotMapped,
+         absl::StrFormat("GUP-fast on cpu %u returned f%u (generation %u) for %#x, but during its "
+                         "window %#x mapped %s.%s (%s.)",
+                         cpu.id, frame, gen, window.vaddr, window.vaddr, mapped, what,
+                         FrameHistory(frame)));
+}
+
+void Oracles::OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level) {
+  if (table >= world_.memory().num_frames()) {
+    Report(cpu, ViolationKind::kWalkerReadsFreedTable,
+           absl::StrFormat("access to a %s entry in frame %u, which does not exist",
+                           PtLevelName(level), table));
+    return;
+  }
+  const FrameInfo& info = world_.memory().frame(table);
+  if (info.state == FrameState::kPageTable && info.level == level) return;
+  const char* state = info.state == FrameState::kFree   ? "free"
+                      : info.state == FrameState::kData ? "a data page"
+                                                        : "a page table of another level";
+  Report(cpu, ViolationKind::kWalkerReadsFreedTable,
+         absl::StrFormat("access to a %s entry in f%u, which is %s (%s)", PtLevelName(level),
+                         table, state, FrameHistory(table)));
+}
+
+void Oracles::OnRefAdd(const Cpu& cpu, FrameId frame, int64_t old_count) {
+  if (old_count != 0) return;
+  const FrameInfo& info = world_.memory().frame(frame);
+  Report(cpu, ViolationKind::kRefcountIncFromZero,
+         absl::StrFormat("folio_ref_add() on f%u whose refcount is 0: the folio is %s; raising "
+                         "it resurrects a page the allocator owns (%s)",
+                         frame, info.state == FrameState::kFree ? "free" : "frozen",
+                         FrameHistory(frame)));
+}
+
+void Oracles::OnRefPut(const Cpu& cpu, FrameId frame, int64_t new_count) {
+  if (new_count >= 0) return;
+  Report(cpu, ViolationKind::kRefcountUnderflow,
+         absl::StrFormat("folio_put() on f%u took its refcount to %d (%s)", frame, new_count,
+                         FrameHistory(frame)));
+}
+
+void Oracles::OnFree(const Cpu& cpu, FrameId frame) {
+  const FrameInfo& info = world_.memory().frame(frame);
+  if (info.state != FrameState::kData) return;
+  for (const Cpu& other : world_.cpus()) {
+    if (const TlbEntry* e = other.tlb.FindFrame(frame)) {
+      Report(cpu, ViolationKind::kStaleTlbAfterFree,
+             absl::StrFormat("f%u (generation %u) is freed while cpu %u's TLB still maps %#x to "
+                             "it: a user access on cpu %u can still reach the page after the "
+                             "allocator hands it to someone else",
+                             frame, info.generation, other.id, e->vaddr, other.id));
+      return;
+    }
+  }
+}
+
+void Oracles::OnRunEnd() {
+  // Count the references the live page tables account for: one per present PTE for a data page
+  // (the mapping's reference), one per table reachable from the pgd.
+  const PhysMemory& mem = world_.memory();
+  std::vector<int64_t> expected(mem.num_frames(), 0);
+  std::vector<FrameId> stack{world_.pgd()};
+  expected[world_.pgd()] = 1;
+  while (!stack.empty()) {
+    const FrameId table = stack.back();
+    stack.pop_back();
+    const FrameInfo& info = mem.frame(table);
+    for (const auto& [index, entry] : mem.NonZeroWords(table)) {
+      if (!EntryPresent(entry)) continue;
+      const FrameId next = EntryFrame(entry);
+      if (next >= mem.num_frames()) continue;
+      ++expected[next];
+      if (info.level != PtLevel::kPte && mem.frame(next).state == FrameState::kPageTable) {
+        stack.push_back(next);
+      }
+    }
+  }
+  for (FrameId f = 0; f < mem.num_frames(); ++f) {
+    const FrameInfo& info = mem.frame(f);
+    const int64_t want = info.state == FrameState::kFree ? 0 : expected[f];
+    if (info.refcount == want && !(info.state != FrameState::kFree && want == 0)) continue;
+    ReportGlobal(ViolationKind::kRefcountLeak,
+                 absl::StrFormat("at the end of the run f%u (%s) has refcount %d but the page "
+                                 "tables account for %d reference(s) (%s)",
+                                 f,
+                                 info.state == FrameState::kFree   ? "free"
+                                 : info.state == FrameState::kData ? "data page"
+                                                                   : "page table",
+                                 info.refcount, want, FrameHistory(f)));
+    return;
+  }
+}
+
+}  // namespace ptfuzz

@@ -1,0 +1,73 @@
+// Oracles: the invariants checked while a run executes and when it ends (kernel-mm.md 14.4).
+//
+// Hooks are called by the World at the operations they watch (table loads and stores, refcount
+// updates, frees, end of run) and by protocols at points only they know (GUP-fast's window). Each
+// hook is a few comparisons; the first violation is kept and ends the run.
+//
+//  - pinned page not mapped: while a GUP-fast call is in flight the oracle collects every
+//    (frame, generation) its address translated to at any instant (the translation at entry, and
+//    after every page-table store). The page it returns must be one of them, with the generation
+//    it has when returned; "freed and reused" is reported with both generations.
+//  - refcount: never raised from 0, never below 0, freed only at 0; at the end every data page's
+//    count equals the number of PTEs mapping it and every table is reachable.
+//  - walker reads a freed table: a load from a frame that is not a live table of the expected
+//    level.
+//  - stale TLB: a data page is freed while a TLB still maps it.
+//
+// Not checked yet (later issues): torn entries, wrong-level pointers under folding, contpte.
+#ifndef PTFUZZ_CORE_ORACLES_H_
+#define PTFUZZ_CORE_ORACLES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/pte.h"
+#include "core/violation.h"
+
+namespace ptfuzz {
+
+class World;
+struct Cpu;
+
+class Oracles {
+ public:
+  explicit Oracles(World& world) : world_(world) {}
+
+  const std::optional<Violation>& violation() const { return violation_; }
+  // Records `kind` unless a violation was already found. `explanation` is kernel-terms prose.
+  void Report(const Cpu& cpu, ViolationKind kind, std::string explanation);
+  // Deadlocks are detected by the scheduler, not at a CPU's step.
+  void ReportGlobal(ViolationKind kind, std::string explanation);
+
+  // GUP-fast's window on `cpu` for `vaddr` opens (gup_fast() entry) and closes when it returns
+  // `frame` (kNoFrame when it pinned nothing).
+  void OnGupBegin(const Cpu& cpu, VirtAddr vaddr);
+  void OnGupReturn(const Cpu& cpu, FrameId frame);
+
+  void OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level);
+  void OnTableStore();
+  void OnRefAdd(const Cpu& cpu, FrameId frame, int64_t old_count);
+  void OnRefPut(const Cpu& cpu, FrameId frame, int64_t new_count);
+  void OnFree(const Cpu& cpu, FrameId frame);
+  void OnRunEnd();
+
+ private:
+  struct GupWindow {
+    CpuId cpu;
+    VirtAddr vaddr;
+    std::vector<std::pair<FrameId, uint32_t>> seen;  // (frame, generation), in order seen
+  };
+  void Observe(GupWindow& window);
+  std::string FrameHistory(FrameId frame) const;
+
+  World& world_;
+  std::optional<Violation> violation_;
+  std::vector<GupWindow> windows_;  // open windows, by opening order
+};
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_ORACLES_H_

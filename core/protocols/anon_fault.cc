@@ -1,0 +1,85 @@
+#include "core/protocols/anon_fault.h"
+
+#include "core/protocols/folio_ref.h"
+#include "core/protocols/pte_offset_map.h"
+#include "core/world.h"
+
+namespace ptfuzz {
+
+namespace {
+
+// __pud_alloc() / __pmd_alloc() / __pte_alloc() for the entry at `entryp` in a table of
+// `level`: returns the entry's (present) value, or 0 when memory is exhausted.
+Task<uint64_t> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level) {
+  PTFUZZ_KERNEL_FUNC(cpu, "__pte_alloc", "mm/memory.c");
+  const uint64_t entry = co_await cpu.Load(entryp, level);
+  if (EntryPresent(entry)) co_return entry;
+  const int child_level = static_cast<int>(level) - 1;
+  const FrameId table = static_cast<FrameId>(co_await cpu.AllocPage(child_level));
+  if (table == kNoFrame) co_return 0;  // VM_FAULT_OOM
+  // pmd_lock() / pud_lock(): mm->page_table_lock (no split PMD locks modelled).
+  co_await cpu.SpinLock(kMmPageTableLock);
+  uint64_t now = co_await cpu.Load(entryp, level);
+  bool installed = false;
+  if (!EntryPresent(now)) {
+    // smp_wmb() (the table is zeroed before it is published), then pXd_populate(). Under the SC
+    // model the barrier orders nothing further.
+    now = MakeEntry(table, kTableEntryFlags);
+    co_await cpu.Store(entryp, now, level);
+    installed = true;
+  }
+  co_await cpu.SpinUnlock(kMmPageTableLock);
+  if (!installed) co_await cpu.FreePage(table);  // pte_free(): another CPU populated it first
+  co_return now;
+}
+
+Task<void> do_anonymous_page(Cpu& cpu, PhysAddr pmdp, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "do_anonymous_page", "mm/memory.c");
+  // vma_alloc_zeroed_movable_folio(): allocated before taking the PTL.
+  const FrameId folio = static_cast<FrameId>(co_await cpu.AllocPage(-1));
+  if (folio == kNoFrame) co_return;  // VM_FAULT_OOM
+  const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, addr);
+  if (mapped.table == kNoFrame) {
+    co_await folio_put(cpu, folio);
+    co_return;
+  }
+  const PhysAddr ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
+  if (!EntryNone(co_await cpu.Load(ptep, PtLevel::kPte))) {
+    // vmf_pte_changed(): another thread mapped it first; release our folio.
+    co_await cpu.SpinUnlock(mapped.table);
+    co_await folio_put(cpu, folio);
+    co_return;
+  }
+  // folio_add_new_anon_rmap(); set_pte_at(): the allocation's reference becomes the mapping's.
+  co_await cpu.Store(ptep, MakeEntry(folio, kAnonPteFlags), PtLevel::kPte);
+  co_await cpu.SpinUnlock(mapped.table);
+}
+
+Task<void> handle_mm_fault(Cpu& cpu, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "handle_mm_fault", "mm/memory.c");
+  const PhysAddr pgdp = EntryAddr(cpu.world->pgd(), TableIndex(addr, PtLevel::kPgd));
+  const uint64_t pgd = co_await alloc_table_if_none(cpu, pgdp, PtLevel::kPgd);
+  if (pgd == 0) co_return;
+  const PhysAddr pudp = EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud));
+  const uint64_t pud = co_await alloc_table_if_none(cpu, pudp, PtLevel::kPud);
+  if (pud == 0) co_return;
+  const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd));
+  const uint64_t pmd = co_await alloc_table_if_none(cpu, pmdp, PtLevel::kPmd);
+  if (pmd == 0) co_return;
+  // handle_pte_fault(): a present PTE makes the fault spurious.
+  const PhysAddr ptep = EntryAddr(EntryFrame(pmd), TableIndex(addr, PtLevel::kPte));
+  if (!EntryNone(co_await cpu.Load(ptep, PtLevel::kPte))) co_return;
+  co_await do_anonymous_page(cpu, pmdp, addr);
+}
+
+}  // namespace
+
+Task<void> AnonFaultActor(Cpu& cpu, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "user_write", "arch/x86/mm/fault.c");
+  co_await handle_mm_fault(cpu, addr);
+  // The faulting instruction is retried: the hardware walk fills this CPU's TLB. If a racing zap
+  // removed the PTE again the access would fault once more; the model stops there.
+  co_await cpu.TlbFill(addr);
+}
+
+}  // namespace ptfuzz

@@ -1,0 +1,27 @@
+// Folio reference counting as GUP-fast and the freeing paths use it (include/linux/page_ref.h,
+// include/linux/mm.h, mm/gup.c, v6.6-v6.12).
+//
+// folio->_refcount is 0 exactly when the folio is free or frozen (kernel-mm.md section 2.1). A
+// speculative getter must use add-unless-zero (folio_ref_try_add_rcu() -> folio_ref_add_unless());
+// a successful value-returning RMW is a full barrier, a failed one orders nothing. folio_put()
+// frees the folio when it drops the last reference. Large folios, compound_head() and the
+// page_folio() recheck of try_get_folio() (Z03) arrive with THP; every folio here is one page.
+#ifndef PTFUZZ_CORE_PROTOCOLS_FOLIO_REF_H_
+#define PTFUZZ_CORE_PROTOCOLS_FOLIO_REF_H_
+
+#include "core/cpu.h"
+#include "core/task.h"
+
+namespace ptfuzz {
+
+// try_grab_folio_fast(page, 1, FOLL_GET): true when a reference was taken. Under the variant
+// switch gup_try_get_unless_zero = false it is a plain folio_ref_add() that always "succeeds".
+// REQUIRES: interrupts disabled (the kernel warns otherwise).
+Task<bool> try_grab_folio_fast(Cpu& cpu, FrameId page);
+
+// folio_put(): drops one reference; frees the folio at zero. Returns true when it freed it.
+Task<bool> folio_put(Cpu& cpu, FrameId folio);
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_PROTOCOLS_FOLIO_REF_H_

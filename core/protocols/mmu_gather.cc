@@ -1,0 +1,40 @@
+#include "core/protocols/mmu_gather.h"
+
+#include "core/protocols/folio_ref.h"
+#include "core/protocols/tlb_flush.h"
+#include "core/world.h"
+
+namespace ptfuzz {
+
+namespace {
+
+// tlb_flush_mmu_tlbonly(): nothing to do when nothing was unmapped.
+Task<void> tlb_flush_mmu_tlbonly(Cpu& cpu, MmuGather& tlb) {
+  PTFUZZ_KERNEL_FUNC(cpu, "tlb_flush_mmu_tlbonly", "include/asm-generic/tlb.h");
+  if (tlb.end == 0) co_return;
+  co_await flush_tlb_mm_range(cpu, tlb.start, tlb.end);
+  tlb.start = ~VirtAddr{0};
+  tlb.end = 0;
+}
+
+// tlb_batch_pages_flush() -> free_pages_and_swap_cache(): one folio_put() per queued page.
+Task<void> tlb_batch_pages_flush(Cpu& cpu, MmuGather& tlb) {
+  PTFUZZ_KERNEL_FUNC(cpu, "tlb_batch_pages_flush", "mm/mmu_gather.c");
+  for (FrameId page : tlb.pages) co_await folio_put(cpu, page);
+  tlb.pages.clear();
+}
+
+}  // namespace
+
+Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb) {
+  PTFUZZ_KERNEL_FUNC(cpu, "tlb_flush_mmu", "mm/mmu_gather.c");
+  if (cpu.world->variant().zap_flush_before_free) {
+    co_await tlb_flush_mmu_tlbonly(cpu, tlb);
+    co_await tlb_batch_pages_flush(cpu, tlb);
+  } else {
+    co_await tlb_batch_pages_flush(cpu, tlb);
+    co_await tlb_flush_mmu_tlbonly(cpu, tlb);
+  }
+}
+
+}  // namespace ptfuzz

@@ -1,0 +1,40 @@
+// The mmu_gather batch of a zap: pages unmapped now, freed after the TLB flush
+// (include/asm-generic/tlb.h, mm/mmu_gather.c, v6.6-v6.12).
+//
+// The rule tlb.h states: unhook the entry, invalidate the TLB, then free. zap_pte_range() clears
+// PTEs and queues their pages under the PTL; tlb_finish_mmu() flushes the TLB and only then drops
+// the queued references (tlb_flush_mmu(): tlb_flush_mmu_tlbonly() before tlb_flush_mmu_free()).
+// The PTL is dropped before the flush, so a fault can re-establish a PTE while the stale TLB
+// entries of the old page are still live (the window of seed 000 and Z08).
+//
+// Not modelled yet: batch-full forced flushes, page-table freeing (tlb_remove_table(), RCU), and
+// delayed rmap removal.
+#ifndef PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_
+#define PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_
+
+#include <vector>
+
+#include "core/cpu.h"
+#include "core/task.h"
+
+namespace ptfuzz {
+
+struct MmuGather {
+  VirtAddr start = ~VirtAddr{0};  // the range to flush, widened by tlb_remove_tlb_entry()
+  VirtAddr end = 0;
+  std::vector<FrameId> pages;     // references to drop after the flush
+
+  // tlb_remove_tlb_entry(): CPU-local bookkeeping, no shared access.
+  void RemoveTlbEntry(VirtAddr addr) {
+    if (addr < start) start = addr;
+    if (addr + kPageSize > end) end = addr + kPageSize;
+  }
+};
+
+// tlb_finish_mmu() -> tlb_flush_mmu(): flush, then free the batched pages (the order is reversed
+// under the variant switch zap_flush_before_free = false).
+Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb);
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_

@@ -1,0 +1,26 @@
+// pte_offset_map_lock() (mm/pgtable-generic.c, v6.6+; Hugh Dickins' series that let it fail).
+//
+// Reads the pmd once, derives the PTE table from that value, takes the table's split PTL and then
+// rechecks pmd_same() against a fresh read; on a mismatch it unlocks and retries. On return the
+// caller holds the PTL of `table`, or `table` is kNoFrame (pmd none: nothing to map).
+//
+// The retry loop is bounded only by the schedule: each iteration is several yield points, so an
+// adversarial scheduler that keeps changing the pmd reaches the step bound (a reported livelock).
+#ifndef PTFUZZ_CORE_PROTOCOLS_PTE_OFFSET_MAP_H_
+#define PTFUZZ_CORE_PROTOCOLS_PTE_OFFSET_MAP_H_
+
+#include "core/cpu.h"
+#include "core/task.h"
+
+namespace ptfuzz {
+
+struct MappedPte {
+  FrameId table = kNoFrame;  // the PTE table whose PTL is held
+  uint64_t pmdval = 0;       // the pmd value it was derived from
+};
+
+Task<MappedPte> pte_offset_map_lock(Cpu& cpu, PhysAddr pmdp, VirtAddr addr);
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_PROTOCOLS_PTE_OFFSET_MAP_H_

@@ -1,0 +1,19 @@
+#include "core/protocols/tlb_flush.h"
+
+#include "core/world.h"
+
+namespace ptfuzz {
+
+Task<void> flush_tlb_mm_range(Cpu& cpu, VirtAddr start, VirtAddr end) {
+  PTFUZZ_KERNEL_FUNC(cpu, "flush_tlb_mm_range", "arch/x86/mm/tlb.c");
+  if (cpu.world->config().tlb_flush == TlbFlushMode::kBroadcast) {
+    co_await cpu.TlbFlushBroadcast(start, end);
+    co_return;
+  }
+  // smp_call_function_many(wait=true) semantics: send, run the local part, then wait.
+  co_await cpu.IpiSend(start, end);
+  co_await cpu.TlbFlushLocal(start, end);
+  co_await cpu.IpiWait();
+}
+
+}  // namespace ptfuzz

@@ -1,0 +1,84 @@
+// Page-table entry encoding and virtual-address geometry of the simulated machine.
+//
+// The layout follows x86-64 4-level paging (arch/x86/include/asm/pgtable_types.h): 4 KiB pages,
+// 512 eight-byte entries per table, levels PGD -> (P4D, statically folded into the PGD as with
+// CONFIG_PGTABLE_LEVELS=4) -> PUD -> PMD -> PTE. A table entry at any level is
+// present | rw | user | accessed plus the pfn of the next table (_PAGE_TABLE); a leaf PTE carries
+// present, write, accessed, dirty and the pfn. Huge (leaf PMD/PUD) entries are not modelled yet.
+//
+// Physical addresses are frame << 12 | offset; an entry's address is its table's frame and index.
+#ifndef PTFUZZ_CORE_PTE_H_
+#define PTFUZZ_CORE_PTE_H_
+
+#include <cstdint>
+
+namespace ptfuzz {
+
+using FrameId = uint32_t;
+using CpuId = uint32_t;
+using PhysAddr = uint64_t;
+using VirtAddr = uint64_t;
+
+inline constexpr FrameId kNoFrame = 0xffffffffu;
+inline constexpr uint64_t kPageShift = 12;
+inline constexpr uint64_t kPageSize = uint64_t{1} << kPageShift;
+// PTRS_PER_PTE / PTRS_PER_PMD / PTRS_PER_PUD / PTRS_PER_PGD on x86-64.
+inline constexpr uint32_t kPtrsPerTable = 512;
+// TASK_SIZE_MAX on x86-64 with 4-level paging: 2^47 minus one guard page.
+inline constexpr VirtAddr kTaskSize = (uint64_t{1} << 47) - kPageSize;
+
+// Page-table levels, numbered as the hardware walk descends. P4D is folded: it has no table.
+enum class PtLevel : uint8_t { kPte = 0, kPmd = 1, kPud = 2, kPgd = 3 };
+inline constexpr int kNumTableLevels = 4;
+
+inline constexpr const char* PtLevelName(PtLevel level) {
+  switch (level) {
+    case PtLevel::kPte: return "pte";
+    case PtLevel::kPmd: return "pmd";
+    case PtLevel::kPud: return "pud";
+    case PtLevel::kPgd: return "pgd";
+  }
+  return "?";
+}
+
+// Index of `vaddr` in a table of `level`: pte_index(), pmd_index(), pud_index(), pgd_index().
+inline constexpr uint32_t TableIndex(VirtAddr vaddr, PtLevel level) {
+  return static_cast<uint32_t>((vaddr >> (kPageShift + 9 * static_cast<int>(level))) &
+                               (kPtrsPerTable - 1));
+}
+
+inline constexpr PhysAddr EntryAddr(FrameId table, uint32_t index) {
+  return (PhysAddr{table} << kPageShift) | (PhysAddr{index} << 3);
+}
+inline constexpr FrameId AddrFrame(PhysAddr pa) { return static_cast<FrameId>(pa >> kPageShift); }
+inline constexpr uint32_t AddrIndex(PhysAddr pa) {
+  return static_cast<uint32_t>((pa & (kPageSize - 1)) >> 3);
+}
+
+// _PAGE_* bits (arch/x86/include/asm/pgtable_types.h).
+inline constexpr uint64_t kPtePresent = 1u << 0;
+inline constexpr uint64_t kPteWrite = 1u << 1;
+inline constexpr uint64_t kPteUser = 1u << 2;
+inline constexpr uint64_t kPteAccessed = 1u << 5;
+inline constexpr uint64_t kPteDirty = 1u << 6;
+inline constexpr uint64_t kPtePfnMask = ((uint64_t{1} << 52) - 1) & ~(kPageSize - 1);
+// _PAGE_TABLE: what pmd_populate() / pud_populate() / pgd_populate() install.
+inline constexpr uint64_t kTableEntryFlags = kPtePresent | kPteWrite | kPteUser | kPteAccessed;
+// What do_anonymous_page() installs for a write fault on a private anonymous VMA:
+// mk_pte(page, vma->vm_page_prot) made young, dirty and writable.
+inline constexpr uint64_t kAnonPteFlags =
+    kPtePresent | kPteWrite | kPteUser | kPteAccessed | kPteDirty;
+
+inline constexpr bool EntryPresent(uint64_t entry) { return (entry & kPtePresent) != 0; }
+inline constexpr bool EntryNone(uint64_t entry) { return entry == 0; }
+inline constexpr bool PteWrite(uint64_t entry) { return (entry & kPteWrite) != 0; }
+inline constexpr FrameId EntryFrame(uint64_t entry) {
+  return static_cast<FrameId>((entry & kPtePfnMask) >> kPageShift);
+}
+inline constexpr uint64_t MakeEntry(FrameId frame, uint64_t flags) {
+  return (uint64_t{frame} << kPageShift) | flags;
+}
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_PTE_H_

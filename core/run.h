@@ -1,0 +1,43 @@
+// Running a schedule: validate its scenario, build a fresh World, attach the actors, run.
+//
+// This is the one entry point the fuzz target, the CLI, the minimizer, the benchmarks and the
+// tests share, so all of them execute a schedule identically.
+#ifndef PTFUZZ_CORE_RUN_H_
+#define PTFUZZ_CORE_RUN_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/decider.h"
+#include "core/strict_decider.h"
+#include "core/world.h"
+#include "proto/schedule.pb.h"
+
+namespace ptfuzz {
+
+// kInvalidArgument naming the field and what is wrong, or OK. Checks the scenario is built in,
+// the variant exists, and every count, CPU, address and actor kind is within limits.
+absl::Status ValidateScenario(const proto::Scenario& scenario);
+
+// REQUIRES: ValidateScenario(scenario).ok(). Builds and runs a World.
+RunResult RunScenario(const proto::Scenario& scenario, Decider& decider,
+                      const SimOptions& options);
+
+// Runs `schedule` the way its tape asks: a canonical tape under a StrictDecider, a raw one under
+// a TapeDecider. REQUIRES: ValidateScenario(schedule.scenario()).ok().
+RunResult RunSchedule(const proto::Schedule& schedule, const SimOptions& options);
+
+// Raw interpretation of any tape (the fuzzer's view): the answers, ignoring kinds.
+std::vector<uint32_t> RawTape(const proto::Schedule& schedule);
+// The canonical entries; kInvalidArgument when an entry lacks its kind or option count.
+absl::Status CanonicalTape(const proto::Schedule& schedule, std::vector<CanonicalDecision>* out);
+// Replaces the tape of `schedule` with `tape` and marks it canonical.
+void SetCanonicalTape(const std::vector<CanonicalDecision>& tape, proto::Schedule* schedule);
+
+// Machine configuration of a validated scenario.
+MachineConfig MachineConfigOf(const proto::Scenario& scenario);
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_RUN_H_

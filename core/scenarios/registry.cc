@@ -1,0 +1,32 @@
+#include "core/scenarios/registry.h"
+
+#include "core/scenarios/gup_vs_zap.h"
+
+namespace ptfuzz {
+
+const std::vector<ScenarioSpec>& BuiltinScenarios() {
+  static const std::vector<ScenarioSpec>* const kScenarios = new std::vector<ScenarioSpec>{
+      GupVsZapSpec(),
+  };
+  return *kScenarios;
+}
+
+const ScenarioSpec* FindScenario(absl::string_view name) {
+  for (const ScenarioSpec& s : BuiltinScenarios()) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+const VariantSpec* FindVariant(const ScenarioSpec& scenario, absl::string_view variant) {
+  for (const VariantSpec& v : scenario.variants) {
+    if (v.name == variant) return &v;
+  }
+  return nullptr;
+}
+
+absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode) {
+  return mode == proto::TLB_FLUSH_BROADCAST ? variant.expected_broadcast : variant.expected_ipi;
+}
+
+}  // namespace ptfuzz

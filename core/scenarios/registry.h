@@ -1,0 +1,51 @@
+// The built-in scenarios: what each one runs, its protocol variants, and the verdict each variant
+// must reach under each TLB flush mode (the bug zoo's "buggy variant found, fixed variant clean").
+//
+// A scenario fixes which actor kinds may appear and supplies a default configuration (the seed a
+// campaign starts from); a schedule may change CPUs, frames, mappings and actors within the limits
+// ValidateScenario() enforces. A variant names one setting of the ProtocolVariant switches.
+#ifndef PTFUZZ_CORE_SCENARIOS_REGISTRY_H_
+#define PTFUZZ_CORE_SCENARIOS_REGISTRY_H_
+
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "core/variant.h"
+#include "proto/schedule.pb.h"
+
+namespace ptfuzz {
+
+struct VariantSpec {
+  absl::string_view name;
+  absl::string_view summary;
+  ProtocolVariant switches;
+  // "clean" or the violation kind the variant must reach, per TLB flush mode.
+  absl::string_view expected_ipi;
+  absl::string_view expected_broadcast;
+};
+
+struct ScenarioSpec {
+  absl::string_view name;
+  absl::string_view summary;
+  absl::string_view kernel_ref;
+  std::vector<proto::ActorKind> actor_kinds;
+  std::vector<VariantSpec> variants;
+  proto::Scenario (*default_scenario)();
+};
+
+const std::vector<ScenarioSpec>& BuiltinScenarios();
+// nullptr when unknown.
+const ScenarioSpec* FindScenario(absl::string_view name);
+const VariantSpec* FindVariant(const ScenarioSpec& scenario, absl::string_view variant);
+absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode);
+
+// Limits on what a schedule may configure. They bound the cost of one run, not the model: every
+// zoo scenario needs at most 4 CPUs and a few dozen frames.
+inline constexpr uint32_t kMaxCpus = 8;
+inline constexpr uint32_t kMinFrames = 6;  // pgd + pud + pmd + pte table + one page + one spare
+inline constexpr uint32_t kMaxFrames = 64;
+inline constexpr int kMaxMappings = 16;
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_SCENARIOS_REGISTRY_H_

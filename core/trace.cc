@@ -1,0 +1,85 @@
+#include "core/trace.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/str_format.h"
+
+namespace ptfuzz {
+
+absl::string_view OpKindName(OpKind op) {
+  switch (op) {
+    case OpKind::kLoad: return "load";
+    case OpKind::kStore: return "store";
+    case OpKind::kXchg: return "xchg";
+    case OpKind::kRefTryAdd: return "ref_try_add";
+    case OpKind::kRefAdd: return "ref_add";
+    case OpKind::kRefPut: return "ref_put";
+    case OpKind::kIrqDisable: return "irq_disable";
+    case OpKind::kIrqEnable: return "irq_enable";
+    case OpKind::kSpinLock: return "spin_lock";
+    case OpKind::kSpinUnlock: return "spin_unlock";
+    case OpKind::kIpiSend: return "ipi_send";
+    case OpKind::kIpiWait: return "ipi_wait";
+    case OpKind::kIpiHandle: return "ipi_handle";
+    case OpKind::kTlbFlushLocal: return "tlb_flush_local";
+    case OpKind::kTlbFlushBroadcast: return "tlb_flush_broadcast";
+    case OpKind::kAllocPage: return "alloc_page";
+    case OpKind::kFreePage: return "free_page";
+    case OpKind::kTlbFill: return "tlb_fill";
+  }
+  return "?";
+}
+
+namespace {
+std::string EntryName(const TraceEvent& e) {
+  return absl::StrFormat("%s[f%u:%u]", PtLevelName(e.level), AddrFrame(e.addr), AddrIndex(e.addr));
+}
+}  // namespace
+
+std::string DescribeOp(const TraceEvent& e) {
+  const absl::string_view op = OpKindName(e.op);
+  switch (e.op) {
+    case OpKind::kLoad:
+      return absl::StrFormat("%s %s = %#x", op, EntryName(e), e.new_value);
+    case OpKind::kStore:
+    case OpKind::kXchg:
+      return absl::StrFormat("%s %s %#x -> %#x", op, EntryName(e), e.old_value, e.new_value);
+    case OpKind::kRefTryAdd:
+      return e.ok ? absl::StrFormat("%s refcount(f%u) %d -> %d", op, e.addr,
+                                    static_cast<int64_t>(e.old_value),
+                                    static_cast<int64_t>(e.new_value))
+                  : absl::StrFormat("%s refcount(f%u) is 0: fails", op, e.addr);
+    case OpKind::kRefAdd:
+    case OpKind::kRefPut:
+      return absl::StrFormat("%s refcount(f%u) %d -> %d%s", op, e.addr,
+                             static_cast<int64_t>(e.old_value), static_cast<int64_t>(e.new_value),
+                             e.op == OpKind::kRefPut && e.new_value == 0 ? " (frees it)" : "");
+    case OpKind::kIrqDisable:
+    case OpKind::kIrqEnable:
+      return std::string(op);
+    case OpKind::kSpinLock:
+    case OpKind::kSpinUnlock:
+      return absl::StrCat(op, " ", e.addr == 0xffffffffull ? std::string("mm->page_table_lock")
+                                                          : absl::StrFormat("ptl(f%u)", e.addr));
+    case OpKind::kIpiSend:
+      return absl::StrFormat("%s to cpus %#x (flush %#x)", op, e.addr, e.new_value);
+    case OpKind::kIpiWait:
+      return absl::StrFormat("%s: all acknowledged", op);
+    case OpKind::kIpiHandle:
+      return absl::StrFormat("%s from cpus %#x: flushed %u entries", op, e.addr, e.new_value);
+    case OpKind::kTlbFlushLocal:
+    case OpKind::kTlbFlushBroadcast:
+      return absl::StrFormat("%s %#x: dropped %u entries", op, e.addr, e.new_value);
+    case OpKind::kAllocPage:
+      return e.ok ? absl::StrFormat("%s -> f%u (generation %u)", op, e.new_value, e.old_value)
+                  : absl::StrFormat("%s -> none free", op);
+    case OpKind::kFreePage:
+      return absl::StrFormat("%s f%u", op, e.addr);
+    case OpKind::kTlbFill:
+      return e.ok ? absl::StrFormat("%s %#x -> f%u", op, e.addr, e.new_value)
+                  : absl::StrFormat("%s %#x: not present", op, e.addr);
+  }
+  return std::string(op);
+}
+
+}  // namespace ptfuzz

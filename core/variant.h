@@ -1,0 +1,28 @@
+// ProtocolVariant: the bug-injection switches of the modelled kernel code.
+//
+// A scenario variant ("fixed", "no_pte_recheck", ...) names one setting of these switches
+// (core/scenarios/registry.cc). Every switch defaults to the kernel's current behaviour, so a
+// default-constructed ProtocolVariant is the fixed kernel. Switch names follow kernel-mm.md
+// section 14.5 where one exists there.
+#ifndef PTFUZZ_CORE_VARIANT_H_
+#define PTFUZZ_CORE_VARIANT_H_
+
+namespace ptfuzz {
+
+struct ProtocolVariant {
+  // gup_fast_pte_range(): recheck the PTE after taking the reference (mm/gup.c). Off: the
+  // reference may land on a page that was freed and reused after the first read.
+  bool gup_pte_recheck = true;
+  // gup_fast_pte_range(): recheck the PMD too (70cbc3cc78a9, Z01). Off: drop_pmd_recheck.
+  bool gup_pmd_recheck = true;
+  // try_grab_folio_fast(): add-unless-zero. Off: a plain folio_ref_add(), which resurrects a
+  // freed folio (the CONFIG_TINY_RCU shortcut of folio_ref_try_add_rcu() used where it is unsafe).
+  bool gup_try_get_unless_zero = true;
+  // tlb_flush_mmu(): invalidate the TLB before freeing the batched pages (include/asm-generic/
+  // tlb.h). Off: free first, flush after.
+  bool zap_flush_before_free = true;
+};
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_VARIANT_H_

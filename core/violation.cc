@@ -1,0 +1,49 @@
+#include "core/violation.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace ptfuzz {
+
+absl::string_view ViolationKindName(ViolationKind kind) {
+  switch (kind) {
+    case ViolationKind::kPinnedPageNotMapped: return "pinned_page_not_mapped";
+    case ViolationKind::kRefcountIncFromZero: return "refcount_inc_from_zero";
+    case ViolationKind::kRefcountUnderflow: return "refcount_underflow";
+    case ViolationKind::kFreeWithReferences: return "free_with_references";
+    case ViolationKind::kRefcountLeak: return "refcount_leak";
+    case ViolationKind::kWalkerReadsFreedTable: return "walker_reads_freed_table";
+    case ViolationKind::kStaleTlbAfterFree: return "stale_tlb_after_free";
+    case ViolationKind::kDeadlock: return "deadlock";
+  }
+  return "?";
+}
+
+absl::string_view ViolationInvariant(ViolationKind kind) {
+  switch (kind) {
+    case ViolationKind::kPinnedPageNotMapped:
+      return "a page GUP-fast returns was mapped at that address, with the same allocation "
+             "generation, at some instant of its window";
+    case ViolationKind::kRefcountIncFromZero:
+      return "a refcount that is 0 (free or frozen) is never incremented";
+    case ViolationKind::kRefcountUnderflow:
+      return "a refcount never goes below 0";
+    case ViolationKind::kFreeWithReferences:
+      return "a frame is freed only when its refcount is 0";
+    case ViolationKind::kRefcountLeak:
+      return "at the end of a run every reference is accounted for by a mapping";
+    case ViolationKind::kWalkerReadsFreedTable:
+      return "a walker loads only from a live page table of the level it expects";
+    case ViolationKind::kStaleTlbAfterFree:
+      return "a data page is freed only after the TLB flush that covers it";
+    case ViolationKind::kDeadlock:
+      return "some CPU can always make progress until every actor has finished";
+  }
+  return "?";
+}
+
+std::string ViolationSignature(const Violation& v) {
+  return absl::StrCat(ViolationKindName(v.kind), "@", v.site);
+}
+
+}  // namespace ptfuzz

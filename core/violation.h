@@ -1,0 +1,55 @@
+// Violation: a finding about the simulated kernel protocol (STYLE.md 2.5), never a ptfuzz bug.
+//
+// A violation names the broken invariant (kernel-mm.md section 14.4), where it was detected (step,
+// CPU, actor, kernel function) and explains in kernel terms what happened. The first violation
+// ends the run. Its signature (kind, detecting function) is what `ptfuzz minimize` preserves.
+#ifndef PTFUZZ_CORE_VIOLATION_H_
+#define PTFUZZ_CORE_VIOLATION_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "core/pte.h"
+
+namespace ptfuzz {
+
+enum class ViolationKind : uint8_t {
+  // GUP-fast returned a page that was not mapped at the address, with that allocation generation,
+  // at any instant of its window (Z01; the freed-and-reused case of seed 003).
+  kPinnedPageNotMapped,
+  // A refcount was raised from 0: the folio was free or frozen (Z03, Z17).
+  kRefcountIncFromZero,
+  // A refcount went below 0.
+  kRefcountUnderflow,
+  // A frame was freed while references remained.
+  kFreeWithReferences,
+  // At the end of the run a frame's refcount differs from its mappings plus held references.
+  kRefcountLeak,
+  // A walker loaded from a page-table frame that is free, reused, or of another level (Z02, Z09).
+  kWalkerReadsFreedTable,
+  // A data page was freed while some CPU's TLB still mapped it: freed before the covering flush.
+  kStaleTlbAfterFree,
+  // No CPU can run but some are unfinished (e.g. an IPI flush waiting on a CPU that waits for it).
+  kDeadlock,
+};
+
+absl::string_view ViolationKindName(ViolationKind kind);
+// The invariant, one sentence.
+absl::string_view ViolationInvariant(ViolationKind kind);
+
+struct Violation {
+  ViolationKind kind;
+  uint32_t step = 0;
+  CpuId cpu = 0;
+  std::string actor;         // e.g. "gup_fast@cpu0"
+  std::string site;          // the kernel function running when it was detected
+  std::string explanation;   // what happened, in kernel terms
+};
+
+// What minimization preserves: the same bug, found at the same place.
+std::string ViolationSignature(const Violation& v);
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_VIOLATION_H_

@@ -1,0 +1,152 @@
+// World: one simulated machine running one schedule, and the scheduler that drives it.
+//
+// A World is built fresh for every input (libFuzzer is in-process: nothing outlives a run). It
+// owns the physical memory, the mm's page tables, the CPUs and their TLBs, the locks, the oracles
+// and the trace. Scenario builders (core/scenarios/) set up the initial mappings directly, attach
+// one actor coroutine per CPU, and call Run().
+//
+// Scheduling: each step, the World lists the runnable CPUs in a fixed order (the CPU that took
+// the previous step first if it can still run, then the others in cyclic CPU order) and asks the
+// Decider which one runs; a single runnable CPU is not a choice. The chosen CPU executes its
+// pending shared operation, or takes a pending IPI. The run ends when every actor has finished
+// (clean, unless the end-of-run oracles object), at the first violation, when no CPU can run
+// while some are unfinished (a deadlock, itself a violation), when the step bound is reached
+// (reported as a possible livelock, not a violation), or at the first divergence of a strict
+// replay.
+//
+// Determinism: nothing here reads clocks, host randomness, pointer values or hash-container order;
+// every choice is a Decider answer, recorded on the canonical tape in the order asked.
+#ifndef PTFUZZ_CORE_WORLD_H_
+#define PTFUZZ_CORE_WORLD_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "core/cpu.h"
+#include "core/decider.h"
+#include "core/memory.h"
+#include "core/oracles.h"
+#include "core/strict_decider.h"
+#include "core/trace.h"
+#include "core/variant.h"
+#include "core/violation.h"
+
+namespace ptfuzz {
+
+enum class TlbFlushMode : uint8_t { kIpi = 0, kBroadcast = 1 };
+
+// The machine: plain values taken from the schedule's Scenario.
+struct MachineConfig {
+  uint32_t num_cpus = 2;
+  TlbFlushMode tlb_flush = TlbFlushMode::kIpi;
+  uint32_t num_frames = 16;
+  ProtocolVariant variant;
+};
+
+// Observes every step; the fuzz target derives its feedback from it. Must not affect the run.
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  virtual void OnStep(const TraceEvent& event, uint64_t func_hash) = 0;
+};
+
+// How a run is executed (not what it executes: that is the schedule).
+struct SimOptions {
+  // Livelock bound. 10000 steps is two orders of magnitude above the longest run of any built-in
+  // scenario (about 60 steps), so reaching it means a retry loop is being starved.
+  uint32_t max_steps = 10000;
+  bool record_trace = false;
+  StepObserver* observer = nullptr;
+};
+
+enum class Outcome : uint8_t { kClean, kViolation, kStepBound, kDivergence };
+absl::string_view OutcomeName(Outcome outcome);
+
+struct ActorInfo {
+  std::string name;  // e.g. "gup_fast@cpu0"
+  VirtAddr vaddr = 0;
+};
+
+struct RunResult {
+  Outcome outcome = Outcome::kClean;
+  std::optional<Violation> violation;
+  absl::Status divergence;  // set when outcome == kDivergence
+  uint32_t steps = 0;
+  uint32_t context_switches = 0;  // steps that ran on a different CPU than the previous step
+  uint32_t preemptions = 0;       // ... while the previous CPU could still have run
+  uint64_t trace_hash = 0;
+  uint64_t state_digest = 0;      // end state: frames, refcounts, tables, TLBs, tape
+  std::vector<CanonicalDecision> tape;
+  std::vector<TraceEvent> trace;  // when SimOptions::record_trace
+};
+
+class World {
+ public:
+  World(const MachineConfig& config, const SimOptions& options, Decider& decider);
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // --- Setup, before Run(): direct, untraced, no decisions. ---
+  // Allocates a frame as a page table of `level` (or a data page when level < 0) without asking
+  // the Decider: setup order is fixed. Returns kNoFrame when memory is exhausted.
+  FrameId SetupAlloc(int level);
+  // Maps a fresh anonymous page at `vaddr` (allocating tables as needed) and fills the TLBs of
+  // the CPUs in `tlb_cpus`. Returns false when memory is exhausted.
+  bool SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus);
+  // Gives `cpu` its actor. REQUIRES: one actor per CPU.
+  void SetActor(CpuId cpu, ActorInfo info, Task<void> task);
+
+  RunResult Run();
+
+  // --- Used by the awaitables and protocols. ---
+  uint64_t Execute(Cpu& cpu);
+  uint32_t Decide(DecisionKind kind, uint32_t num_options);
+  FrameId pgd() const { return pgd_; }
+  const MachineConfig& config() const { return config_; }
+  const ProtocolVariant& variant() const { return config_.variant; }
+  PhysMemory& memory() { return memory_; }
+  const PhysMemory& memory() const { return memory_; }
+  Oracles& oracles() { return oracles_; }
+  uint32_t step() const { return step_; }
+  const std::vector<Cpu>& cpus() const { return cpus_; }
+  Cpu& cpu(CpuId id) { return cpus_[id]; }
+  const std::vector<ActorInfo>& actors() const { return actors_; }
+  std::string ActorName(const Cpu& cpu) const;
+
+  // Ground truth, for oracles and setup: the frame `vaddr` translates to now, walking the live
+  // tables directly (no yield, no trace). kNoFrame when not mapped.
+  FrameId Translate(VirtAddr vaddr) const;
+  // Frees `frame` (refcount already 0) at the current step: TLB and refcount oracles apply.
+  void FreeFrame(Cpu& cpu, FrameId frame);
+
+ private:
+  bool Runnable(const Cpu& cpu) const;
+  void HandleIpis(Cpu& cpu);
+  void Record(Cpu& cpu, TraceEvent event);
+  void ReportDeadlock();
+  uint64_t StateDigest() const;
+
+  MachineConfig config_;
+  SimOptions options_;
+  Decider& decider_;
+  PhysMemory memory_;
+  std::vector<Cpu> cpus_;
+  std::vector<ActorInfo> actors_;
+  // Owner CPU + 1 of each lock, 0 when free. Index: frame id, or num_frames for kMmPageTableLock.
+  std::vector<uint32_t> lock_owner_;
+  Oracles oracles_;
+  FrameId pgd_ = kNoFrame;
+  uint32_t step_ = 0;
+  uint64_t trace_hash_ = 0;
+  std::vector<CanonicalDecision> tape_;
+  std::vector<TraceEvent> trace_;
+};
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_WORLD_H_
