@@ -35,6 +35,11 @@ absl::Status CanonicalTape(const proto::Schedule& schedule, std::vector<Canonica
 // Replaces the tape of `schedule` with `tape` and marks it canonical.
 void SetCanonicalTape(const std::vector<CanonicalDecision>& tape, proto::Schedule* schedule);
 
+// Keeps the first `size` answers of a tape.
+inline void TruncateTape(google::protobuf::RepeatedPtrField<proto::Decision>* tape, int size) {
+  if (size < tape->size()) tape->DeleteSubrange(size, tape->size() - size);
+}
+
 // Machine configuration of a validated scenario.
 MachineConfig MachineConfigOf(const proto::Scenario& scenario);
 

@@ -1,0 +1,107 @@
+#include "core/schedule_io.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/format_version.h"
+#include "core/run.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+
+namespace ptfuzz {
+
+namespace {
+
+class TextErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (first_.empty()) first_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
+  }
+  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string first_;
+};
+
+bool HasTextExtension(absl::string_view path) {
+  return absl::EndsWith(path, ".textproto") || absl::EndsWith(path, ".txtpb") ||
+         absl::EndsWith(path, ".pbtxt");
+}
+
+}  // namespace
+
+bool LooksLikeText(absl::string_view bytes) {
+  if (bytes.empty()) return false;
+  const unsigned char c = static_cast<unsigned char>(bytes[0]);
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '#' || c == ' ' ||
+         c == '\n' || c == '\t' || c == '\r';
+}
+
+absl::Status ParseSchedule(absl::string_view bytes, proto::Schedule* schedule) {
+  schedule->Clear();
+  if (LooksLikeText(bytes)) {
+    google::protobuf::TextFormat::Parser parser;
+    TextErrors errors;
+    parser.RecordErrorsTo(&errors);
+    if (!parser.ParseFromString(std::string(bytes), schedule)) {
+      return absl::InvalidArgumentError(absl::StrCat("text format: ", errors.first()));
+    }
+    return absl::OkStatus();
+  }
+  if (!schedule->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::InvalidArgumentError(
+        "binary format: truncated or not a Schedule message (protobuf parse failed)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSchedule(const proto::Schedule& schedule) {
+  if (schedule.format_version() != kFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("format_version is ", schedule.format_version(), ", this ptfuzz reads ",
+                     kFormatVersion, " (a tape's meaning depends on it; re-minimize the file "
+                     "with the ptfuzz that wrote it)"));
+  }
+  if (!schedule.has_scenario()) return absl::InvalidArgumentError("no scenario");
+  return ValidateScenario(schedule.scenario());
+}
+
+absl::StatusOr<proto::Schedule> LoadScheduleFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string bytes = buf.str();
+  if (bytes.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": empty file"));
+  proto::Schedule schedule;
+  absl::Status st = ParseSchedule(bytes, &schedule);
+  if (st.ok()) st = CheckSchedule(schedule);
+  if (!st.ok()) return absl::Status(st.code(), absl::StrCat(path, ": ", st.message()));
+  return schedule;
+}
+
+std::string ScheduleToText(const proto::Schedule& schedule) {
+  std::string out;
+  google::protobuf::TextFormat::Printer printer;
+  printer.PrintToString(schedule, &out);
+  return out;
+}
+
+absl::Status SaveScheduleFile(const proto::Schedule& schedule, const std::string& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return absl::InternalError(absl::StrCat(path, ": cannot write file"));
+  if (HasTextExtension(path)) {
+    out << ScheduleToText(schedule);
+  } else {
+    out << schedule.SerializeAsString();
+  }
+  out.close();
+  if (!out) return absl::InternalError(absl::StrCat(path, ": write failed"));
+  return absl::OkStatus();
+}
+
+}  // namespace ptfuzz

@@ -1,0 +1,45 @@
+// Interleaving feedback for libFuzzer: features of a run that edge coverage cannot see.
+//
+// Edge coverage of the protocol code says which branches ran (a failed try-get, a recheck that
+// bailed), not in which order CPUs met. This observer adds, per step, hashed into a bounded
+// counter array (libFuzzer's __libfuzzer_extra_counters, fuzz/fuzz_target.cc):
+//  - interleaving pairs: (site of the previous step, site of this step) when the CPU changed;
+//  - communication pairs: (site that last wrote a frame, site that now reads or writes it) when
+//    they are on different CPUs, the "reads-from" coverage of concurrency fuzzers (KRACE);
+//  - outcomes: (site, success) of conditional operations (try-get, TLB fill, allocation).
+// A site is (kernel function, operation); its hash comes from the function name, never from a
+// pointer, so feedback is the same in every process (STYLE.md section 4).
+#ifndef PTFUZZ_FUZZ_FEEDBACK_H_
+#define PTFUZZ_FUZZ_FEEDBACK_H_
+
+#include <array>
+#include <cstdint>
+
+#include "absl/types/span.h"
+#include "core/world.h"
+
+namespace ptfuzz {
+
+class FeedbackObserver final : public StepObserver {
+ public:
+  // `counters` must have a power-of-two size; it is only incremented (saturating).
+  explicit FeedbackObserver(absl::Span<uint8_t> counters);
+  void OnStep(const TraceEvent& event, uint64_t func_hash) override;
+
+ private:
+  void Hit(uint64_t feature);
+
+  absl::Span<uint8_t> counters_;
+  uint64_t mask_;
+  uint64_t prev_site_ = 0;
+  CpuId prev_cpu_ = 0;
+  bool have_prev_ = false;
+  // Last writer of each frame: (site, cpu + 1); 0 = none. Frames beyond the array share no slot.
+  static constexpr size_t kTrackedFrames = 64;
+  std::array<uint64_t, kTrackedFrames> last_write_site_{};
+  std::array<uint32_t, kTrackedFrames> last_write_cpu_{};
+};
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_FUZZ_FEEDBACK_H_

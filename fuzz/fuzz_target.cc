@@ -1,0 +1,109 @@
+// ptfuzz_fuzzer: the libFuzzer target over Schedules.
+//
+// Input: a binary (or text) Schedule. It is interpreted like any fuzzer input: the tape raw,
+// answers modulo the options, the default policy past its end. Bytes that are not a Schedule of
+// this format version, or whose scenario is invalid, are rejected quietly (return -1: not added to
+// the corpus). Only a violation crashes: its report is printed and the process traps, so libFuzzer
+// exits 77 for findings while sanitizer reports keep exit 1.
+//
+// Pinning a campaign (documented in docs/fuzzing.md): flags --scenario=NAME, --variant=V,
+// --tlb-flush=ipi|broadcast (the "--" prefix makes libFuzzer ignore them), or the environment
+// variables PTFUZZ_SCENARIO, PTFUZZ_VARIANT, PTFUZZ_TLB_FLUSH; flags win. The mutator writes the
+// pins into every input it makes, so crash files replay as they ran.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "core/format_version.h"
+#include "core/run.h"
+#include "core/schedule_io.h"
+#include "core/tape_decider.h"
+#include "fuzz/feedback.h"
+#include "fuzz/mutator.h"
+#include "replay/report.h"
+
+namespace {
+
+// Interleaving features (fuzz/feedback.h). A multiple of 64 bytes, as libFuzzer clears it by
+// words between runs.
+__attribute__((section("__libfuzzer_extra_counters"), aligned(64), used))
+uint8_t extra_counters[1 << 14];
+
+// Set once by LLVMFuzzerInitialize; constant while inputs run.
+ptfuzz::Pins pins;
+
+std::string FlagOrEnv(int argc, char** argv, const char* flag, const char* env) {
+  const std::string prefix = std::string("--") + flag + "=";
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
+      return argv[i] + prefix.size();
+    }
+  }
+  const char* v = std::getenv(env);
+  return v ? v : "";
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+  const absl::Status st = ptfuzz::MakePins(
+      FlagOrEnv(*argc, *argv, "scenario", "PTFUZZ_SCENARIO"),
+      FlagOrEnv(*argc, *argv, "variant", "PTFUZZ_VARIANT"),
+      FlagOrEnv(*argc, *argv, "tlb-flush", "PTFUZZ_TLB_FLUSH"), &pins);
+  if (!st.ok()) {
+    std::fprintf(stderr, "ptfuzz_fuzzer: %s\n", std::string(st.message()).c_str());
+    std::exit(2);
+  }
+  if (!pins.scenario.empty() || !pins.variant.empty() || pins.tlb_flush) {
+    std::fprintf(stderr, "ptfuzz_fuzzer: pinned scenario=%s variant=%s tlb_flush=%s\n",
+                 pins.scenario.empty() ? "*" : pins.scenario.c_str(),
+                 pins.variant.empty() ? "*" : pins.variant.c_str(),
+                 !pins.tlb_flush ? "*"
+                 : *pins.tlb_flush == ptfuzz::proto::TLB_FLUSH_IPI ? "ipi"
+                                                                   : "broadcast");
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  ptfuzz::proto::Schedule schedule;
+  if (!ptfuzz::ParseSchedule(absl::string_view(reinterpret_cast<const char*>(data), size),
+                             &schedule)
+           .ok() ||
+      schedule.format_version() != ptfuzz::kFormatVersion) {
+    return -1;
+  }
+  ptfuzz::ApplyPins(pins, schedule.mutable_scenario());
+  if (!ptfuzz::ValidateScenario(schedule.scenario()).ok()) return -1;
+  ptfuzz::FeedbackObserver observer(extra_counters);
+  ptfuzz::SimOptions options;
+  options.observer = &observer;
+  const std::vector<uint32_t> raw = ptfuzz::RawTape(schedule);
+  ptfuzz::TapeDecider decider(raw);
+  const ptfuzz::RunResult result = ptfuzz::RunScenario(schedule.scenario(), decider, options);
+  if (result.violation) {
+    std::fprintf(stderr, "\n==ptfuzz== %s/%s (tlb flush %s): %s",
+                 schedule.scenario().name().c_str(), schedule.scenario().variant().c_str(),
+                 schedule.scenario().tlb_flush() == ptfuzz::proto::TLB_FLUSH_IPI ? "ipi"
+                                                                                 : "broadcast",
+                 ptfuzz::FormatViolation(*result.violation).c_str());
+    std::fprintf(stderr, "==ptfuzz== %zu decisions, %u steps; replay with: ptfuzz replay <crash file>\n",
+                 result.tape.size(), result.steps);
+    std::fflush(stderr);
+    __builtin_trap();
+  }
+  return 0;
+}
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size,
+                                          unsigned int seed) {
+  return ptfuzz::MutateSchedule(data, size, max_size, seed, pins);
+}
+
+extern "C" size_t LLVMFuzzerCustomCrossOver(const uint8_t* data1, size_t size1,
+                                            const uint8_t* data2, size_t size2, uint8_t* out,
+                                            size_t max_out_size, unsigned int seed) {
+  return ptfuzz::CrossOverSchedules(data1, size1, data2, size2, out, max_out_size, seed, pins);
+}

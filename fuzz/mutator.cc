@@ -1,0 +1,306 @@
+#include "fuzz/mutator.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "core/format_version.h"
+#include "core/run.h"
+#include "core/scenarios/registry.h"
+#include "core/schedule_io.h"
+
+namespace ptfuzz {
+
+namespace {
+
+// splitmix64: a named, seeded generator; reduction by multiply-shift, never std distributions.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, n). REQUIRES: n > 0.
+  uint32_t Below(uint32_t n) {
+    return static_cast<uint32_t>(((Next() >> 32) * static_cast<uint64_t>(n)) >> 32);
+  }
+  bool OneIn(uint32_t n) { return Below(n) == 0; }
+
+ private:
+  uint64_t state_;
+};
+
+// An answer: mostly small (there are rarely more than 4 runnable CPUs), sometimes anything a
+// free-frame choice could use.
+uint32_t RandomAnswer(Rng& rng) { return rng.OneIn(4) ? rng.Below(kMaxFrames) : rng.Below(4); }
+
+// Addresses worth trying for an actor: the other actors' and mappings' pages, their neighbours
+// in the same PTE table, and pages in another PTE table, PMD table and PUD table.
+uint64_t RandomVaddr(const proto::Scenario& s, Rng& rng) {
+  std::vector<uint64_t> bases;
+  for (const proto::Mapping& m : s.mappings()) bases.push_back(m.vaddr());
+  for (const proto::Actor& a : s.actors()) bases.push_back(a.vaddr());
+  if (bases.empty()) bases.push_back(0x7f0000000000);
+  const uint64_t base = bases[rng.Below(static_cast<uint32_t>(bases.size()))];
+  static constexpr uint64_t kOffsets[] = {0, 0x1000, 0x2000, 0x200000, 0x40000000};
+  uint64_t v = base + kOffsets[rng.Below(5)];
+  if (rng.OneIn(3) && v >= 0x1000) v -= 0x1000;
+  return v % kTaskSize & ~(kPageSize - 1);
+}
+
+void MutateTape(proto::Schedule& s, Rng& rng) {
+  auto* tape = s.mutable_tape();
+  const int n = tape->size();
+  switch (rng.Below(9)) {
+    case 0:  // change an answer
+      if (n > 0) {
+        tape->Mutable(rng.Below(n))->set_value(RandomAnswer(rng));
+        return;
+      }
+      [[fallthrough]];
+    case 1: {  // insert an answer: every later decision shifts by one
+      const int at = static_cast<int>(rng.Below(n + 1));
+      tape->Add()->set_value(RandomAnswer(rng));
+      for (int i = tape->size() - 1; i > at; --i) tape->SwapElements(i, i - 1);
+      return;
+    }
+    case 2:  // delete an answer
+      if (n > 0) {
+        tape->DeleteSubrange(static_cast<int>(rng.Below(n)), 1);
+        return;
+      }
+      break;
+    case 3:  // swap neighbours
+      if (n > 1) {
+        const int i = static_cast<int>(rng.Below(n - 1));
+        tape->SwapElements(i, i + 1);
+        return;
+      }
+      break;
+    case 4: {  // move a preemption point (a non-default answer) a few decisions away
+      std::vector<int> nonzero;
+      for (int i = 0; i < n; ++i) {
+        if (tape->Get(i).value() != 0) nonzero.push_back(i);
+      }
+      if (!nonzero.empty()) {
+        const int from = nonzero[rng.Below(static_cast<uint32_t>(nonzero.size()))];
+        const int delta = static_cast<int>(rng.Below(9)) - 4;
+        const int to = std::clamp(from + delta, 0, n - 1);
+        const int step = to > from ? 1 : -1;
+        for (int i = from; i != to; i += step) tape->SwapElements(i, i + step);
+        return;
+      }
+      break;
+    }
+    case 5:  // zero a range: run those decisions with the default policy
+      if (n > 0) {
+        const int a = static_cast<int>(rng.Below(n));
+        const int len = 1 + static_cast<int>(rng.Below(std::min(8, n - a)));
+        for (int i = a; i < a + len; ++i) tape->Mutable(i)->set_value(0);
+        return;
+      }
+      break;
+    case 6:  // duplicate a range at another position (splice a run of decisions)
+      if (n > 0) {
+        const int a = static_cast<int>(rng.Below(n));
+        const int len = 1 + static_cast<int>(rng.Below(std::min(8, n - a)));
+        const int at = static_cast<int>(rng.Below(n + 1));
+        std::vector<uint32_t> vals;
+        for (const proto::Decision& d : *tape) vals.push_back(d.value());
+        std::vector<uint32_t> chunk(vals.begin() + a, vals.begin() + a + len);
+        vals.insert(vals.begin() + at, chunk.begin(), chunk.end());
+        tape->Clear();
+        for (uint32_t v : vals) tape->Add()->set_value(v);
+        return;
+      }
+      break;
+    case 7:  // truncate
+      if (n > 0) {
+        TruncateTape(tape, static_cast<int>(rng.Below(n)));
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  // append a few answers
+  const int k = 1 + static_cast<int>(rng.Below(4));
+  for (int i = 0; i < k; ++i) tape->Add()->set_value(RandomAnswer(rng));
+}
+
+void MutateScenario(proto::Scenario& s, const Pins& pins, Rng& rng) {
+  const ScenarioSpec* spec = FindScenario(s.name());
+  if (spec == nullptr) return;
+  switch (rng.Below(9)) {
+    case 0:
+      if (!pins.tlb_flush) {
+        s.set_tlb_flush(s.tlb_flush() == proto::TLB_FLUSH_IPI ? proto::TLB_FLUSH_BROADCAST
+                                                               : proto::TLB_FLUSH_IPI);
+      }
+      break;
+    case 1:
+      if (pins.variant.empty()) {
+        s.set_variant(std::string(
+            spec->variants[rng.Below(static_cast<uint32_t>(spec->variants.size()))].name));
+      }
+      break;
+    case 2:
+      if (s.actors_size() > 0) {
+        s.mutable_actors(static_cast<int>(rng.Below(s.actors_size())))
+            ->set_vaddr(RandomVaddr(s, rng));
+      }
+      break;
+    case 3:
+      if (s.actors_size() > 0) {
+        s.mutable_actors(static_cast<int>(rng.Below(s.actors_size())))
+            ->set_cpu(rng.Below(s.num_cpus()));
+      }
+      break;
+    case 4: {
+      proto::Actor* a = s.add_actors();
+      a->set_kind(spec->actor_kinds[rng.Below(static_cast<uint32_t>(spec->actor_kinds.size()))]);
+      a->set_cpu(rng.Below(s.num_cpus()));
+      a->set_vaddr(RandomVaddr(s, rng));
+      break;
+    }
+    case 5:
+      if (s.actors_size() > 1) {
+        s.mutable_actors()->DeleteSubrange(static_cast<int>(rng.Below(s.actors_size())), 1);
+      }
+      break;
+    case 6:
+      s.set_num_cpus(1 + rng.Below(4));
+      break;
+    case 7:
+      s.set_num_frames(kMinFrames + rng.Below(16 - kMinFrames + 1));
+      break;
+    default:
+      if (s.mappings_size() > 0 && !rng.OneIn(4)) {
+        s.mutable_mappings(static_cast<int>(rng.Below(s.mappings_size())))
+            ->set_tlb_cpus(rng.Below(1u << s.num_cpus()));
+      } else if (s.mappings_size() < 3) {
+        proto::Mapping* m = s.add_mappings();
+        m->set_vaddr(RandomVaddr(s, rng));
+      } else {
+        s.mutable_mappings()->DeleteSubrange(static_cast<int>(rng.Below(s.mappings_size())), 1);
+      }
+  }
+}
+
+proto::Scenario DefaultScenario(const Pins& pins) {
+  const ScenarioSpec* spec =
+      pins.scenario.empty() ? &BuiltinScenarios().front() : FindScenario(pins.scenario);
+  proto::Scenario s = spec->default_scenario();
+  ApplyPins(pins, &s);
+  return s;
+}
+
+// Parses `bytes`; anything that is not a valid schedule becomes the pinned default scenario.
+proto::Schedule ParseOrDefault(const uint8_t* data, size_t size, const Pins& pins) {
+  proto::Schedule s;
+  if (!ParseSchedule(absl::string_view(reinterpret_cast<const char*>(data), size), &s).ok() ||
+      s.format_version() != kFormatVersion) {
+    s.Clear();
+    *s.mutable_scenario() = DefaultScenario(pins);
+  }
+  ApplyPins(pins, s.mutable_scenario());
+  if (!ValidateScenario(s.scenario()).ok()) *s.mutable_scenario() = DefaultScenario(pins);
+  return s;
+}
+
+// Normalizes to a raw binary schedule and writes it into out[0, max_size).
+size_t Emit(proto::Schedule& s, uint8_t* out, size_t max_size) {
+  s.set_format_version(kFormatVersion);
+  s.set_canonical(false);
+  s.clear_expect();
+  for (proto::Decision& d : *s.mutable_tape()) {
+    d.clear_kind();
+    d.clear_num_options();
+  }
+  std::string bytes = s.SerializeAsString();
+  while (bytes.size() > max_size && s.tape_size() > 0) {
+    // Each raw answer costs 2-4 bytes: cut enough at once to converge quickly.
+    const size_t excess = bytes.size() - max_size;
+    const int cut = std::min(s.tape_size(), static_cast<int>(excess / 4) + 1);
+    TruncateTape(s.mutable_tape(), s.tape_size() - cut);
+    bytes = s.SerializeAsString();
+  }
+  if (bytes.size() > max_size) return 0;
+  std::memcpy(out, bytes.data(), bytes.size());
+  return bytes.size();
+}
+
+}  // namespace
+
+absl::Status MakePins(const std::string& scenario, const std::string& variant,
+                      const std::string& tlb_flush, Pins* pins) {
+  *pins = Pins{};
+  if (!scenario.empty() && FindScenario(scenario) == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown scenario \"", scenario, "\""));
+  }
+  if (!variant.empty()) {
+    const ScenarioSpec* spec = FindScenario(scenario.empty() ? "gup_vs_zap" : scenario);
+    if (spec == nullptr || FindVariant(*spec, variant) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown variant \"", variant, "\" of scenario ", spec ? spec->name : ""));
+    }
+  }
+  if (!tlb_flush.empty()) {
+    if (tlb_flush == "ipi") {
+      pins->tlb_flush = proto::TLB_FLUSH_IPI;
+    } else if (tlb_flush == "broadcast") {
+      pins->tlb_flush = proto::TLB_FLUSH_BROADCAST;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown TLB flush mode \"", tlb_flush, "\" (ipi or broadcast)"));
+    }
+  }
+  pins->scenario = scenario;
+  pins->variant = variant;
+  return absl::OkStatus();
+}
+
+void ApplyPins(const Pins& pins, proto::Scenario* s) {
+  if (!pins.scenario.empty() && s->name() != pins.scenario) {
+    *s = FindScenario(pins.scenario)->default_scenario();
+  }
+  if (!pins.variant.empty()) s->set_variant(pins.variant);
+  if (pins.tlb_flush) s->set_tlb_flush(*pins.tlb_flush);
+}
+
+size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed,
+                      const Pins& pins) {
+  Rng rng(seed);
+  proto::Schedule s = ParseOrDefault(data, size, pins);
+  const int mutations = 1 + static_cast<int>(rng.Below(3));
+  for (int i = 0; i < mutations; ++i) {
+    if (rng.OneIn(8)) {
+      proto::Scenario before = s.scenario();
+      MutateScenario(*s.mutable_scenario(), pins, rng);
+      if (!ValidateScenario(s.scenario()).ok()) *s.mutable_scenario() = std::move(before);
+    } else {
+      MutateTape(s, rng);
+    }
+  }
+  const size_t n = Emit(s, data, max_size);
+  return n > 0 ? n : std::min(size, max_size);
+}
+
+size_t CrossOverSchedules(const uint8_t* data1, size_t size1, const uint8_t* data2, size_t size2,
+                          uint8_t* out, size_t max_out_size, uint32_t seed, const Pins& pins) {
+  Rng rng(seed);
+  proto::Schedule a = ParseOrDefault(data1, size1, pins);
+  const proto::Schedule b = ParseOrDefault(data2, size2, pins);
+  // A's scenario, A's tape up to a cut, then B's tape from another cut.
+  const int cut_a = static_cast<int>(rng.Below(a.tape_size() + 1));
+  const int cut_b = static_cast<int>(rng.Below(b.tape_size() + 1));
+  TruncateTape(a.mutable_tape(), cut_a);
+  for (int i = cut_b; i < b.tape_size(); ++i) a.add_tape()->set_value(b.tape(i).value());
+  return Emit(a, out, max_out_size);
+}
+
+}  // namespace ptfuzz

@@ -1,0 +1,49 @@
+// The schedule-aware custom mutator and crossover (libprotobuf-mutator is not packaged, and has
+// no reorder operation, the one a schedule fuzzer needs most: fuzzing-notes.md).
+//
+// Inputs are binary (or text) Schedules. Most mutations edit the tape, where interleavings live:
+// change an answer, insert or delete one (shifting every later decision), swap neighbours, move a
+// preemption point, zero a range, duplicate a range elsewhere (splice), append. Fewer edit the
+// scenario: flush mode, variant, actors (kind, CPU, address among addresses that share or do not
+// share page tables with the others), CPU and frame counts, mappings and TLB contents. A scenario
+// edit that fails ValidateScenario() is undone, so outputs are valid whenever the input parsed.
+//
+// Outputs are raw binary schedules with the campaign's pins applied and fit in max_size: when too
+// large the tape is cut from the end, which is what makes libFuzzer's -minimize_crash shrink
+// schedules. All randomness comes from a local generator seeded by libFuzzer's seed; no state is
+// kept between calls.
+#ifndef PTFUZZ_FUZZ_MUTATOR_H_
+#define PTFUZZ_FUZZ_MUTATOR_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "proto/schedule.pb.h"
+
+namespace ptfuzz {
+
+// What a campaign holds fixed. Empty strings / nullopt: not pinned.
+struct Pins {
+  std::string scenario;
+  std::string variant;
+  std::optional<proto::TlbFlushMode> tlb_flush;
+};
+
+// kInvalidArgument for an unknown scenario, variant of it, or flush mode name ("ipi"/"broadcast").
+absl::Status MakePins(const std::string& scenario, const std::string& variant,
+                      const std::string& tlb_flush, Pins* pins);
+// Forces the pinned fields. A different pinned scenario replaces the whole scenario by its
+// default configuration.
+void ApplyPins(const Pins& pins, proto::Scenario* scenario);
+
+size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed,
+                      const Pins& pins);
+size_t CrossOverSchedules(const uint8_t* data1, size_t size1, const uint8_t* data2, size_t size2,
+                          uint8_t* out, size_t max_out_size, uint32_t seed, const Pins& pins);
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_FUZZ_MUTATOR_H_

@@ -1,0 +1,212 @@
+// replay, minimize, scenarios and regress. See docs/cli.md.
+#include "replay/commands.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/format_version.h"
+#include "core/run.h"
+#include "core/scenarios/registry.h"
+#include "core/schedule_io.h"
+#include "replay/cli_args.h"
+#include "replay/minimize.h"
+#include "replay/report.h"
+
+namespace ptfuzz {
+
+namespace {
+
+int Usage(const std::string& message, const char* usage) {
+  std::fprintf(stderr, "ptfuzz: %s\nusage: %s\n", message.c_str(), usage);
+  return kExitUsage;
+}
+
+constexpr char kReplayUsage[] =
+    "ptfuzz replay FILE [--json] [--no-trace]\n"
+    "  Re-executes FILE (binary or .textproto Schedule) deterministically and prints the\n"
+    "  timeline and the verdict. A canonical tape is replayed strictly (the first divergence is\n"
+    "  reported); a raw tape (a libFuzzer crash file) is interpreted as the fuzzer did.\n"
+    "  Exit: 0 clean, 1 violation, 2 bad input or divergence.";
+
+constexpr char kMinimizeUsage[] =
+    "ptfuzz minimize FILE -o OUT [--max-runs=N]\n"
+    "  Shrinks a violating schedule while it keeps the same violation (kind and site): drops\n"
+    "  tape answers, replaces them by the default, drops actors and mappings, shrinks CPUs and\n"
+    "  frames. OUT gets the canonical schedule (.textproto: text, otherwise binary).\n"
+    "  Exit: 0 minimized, 1 not minimized (no violation), 2 bad input.";
+
+constexpr char kScenariosUsage[] =
+    "ptfuzz scenarios [--json]\n"
+    "  Lists the built-in scenarios and variants with the verdict each must reach under each\n"
+    "  TLB flush mode and the kernel code it models.";
+
+constexpr char kRegressUsage[] =
+    "ptfuzz regress FILE...\n"
+    "  Corpus regression: replays each FILE twice, checks both runs have the same trace hash\n"
+    "  and state digest, and that the verdict equals the file's `expect { verdict: ... }`.\n"
+    "  Exit: 0 all match, 1 some mismatch, 2 bad input.";
+
+}  // namespace
+
+int ReplayCommand(const std::vector<std::string>& args) {
+  CliArgs cli;
+  if (absl::Status st = cli.Parse(args, {}, {"json", "no-trace", "help", "h"}); !st.ok()) {
+    return Usage(std::string(st.message()), kReplayUsage);
+  }
+  if (cli.Has("help") || cli.Has("h")) {
+    std::printf("usage: %s\n", kReplayUsage);
+    return kExitClean;
+  }
+  if (cli.positional().size() != 1) return Usage("replay takes exactly one FILE", kReplayUsage);
+  const std::string& path = cli.positional()[0];
+  absl::StatusOr<proto::Schedule> schedule = LoadScheduleFile(path);
+  if (!schedule.ok()) {
+    std::fprintf(stderr, "ptfuzz: %s\n", std::string(schedule.status().message()).c_str());
+    return kExitUsage;
+  }
+  SimOptions options;
+  options.record_trace = !cli.Has("no-trace");
+  const RunResult result = RunSchedule(*schedule, options);
+  std::cout << (cli.Has("json") ? FormatJsonReport(*schedule, result)
+                                : FormatTextReport(*schedule, result));
+  std::cout.flush();
+  if (result.outcome == Outcome::kDivergence) {
+    std::fprintf(stderr, "ptfuzz: %s: %s\n", path.c_str(),
+                 std::string(result.divergence.message()).c_str());
+    return kExitUsage;
+  }
+  return result.violation ? kExitFound : kExitClean;
+}
+
+int MinimizeCommand(const std::vector<std::string>& args) {
+  CliArgs cli;
+  if (absl::Status st = cli.Parse(args, {"o", "out", "max-runs"}, {"help", "h"}); !st.ok()) {
+    return Usage(std::string(st.message()), kMinimizeUsage);
+  }
+  if (cli.Has("help") || cli.Has("h")) {
+    std::printf("usage: %s\n", kMinimizeUsage);
+    return kExitClean;
+  }
+  if (cli.positional().size() != 1) return Usage("minimize takes exactly one FILE", kMinimizeUsage);
+  std::optional<std::string> out = cli.Get("o");
+  if (!out) out = cli.Get("out");
+  if (!out) return Usage("minimize needs -o OUT", kMinimizeUsage);
+  MinimizeOptions options;
+  long long max_runs = options.max_runs;
+  if (absl::Status st = cli.GetInt("max-runs", &max_runs); !st.ok()) {
+    return Usage(std::string(st.message()), kMinimizeUsage);
+  }
+  options.max_runs = static_cast<int>(max_runs);
+  const std::string& path = cli.positional()[0];
+  absl::StatusOr<proto::Schedule> schedule = LoadScheduleFile(path);
+  if (!schedule.ok()) {
+    std::fprintf(stderr, "ptfuzz: %s\n", std::string(schedule.status().message()).c_str());
+    return kExitUsage;
+  }
+  absl::StatusOr<Minimized> m = MinimizeSchedule(*schedule, options);
+  if (!m.ok()) {
+    std::fprintf(stderr, "ptfuzz: %s: %s\n", path.c_str(), std::string(m.status().message()).c_str());
+    return m.status().code() == absl::StatusCode::kFailedPrecondition ? kExitFound : kExitUsage;
+  }
+  m->schedule.mutable_expect()->set_verdict(Verdict(m->result));
+  if (absl::Status st = SaveScheduleFile(m->schedule, *out); !st.ok()) {
+    std::fprintf(stderr, "ptfuzz: %s\n", std::string(st.message()).c_str());
+    return kExitUsage;
+  }
+  const MinimizeStats& s = m->stats;
+  std::printf(
+      "minimized %s -> %s\n  violation %s\n  decisions %d -> %d (non-default %d -> %d), actors %d "
+      "-> %d, %d candidate runs\n  %u context switches remain (%u of them preemptions)\n",
+      path.c_str(), out->c_str(), m->signature.c_str(), s.decisions_before, s.decisions_after,
+      s.non_default_before, s.non_default_after, s.actors_before, s.actors_after,
+      s.candidate_runs, s.context_switches, s.preemptions);
+  return kExitClean;
+}
+
+int ScenariosCommand(const std::vector<std::string>& args) {
+  CliArgs cli;
+  if (absl::Status st = cli.Parse(args, {}, {"json", "help", "h"}); !st.ok()) {
+    return Usage(std::string(st.message()), kScenariosUsage);
+  }
+  if (cli.Has("help") || cli.Has("h")) {
+    std::printf("usage: %s\n", kScenariosUsage);
+    return kExitClean;
+  }
+  const bool json = cli.Has("json");
+  std::string out = json ? "[" : "";
+  bool first = true;
+  for (const ScenarioSpec& s : BuiltinScenarios()) {
+    if (json) {
+      absl::StrAppendFormat(&out, "%s{\"name\":\"%s\",\"summary\":\"%s\",\"kernel_ref\":\"%s\",\"variants\":[",
+                            first ? "" : ",", s.name, s.summary, s.kernel_ref);
+      for (size_t i = 0; i < s.variants.size(); ++i) {
+        const VariantSpec& v = s.variants[i];
+        absl::StrAppendFormat(&out,
+                              "%s{\"name\":\"%s\",\"summary\":\"%s\",\"expected\":{\"ipi\":\"%s\","
+                              "\"broadcast\":\"%s\"}}",
+                              i ? "," : "", v.name, v.summary, v.expected_ipi, v.expected_broadcast);
+      }
+      absl::StrAppend(&out, "]}");
+    } else {
+      absl::StrAppendFormat(&out, "%s\n  %s\n  models: %s\n  %-20s %-24s %-24s\n", s.name,
+                            s.summary, s.kernel_ref, "variant", "expected (ipi)",
+                            "expected (broadcast)");
+      for (const VariantSpec& v : s.variants) {
+        absl::StrAppendFormat(&out, "  %-20s %-24s %-24s\n      %s\n", v.name, v.expected_ipi,
+                              v.expected_broadcast, v.summary);
+      }
+    }
+    first = false;
+  }
+  if (json) absl::StrAppend(&out, "]\n");
+  std::cout << out;
+  return kExitClean;
+}
+
+int RegressCommand(const std::vector<std::string>& args) {
+  CliArgs cli;
+  if (absl::Status st = cli.Parse(args, {}, {"help", "h"}); !st.ok()) {
+    return Usage(std::string(st.message()), kRegressUsage);
+  }
+  if (cli.Has("help") || cli.Has("h")) {
+    std::printf("usage: %s\n", kRegressUsage);
+    return kExitClean;
+  }
+  if (cli.positional().empty()) return Usage("regress needs at least one FILE", kRegressUsage);
+  int exit_code = kExitClean;
+  for (const std::string& path : cli.positional()) {
+    absl::StatusOr<proto::Schedule> schedule = LoadScheduleFile(path);
+    if (!schedule.ok()) {
+      std::fprintf(stderr, "ptfuzz: %s\n", std::string(schedule.status().message()).c_str());
+      return kExitUsage;
+    }
+    if (schedule->expect().verdict().empty()) {
+      std::fprintf(stderr, "ptfuzz: %s: no `expect { verdict: ... }` to check\n", path.c_str());
+      return kExitUsage;
+    }
+    const RunResult a = RunSchedule(*schedule, SimOptions{});
+    const RunResult b = RunSchedule(*schedule, SimOptions{});
+    const std::string verdict = Verdict(a);
+    std::string problem;
+    if (a.trace_hash != b.trace_hash || a.state_digest != b.state_digest) {
+      problem = absl::StrFormat("nondeterministic: trace hash %016x vs %016x, digest %016x vs %016x",
+                                a.trace_hash, b.trace_hash, a.state_digest, b.state_digest);
+    } else if (a.outcome == Outcome::kDivergence) {
+      problem = absl::StrCat("does not replay: ", a.divergence.message());
+    } else if (verdict != schedule->expect().verdict()) {
+      problem = absl::StrCat("verdict ", verdict, ", expected ", schedule->expect().verdict());
+    }
+    if (problem.empty()) {
+      std::printf("ok    %s: %s (trace hash %016llx)\n", path.c_str(), verdict.c_str(),
+                  static_cast<unsigned long long>(a.trace_hash));
+    } else {
+      std::printf("FAIL  %s: %s\n", path.c_str(), problem.c_str());
+      exit_code = kExitFound;
+    }
+  }
+  return exit_code;
+}
+
+}  // namespace ptfuzz

@@ -1,0 +1,25 @@
+// The ptfuzz subcommands. Each returns the process exit code: 0 clean / success, 1 violation
+// found (or a regression mismatch), 2 usage or input error. Messages go to stderr, reports to
+// stdout.
+#ifndef PTFUZZ_REPLAY_COMMANDS_H_
+#define PTFUZZ_REPLAY_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace ptfuzz {
+
+inline constexpr int kExitClean = 0;
+inline constexpr int kExitFound = 1;
+inline constexpr int kExitUsage = 2;
+
+int ReplayCommand(const std::vector<std::string>& args);
+int MinimizeCommand(const std::vector<std::string>& args);
+int ScenariosCommand(const std::vector<std::string>& args);
+int RegressCommand(const std::vector<std::string>& args);
+// `argv0` locates ptfuzz_fuzzer beside this binary.
+int FuzzCommand(const std::vector<std::string>& args);
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_REPLAY_COMMANDS_H_

@@ -1,0 +1,216 @@
+// `ptfuzz fuzz`: a campaign with ptfuzz_fuzzer, then minimize and replay of the finding.
+//
+// Steps: pin the seeds (corpus/<scenario>/seed/*.textproto, or the scenario's default when there
+// are none) into OUT/corpus as binary schedules; run ptfuzz_fuzzer (found beside this binary) on
+// it with the pins in its environment, artifacts in a fresh OUT/run-N/; on a finding, minimize the
+// crash file, store it as OUT/crashing/<violation>-<hash>.textproto (STYLE.md 2.8) and print its
+// replay. Nothing in OUT is deleted or overwritten except OUT/corpus entries of the same name.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/format_version.h"
+#include "core/run.h"
+#include "core/scenarios/registry.h"
+#include "core/schedule_io.h"
+#include "fuzz/mutator.h"
+#include "replay/cli_args.h"
+#include "replay/commands.h"
+#include "replay/minimize.h"
+#include "replay/report.h"
+
+#ifndef PTFUZZ_SOURCE_DIR
+#define PTFUZZ_SOURCE_DIR "."
+#endif
+
+namespace ptfuzz {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kFuzzUsage[] =
+    "ptfuzz fuzz [--scenario=NAME] [--variant=V] [--tlb-flush=ipi|broadcast] [--max-time=S]\n"
+    "            [--out=DIR] [--corpus=DIR] [--seed=N] [--runs=N] [--jobs=N]\n"
+    "  Runs ptfuzz_fuzzer on the scenario (default gup_vs_zap) with the variant (default fixed)\n"
+    "  and, when given, the TLB flush mode pinned; otherwise the fuzzer explores both modes.\n"
+    "  Stops at the first violation or after S seconds (default 60), or N runs. On a finding it\n"
+    "  minimizes the crash, writes DIR/crashing/<violation>-<hash>.textproto and prints its\n"
+    "  replay. DIR defaults to out/<scenario>-<variant>; --corpus defaults to the source tree's\n"
+    "  corpus/<scenario>/seed. --jobs=N runs N fuzzing processes (libFuzzer -fork=N).\n"
+    "  Exit: 0 nothing found, 1 violation found, 2 usage error or fuzzer failure.";
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "ptfuzz: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+fs::path SelfDir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path(".") : exe.parent_path();
+}
+
+// Runs `argv` with `env` added to the environment; returns its exit status, or -1.
+int RunChild(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    std::perror("ptfuzz: exec ptfuzz_fuzzer");
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+int FuzzCommand(const std::vector<std::string>& args) {
+  CliArgs cli;
+  if (absl::Status st = cli.Parse(
+          args, {"scenario", "variant", "tlb-flush", "max-time", "out", "corpus", "seed", "runs", "jobs"},
+          {"help", "h"});
+      !st.ok()) {
+    std::fprintf(stderr, "ptfuzz: %s\nusage: %s\n", std::string(st.message()).c_str(), kFuzzUsage);
+    return kExitUsage;
+  }
+  if (cli.Has("help") || cli.Has("h")) {
+    std::printf("usage: %s\n", kFuzzUsage);
+    return kExitClean;
+  }
+  const std::string scenario = cli.Get("scenario").value_or("gup_vs_zap");
+  const std::string variant = cli.Get("variant").value_or("fixed");
+  const std::string flush = cli.Get("tlb-flush").value_or("");
+  Pins pins;
+  if (absl::Status st = MakePins(scenario, variant, flush, &pins); !st.ok()) {
+    return Fail(std::string(st.message()));
+  }
+  long long max_time = 60, seed = -1, runs = -1, jobs = 0;
+  for (auto [flag, out] : {std::pair{"max-time", &max_time}, {"seed", &seed}, {"runs", &runs},
+                           {"jobs", &jobs}}) {
+    if (absl::Status st = cli.GetInt(flag, out); !st.ok()) return Fail(std::string(st.message()));
+  }
+  const fs::path fuzzer = SelfDir() / "ptfuzz_fuzzer";
+  if (!fs::exists(fuzzer)) {
+    return Fail(absl::StrCat(fuzzer.string(), " not found: build with clang and "
+                             "-DPTFUZZ_FUZZING=ON (scripts/build.sh does)"));
+  }
+  const fs::path out = cli.Get("out").value_or(absl::StrCat("out/", scenario, "-", variant));
+  const fs::path corpus_dir = out / "corpus";
+  std::error_code ec;
+  fs::create_directories(corpus_dir, ec);
+  if (ec) return Fail(absl::StrCat(corpus_dir.string(), ": ", ec.message()));
+  int run_index = 0;
+  while (fs::exists(out / absl::StrCat("run-", run_index))) ++run_index;
+  const fs::path run_dir = out / absl::StrCat("run-", run_index);
+  fs::create_directories(run_dir, ec);
+  if (ec) return Fail(absl::StrCat(run_dir.string(), ": ", ec.message()));
+
+  // Seeds, pinned, as binary.
+  const fs::path seed_dir = cli.Get("corpus").value_or(
+      (fs::path(PTFUZZ_SOURCE_DIR) / "corpus" / scenario / "seed").string());
+  int seeds = 0;
+  if (fs::is_directory(seed_dir)) {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(seed_dir)) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+      absl::StatusOr<proto::Schedule> s = LoadScheduleFile(f.string());
+      if (!s.ok()) return Fail(std::string(s.status().message()));
+      ApplyPins(pins, s->mutable_scenario());
+      s->clear_expect();
+      if (absl::Status st = SaveScheduleFile(*s, (corpus_dir / ("seed-" + f.stem().string())).string());
+          !st.ok()) {
+        return Fail(std::string(st.message()));
+      }
+      ++seeds;
+    }
+  } else if (cli.Has("corpus")) {
+    return Fail(absl::StrCat(seed_dir.string(), ": not a directory"));
+  }
+  if (seeds == 0) {
+    proto::Schedule s;
+    s.set_format_version(kFormatVersion);
+    *s.mutable_scenario() = FindScenario(scenario)->default_scenario();
+    ApplyPins(pins, s.mutable_scenario());
+    if (absl::Status st = SaveScheduleFile(s, (corpus_dir / "seed-default").string()); !st.ok()) {
+      return Fail(std::string(st.message()));
+    }
+  }
+
+  std::vector<std::string> argv = {fuzzer.string(), corpus_dir.string(),
+                                   absl::StrCat("-artifact_prefix=", run_dir.string(), "/"),
+                                   absl::StrCat("-max_total_time=", max_time),
+                                   "-print_final_stats=1", "-reduce_inputs=1"};
+  if (seed >= 0) argv.push_back(absl::StrCat("-seed=", seed));
+  if (runs >= 0) argv.push_back(absl::StrCat("-runs=", runs));
+  if (jobs > 1) {
+    argv.push_back(absl::StrCat("-fork=", jobs));
+    argv.push_back("-ignore_crashes=0");
+  }
+  std::vector<std::string> env = {absl::StrCat("PTFUZZ_SCENARIO=", scenario),
+                                  absl::StrCat("PTFUZZ_VARIANT=", variant)};
+  if (!flush.empty()) env.push_back(absl::StrCat("PTFUZZ_TLB_FLUSH=", flush));
+  std::fprintf(stderr, "ptfuzz: fuzzing %s/%s (tlb flush %s) for up to %llds; corpus %s (%d seeds), "
+               "artifacts %s\n",
+               scenario.c_str(), variant.c_str(), flush.empty() ? "ipi+broadcast" : flush.c_str(),
+               max_time, corpus_dir.c_str(), std::max(seeds, 1), run_dir.c_str());
+  const int status = RunChild(argv, env);
+
+  std::vector<fs::path> crashes;
+  for (const auto& entry : fs::directory_iterator(run_dir)) {
+    if (entry.path().filename().string().rfind("crash-", 0) == 0) crashes.push_back(entry.path());
+  }
+  std::sort(crashes.begin(), crashes.end());
+  if (crashes.empty()) {
+    if (status != 0) {
+      return Fail(absl::StrFormat("ptfuzz_fuzzer exited with status %d and left no crash file "
+                                  "(see its output above)", status));
+    }
+    std::printf("ptfuzz: no violation found in %s/%s\n", scenario.c_str(), variant.c_str());
+    return kExitClean;
+  }
+  if (status != 77) {
+    std::fprintf(stderr, "ptfuzz: ptfuzz_fuzzer exited with status %d, not 77: the crash is a "
+                 "sanitizer report or a ptfuzz bug, not a protocol violation; see above\n", status);
+  }
+  absl::StatusOr<proto::Schedule> crash = LoadScheduleFile(crashes.front().string());
+  if (!crash.ok()) return Fail(std::string(crash.status().message()));
+  absl::StatusOr<Minimized> m = MinimizeSchedule(*crash, MinimizeOptions{});
+  if (!m.ok()) {
+    return Fail(absl::StrCat(crashes.front().string(), ": ", m.status().message()));
+  }
+  m->schedule.mutable_expect()->set_verdict(Verdict(m->result));
+  const fs::path crashing = out / "crashing";
+  fs::create_directories(crashing, ec);
+  const fs::path saved =
+      crashing / absl::StrFormat("%s-%016x.textproto", Verdict(m->result), m->result.trace_hash);
+  if (absl::Status st = SaveScheduleFile(m->schedule, saved.string()); !st.ok()) {
+    return Fail(std::string(st.message()));
+  }
+  std::cout << "\n" << FormatTextReport(m->schedule, m->result);
+  const MinimizeStats& s = m->stats;
+  std::printf(
+      "\nptfuzz: found %s. Crash file %s minimized (%d candidate runs): decisions %d -> %d, "
+      "%u context switches (%u preemptions).\nptfuzz: saved %s; replay with: ptfuzz replay %s\n",
+      m->signature.c_str(), crashes.front().c_str(), s.candidate_runs, s.decisions_before,
+      s.decisions_after, s.context_switches, s.preemptions, saved.c_str(), saved.c_str());
+  return kExitFound;
+}
+
+}  // namespace ptfuzz

@@ -1,0 +1,56 @@
+// Minimizing a violating schedule while it keeps the same violation (STYLE.md 2.7).
+//
+// Candidates are interpreted like fuzzer inputs (raw tape, answers modulo the options, default 0
+// past the end) and kept only when they reproduce the original ViolationSignature (kind and
+// detecting kernel function), so minimization never drifts to another bug. Order of passes:
+//   1. drop trailing answers (after canonicalizing to the answers actually used),
+//   2. ddmin over chunks of answers,
+//   3. replace answers by the default (0) or by smaller values,
+//   4. drop actors and mappings, shrink num_cpus and num_frames, clear TLB bits,
+// repeated until a whole round changes nothing or the run budget is spent. The result is written
+// with its canonical tape and must reproduce under strict replay N times out of N.
+#ifndef PTFUZZ_REPLAY_MINIMIZE_H_
+#define PTFUZZ_REPLAY_MINIMIZE_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/world.h"
+#include "proto/schedule.pb.h"
+
+namespace ptfuzz {
+
+struct MinimizeOptions {
+  // Candidate runs allowed; each costs microseconds, so the default finishes in well under a
+  // second for every built-in scenario.
+  int max_runs = 50000;
+  // Strict replays of the result that must all reproduce the signature and trace hash.
+  int reproductions = 5;
+};
+
+struct MinimizeStats {
+  int candidate_runs = 0;
+  int decisions_before = 0;       // decisions the original run made
+  int decisions_after = 0;
+  int non_default_before = 0;     // answers other than 0 among them
+  int non_default_after = 0;
+  int actors_before = 0;
+  int actors_after = 0;
+  uint32_t context_switches = 0;  // of the minimized run
+  uint32_t preemptions = 0;
+};
+
+struct Minimized {
+  proto::Schedule schedule;  // canonical
+  RunResult result;          // its strict replay, with the trace recorded
+  std::string signature;
+  MinimizeStats stats;
+};
+
+// kFailedPrecondition when `input` does not violate anything. REQUIRES: CheckSchedule(input) ok.
+absl::StatusOr<Minimized> MinimizeSchedule(const proto::Schedule& input,
+                                           const MinimizeOptions& options);
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_REPLAY_MINIMIZE_H_

@@ -1,0 +1,139 @@
+#include "replay/report.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/violation.h"
+
+namespace ptfuzz {
+
+namespace {
+
+const char* ModeName(proto::TlbFlushMode mode) {
+  return mode == proto::TLB_FLUSH_BROADCAST ? "broadcast" : "ipi";
+}
+
+std::string ActorLabel(const proto::Schedule& schedule, const TraceEvent& e) {
+  if (e.actor < 0 || e.actor >= schedule.scenario().actors_size()) return "(irq)";
+  const proto::Actor& a = schedule.scenario().actors(e.actor);
+  std::string kind = proto::ActorKind_Name(a.kind());
+  if (kind.rfind("ACTOR_", 0) == 0) kind = kind.substr(6);
+  for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return kind;
+}
+
+std::string JsonEscape(absl::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppendFormat(&out, "\\u%04x", c);
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Verdict(const RunResult& result) {
+  if (result.violation) return std::string(ViolationKindName(result.violation->kind));
+  return std::string(OutcomeName(result.outcome));
+}
+
+std::string FormatViolation(const Violation& v) {
+  return absl::StrFormat(
+      "VIOLATION %s at step %u on cpu %u (%s, in %s)\n  invariant: %s\n  what happened: %s\n",
+      ViolationKindName(v.kind), v.step, v.cpu, v.actor, v.site, ViolationInvariant(v.kind),
+      v.explanation);
+}
+
+std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& result) {
+  const proto::Scenario& s = schedule.scenario();
+  std::string out = absl::StrFormat(
+      "scenario %s, variant %s: %u cpus, tlb flush %s, %u frames\n", s.name(), s.variant(),
+      s.num_cpus(), ModeName(s.tlb_flush()), s.num_frames());
+  for (const proto::Mapping& m : s.mappings()) {
+    absl::StrAppendFormat(&out, "  mapped  %#x (in the TLB of cpus %#x)\n", m.vaddr(),
+                          m.tlb_cpus());
+  }
+  for (const proto::Actor& a : s.actors()) {
+    absl::StrAppendFormat(&out, "  cpu %u   %s at %#x\n", a.cpu(), proto::ActorKind_Name(a.kind()),
+                          a.vaddr());
+  }
+  absl::StrAppendFormat(&out, "  tape    %s, %d answers\n",
+                        schedule.canonical() ? "canonical" : "raw", schedule.tape_size());
+  if (!result.trace.empty()) {
+    absl::StrAppend(&out, "\n step  cpu  actor        function                 operation\n");
+    CpuId prev = result.trace.front().cpu;
+    for (const TraceEvent& e : result.trace) {
+      absl::StrAppendFormat(&out, "%5u %c%3u  %-12s %-24s %s\n", e.step, e.cpu != prev ? '>' : ' ',
+                            e.cpu, ActorLabel(schedule, e), e.func->name, DescribeOp(e));
+      prev = e.cpu;
+    }
+    absl::StrAppend(&out, "('>' marks a context switch)\n");
+  }
+  absl::StrAppend(&out, "\n");
+  if (result.violation) absl::StrAppend(&out, FormatViolation(*result.violation));
+  if (result.outcome == Outcome::kStepBound) {
+    absl::StrAppendFormat(&out,
+                          "STEP BOUND reached after %u steps: a retry loop may be starved "
+                          "(possible livelock); no invariant was violated\n",
+                          result.steps);
+  }
+  if (result.outcome == Outcome::kDivergence) {
+    absl::StrAppendFormat(&out, "DIVERGENCE: %s\n", result.divergence.message());
+  }
+  absl::StrAppendFormat(&out, "steps %u, context switches %u, preemptions %u, decisions %u\n",
+                        result.steps, result.context_switches, result.preemptions,
+                        result.tape.size());
+  absl::StrAppendFormat(&out, "trace hash %016x, state digest %016x\n", result.trace_hash,
+                        result.state_digest);
+  absl::StrAppendFormat(&out, "verdict: %s\n", Verdict(result));
+  return out;
+}
+
+std::string FormatJsonReport(const proto::Schedule& schedule, const RunResult& result) {
+  const proto::Scenario& s = schedule.scenario();
+  std::string out = absl::StrFormat(
+      "{\"scenario\":\"%s\",\"variant\":\"%s\",\"num_cpus\":%u,\"tlb_flush\":\"%s\","
+      "\"num_frames\":%u,\"verdict\":\"%s\",\"outcome\":\"%s\",\"steps\":%u,"
+      "\"context_switches\":%u,\"preemptions\":%u,\"decisions\":%u,"
+      "\"trace_hash\":\"%016x\",\"state_digest\":\"%016x\"",
+      JsonEscape(s.name()), JsonEscape(s.variant()), s.num_cpus(), ModeName(s.tlb_flush()),
+      s.num_frames(), Verdict(result), OutcomeName(result.outcome), result.steps,
+      result.context_switches, result.preemptions, result.tape.size(), result.trace_hash,
+      result.state_digest);
+  if (result.violation) {
+    const Violation& v = *result.violation;
+    absl::StrAppendFormat(&out,
+                          ",\"violation\":{\"kind\":\"%s\",\"step\":%u,\"cpu\":%u,\"actor\":\"%s\","
+                          "\"site\":\"%s\",\"invariant\":\"%s\",\"explanation\":\"%s\"}",
+                          ViolationKindName(v.kind), v.step, v.cpu, JsonEscape(v.actor),
+                          JsonEscape(v.site), JsonEscape(ViolationInvariant(v.kind)),
+                          JsonEscape(v.explanation));
+  }
+  if (result.outcome == Outcome::kDivergence) {
+    absl::StrAppendFormat(&out, ",\"divergence\":\"%s\"", JsonEscape(result.divergence.message()));
+  }
+  absl::StrAppend(&out, ",\"trace\":[");
+  for (size_t i = 0; i < result.trace.size(); ++i) {
+    const TraceEvent& e = result.trace[i];
+    absl::StrAppendFormat(&out,
+                          "%s{\"step\":%u,\"cpu\":%u,\"actor\":\"%s\",\"function\":\"%s\","
+                          "\"op\":\"%s\",\"addr\":%u,\"old\":%u,\"new\":%u,\"text\":\"%s\"}",
+                          i ? "," : "", e.step, e.cpu, ActorLabel(schedule, e), e.func->name,
+                          OpKindName(e.op), e.addr, e.old_value, e.new_value,
+                          JsonEscape(DescribeOp(e)));
+  }
+  absl::StrAppend(&out, "]}\n");
+  return out;
+}
+
+}  // namespace ptfuzz
