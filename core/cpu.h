@@ -104,8 +104,6 @@ struct Cpu {
   OpAwaiter AllocPage(int table_level) {
     return {this, {OpKind::kAllocPage, 0, static_cast<uint64_t>(static_cast<int64_t>(table_level))}};
   }
-  // pte_free(): drop the table's only reference and free it.
-  OpAwaiter FreePage(FrameId frame) { return {this, {OpKind::kFreePage, frame}}; }
   // The hardware walker translates `vaddr` for a user access and fills this TLB; returns the
   // frame or kNoFrame when not present (the access would fault again).
   OpAwaiter TlbFill(VirtAddr vaddr) { return {this, {OpKind::kTlbFill, vaddr}}; }

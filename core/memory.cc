@@ -63,7 +63,7 @@ void PhysMemory::WriteWord(FrameId f, uint32_t index, uint64_t value) {
 }
 
 std::vector<std::pair<uint32_t, uint64_t>> PhysMemory::NonZeroWords(FrameId f) const {
-  auto words = words_[f];
+  std::vector<std::pair<uint32_t, uint64_t>> words(words_[f].begin(), words_[f].end());
   std::sort(words.begin(), words.end());
   return words;
 }

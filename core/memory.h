@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "core/pte.h"
 
 namespace ptfuzz {
@@ -69,7 +70,7 @@ class PhysMemory {
   std::vector<FrameInfo> frames_;
   std::vector<FrameId> free_list_;  // back() is the most recently freed
   // Sparse contents: (index, value) pairs in insertion order, zeros dropped.
-  std::vector<std::vector<std::pair<uint32_t, uint64_t>>> words_;
+  std::vector<absl::InlinedVector<std::pair<uint32_t, uint64_t>, 4>> words_;
 };
 
 }  // namespace ptfuzz

@@ -17,7 +17,7 @@ namespace ptfuzz {
 
 namespace {
 
-absl::string_view ActorKindName(proto::ActorKind kind) {
+const char* ActorKindName(proto::ActorKind kind) {
   switch (kind) {
     case proto::ACTOR_GUP_FAST: return "gup_fast";
     case proto::ACTOR_ZAP: return "zap";
@@ -132,7 +132,7 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
   }
   for (const proto::Actor& a : s.actors()) {
     Cpu& cpu = world.cpu(a.cpu());
-    ActorInfo info{absl::StrCat(ActorKindName(a.kind()), "@cpu", a.cpu()), a.vaddr()};
+    ActorInfo info{ActorKindName(a.kind()), a.vaddr()};
     switch (a.kind()) {
       case proto::ACTOR_GUP_FAST:
         world.SetActor(a.cpu(), std::move(info), GupFastActor(cpu, a.vaddr()));
@@ -151,10 +151,19 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
 }
 
 std::vector<uint32_t> RawTape(const proto::Schedule& schedule) {
+  if (!schedule.canonical()) {
+    return std::vector<uint32_t>(schedule.raw_tape().begin(), schedule.raw_tape().end());
+  }
   std::vector<uint32_t> tape;
   tape.reserve(schedule.tape_size());
   for (const proto::Decision& d : schedule.tape()) tape.push_back(d.value());
   return tape;
+}
+
+void SetRawTape(const std::vector<uint32_t>& tape, proto::Schedule* schedule) {
+  schedule->set_canonical(false);
+  schedule->clear_tape();
+  schedule->mutable_raw_tape()->Assign(tape.begin(), tape.end());
 }
 
 absl::Status CanonicalTape(const proto::Schedule& schedule, std::vector<CanonicalDecision>* out) {
@@ -178,6 +187,7 @@ absl::Status CanonicalTape(const proto::Schedule& schedule, std::vector<Canonica
 void SetCanonicalTape(const std::vector<CanonicalDecision>& tape, proto::Schedule* schedule) {
   schedule->set_canonical(true);
   schedule->clear_tape();
+  schedule->clear_raw_tape();
   for (const CanonicalDecision& d : tape) {
     proto::Decision* out = schedule->add_tape();
     out->set_value(d.value);

@@ -28,16 +28,19 @@ RunResult RunScenario(const proto::Scenario& scenario, Decider& decider,
 // a TapeDecider. REQUIRES: ValidateScenario(schedule.scenario()).ok().
 RunResult RunSchedule(const proto::Schedule& schedule, const SimOptions& options);
 
-// Raw interpretation of any tape (the fuzzer's view): the answers, ignoring kinds.
+// Raw interpretation of any tape (the fuzzer's view): `raw_tape`, or the canonical answers
+// without their kinds.
 std::vector<uint32_t> RawTape(const proto::Schedule& schedule);
+// Replaces the tape of `schedule` by the raw answers `tape` and marks it not canonical.
+void SetRawTape(const std::vector<uint32_t>& tape, proto::Schedule* schedule);
 // The canonical entries; kInvalidArgument when an entry lacks its kind or option count.
 absl::Status CanonicalTape(const proto::Schedule& schedule, std::vector<CanonicalDecision>* out);
 // Replaces the tape of `schedule` with `tape` and marks it canonical.
 void SetCanonicalTape(const std::vector<CanonicalDecision>& tape, proto::Schedule* schedule);
 
-// Keeps the first `size` answers of a tape.
-inline void TruncateTape(google::protobuf::RepeatedPtrField<proto::Decision>* tape, int size) {
-  if (size < tape->size()) tape->DeleteSubrange(size, tape->size() - size);
+// Keeps the first `size` answers of a raw tape.
+inline void TruncateTape(google::protobuf::RepeatedField<uint32_t>* tape, int size) {
+  if (size < tape->size()) tape->Truncate(size);
 }
 
 // Machine configuration of a validated scenario.

@@ -67,6 +67,14 @@ absl::Status CheckSchedule(const proto::Schedule& schedule) {
                      "with the ptfuzz that wrote it)"));
   }
   if (!schedule.has_scenario()) return absl::InvalidArgumentError("no scenario");
+  if (!schedule.canonical() && schedule.tape_size() > 0) {
+    return absl::InvalidArgumentError(
+        "`tape` entries are canonical (kind, num_options, value) and need `canonical: true`; "
+        "write raw answers as `raw_tape: [...]`");
+  }
+  if (schedule.canonical() && schedule.raw_tape_size() > 0) {
+    return absl::InvalidArgumentError("a canonical schedule cannot also have a `raw_tape`");
+  }
   return ValidateScenario(schedule.scenario());
 }
 

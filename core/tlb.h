@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "core/pte.h"
 
 namespace ptfuzz {
@@ -33,7 +34,9 @@ class Tlb {
   // Removes every entry in [start, end); returns how many.
   uint32_t FlushRange(VirtAddr start, VirtAddr end) {
     const size_t before = entries_.size();
-    std::erase_if(entries_, [&](const TlbEntry& e) { return e.vaddr >= start && e.vaddr < end; });
+    entries_.erase(std::remove_if(entries_.begin(), entries_.end(),
+                                  [&](const TlbEntry& e) { return e.vaddr >= start && e.vaddr < end; }),
+                   entries_.end());
     return static_cast<uint32_t>(before - entries_.size());
   }
   const TlbEntry* FindFrame(FrameId frame) const {
@@ -42,10 +45,10 @@ class Tlb {
     }
     return nullptr;
   }
-  const std::vector<TlbEntry>& entries() const { return entries_; }
+  absl::Span<const TlbEntry> entries() const { return entries_; }
 
  private:
-  std::vector<TlbEntry> entries_;  // insertion order; a handful of entries
+  absl::InlinedVector<TlbEntry, 4> entries_;  // insertion order; a handful of entries
 };
 
 }  // namespace ptfuzz

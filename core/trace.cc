@@ -24,7 +24,6 @@ absl::string_view OpKindName(OpKind op) {
     case OpKind::kTlbFlushLocal: return "tlb_flush_local";
     case OpKind::kTlbFlushBroadcast: return "tlb_flush_broadcast";
     case OpKind::kAllocPage: return "alloc_page";
-    case OpKind::kFreePage: return "free_page";
     case OpKind::kTlbFill: return "tlb_fill";
   }
   return "?";
@@ -73,8 +72,6 @@ std::string DescribeOp(const TraceEvent& e) {
     case OpKind::kAllocPage:
       return e.ok ? absl::StrFormat("%s -> f%u (generation %u)", op, e.new_value, e.old_value)
                   : absl::StrFormat("%s -> none free", op);
-    case OpKind::kFreePage:
-      return absl::StrFormat("%s f%u", op, e.addr);
     case OpKind::kTlbFill:
       return e.ok ? absl::StrFormat("%s %#x -> f%u", op, e.addr, e.new_value)
                   : absl::StrFormat("%s %#x: not present", op, e.addr);

@@ -26,7 +26,7 @@ enum class OpKind : uint8_t {
   kXchg,             // ptep_get_and_clear: atomic exchange of an entry
   kRefTryAdd,        // folio_ref_try_add_rcu / folio_try_get: add unless zero
   kRefAdd,           // folio_ref_add: unconditional add
-  kRefPut,           // folio_put_refs: sub-and-test, frees the folio at zero
+  kRefPut,           // folio_put / put_page_testzero: frees the page (data or table) at zero
   kIrqDisable,       // local_irq_save
   kIrqEnable,        // local_irq_restore
   kSpinLock,         // spin_lock (blocks while another CPU holds it)
@@ -37,7 +37,6 @@ enum class OpKind : uint8_t {
   kTlbFlushLocal,    // flush_tlb_local / invlpg on this CPU
   kTlbFlushBroadcast,// TLBI / INVLPGB: invalidate every CPU's TLB without interrupting it
   kAllocPage,        // alloc_page / pte_alloc_one: the allocator hands out a frame
-  kFreePage,         // pte_free / free_unref_page of a frame whose last reference is gone
   kTlbFill,          // the hardware walker fills this CPU's TLB on a user access
 };
 

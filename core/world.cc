@@ -35,6 +35,7 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
       lock_owner_(config.num_frames + 1, 0),
       oracles_(*this) {
   PTFUZZ_CHECK(config.num_cpus >= 1 && config.num_cpus <= 32);
+  tape_.reserve(64);
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
     cpus_[i].world = this;
     cpus_[i].id = i;
@@ -87,7 +88,7 @@ void World::SetActor(CpuId cpu, ActorInfo info, Task<void> task) {
 
 std::string World::ActorName(const Cpu& cpu) const {
   if (cpu.actor < 0) return absl::StrCat("idle@cpu", cpu.id);
-  return actors_[cpu.actor].name;
+  return absl::StrCat(actors_[cpu.actor].kind, "@cpu", cpu.id);
 }
 
 FrameId World::Translate(VirtAddr vaddr) const {
@@ -129,6 +130,11 @@ void World::Record(Cpu& cpu, TraceEvent event) {
 }
 
 void World::FreeFrame(Cpu& cpu, FrameId frame) {
+  const FrameInfo& info = memory_.frame(frame);
+  if (info.refcount != 0) {
+    oracles_.Report(cpu, ViolationKind::kFreeWithReferences,
+                    absl::StrFormat("f%u is freed while its refcount is %d", frame, info.refcount));
+  }
   oracles_.OnFree(cpu, frame);
   memory_.Free(frame, step_, cpu.id);
 }
@@ -260,21 +266,6 @@ uint64_t World::Execute(Cpu& cpu) {
       ev.old_value = memory_.frame(f).generation;
       result = f;
       break;
-    }
-    case OpKind::kFreePage: {
-      const FrameId frame = static_cast<FrameId>(op.addr);
-      FrameInfo& f = memory_.mutable_frame(frame);
-      ev.old_value = static_cast<uint64_t>(f.refcount);
-      f.refcount -= 1;
-      ev.new_value = static_cast<uint64_t>(f.refcount);
-      Record(cpu, ev);
-      if (f.refcount != 0) {
-        oracles_.Report(cpu, ViolationKind::kFreeWithReferences,
-                        absl::StrFormat("pte_free() of table f%u while its refcount is %d", frame,
-                                        f.refcount + 1));
-      }
-      FreeFrame(cpu, frame);
-      return 0;
     }
     case OpKind::kTlbFill: {
       const FrameId f = Translate(op.addr);
@@ -430,8 +421,8 @@ RunResult World::Run() {
   result.steps = step_;
   result.violation = oracles_.violation();
   result.trace_hash = trace_hash_;
-  result.tape = tape_;
   result.state_digest = StateDigest();
+  result.tape = std::move(tape_);
   if (options_.record_trace) result.trace = std::move(trace_);
   return result;
 }

@@ -67,7 +67,7 @@ enum class Outcome : uint8_t { kClean, kViolation, kStepBound, kDivergence };
 absl::string_view OutcomeName(Outcome outcome);
 
 struct ActorInfo {
-  std::string name;  // e.g. "gup_fast@cpu0"
+  const char* kind = "";  // e.g. "gup_fast"; the actor's name is kind@cpuN
   VirtAddr vaddr = 0;
 };
 

@@ -8,7 +8,7 @@ namespace {
 
 bool IsWrite(OpKind op) {
   return op == OpKind::kStore || op == OpKind::kXchg || op == OpKind::kRefAdd ||
-         op == OpKind::kRefPut || op == OpKind::kRefTryAdd || op == OpKind::kFreePage ||
+         op == OpKind::kRefPut || op == OpKind::kRefTryAdd ||
          op == OpKind::kAllocPage;
 }
 
@@ -22,7 +22,6 @@ int64_t TouchedFrame(const TraceEvent& e) {
     case OpKind::kRefTryAdd:
     case OpKind::kRefAdd:
     case OpKind::kRefPut:
-    case OpKind::kFreePage:
       return static_cast<int64_t>(e.addr);
     case OpKind::kAllocPage:
       return e.ok ? static_cast<int64_t>(e.new_value) : -1;

@@ -29,7 +29,7 @@ namespace {
 // Interleaving features (fuzz/feedback.h). A multiple of 64 bytes, as libFuzzer clears it by
 // words between runs.
 __attribute__((section("__libfuzzer_extra_counters"), aligned(64), used))
-uint8_t extra_counters[1 << 14];
+uint8_t extra_counters[1 << 10];
 
 // Set once by LLVMFuzzerInitialize; constant while inputs run.
 ptfuzz::Pins pins;

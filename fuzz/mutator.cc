@@ -53,24 +53,26 @@ uint64_t RandomVaddr(const proto::Scenario& s, Rng& rng) {
 }
 
 void MutateTape(proto::Schedule& s, Rng& rng) {
-  auto* tape = s.mutable_tape();
+  auto* tape = s.mutable_raw_tape();
   const int n = tape->size();
   switch (rng.Below(9)) {
     case 0:  // change an answer
       if (n > 0) {
-        tape->Mutable(rng.Below(n))->set_value(RandomAnswer(rng));
+        tape->Set(static_cast<int>(rng.Below(n)), RandomAnswer(rng));
         return;
       }
       [[fallthrough]];
     case 1: {  // insert an answer: every later decision shifts by one
       const int at = static_cast<int>(rng.Below(n + 1));
-      tape->Add()->set_value(RandomAnswer(rng));
+      tape->Add(RandomAnswer(rng));
       for (int i = tape->size() - 1; i > at; --i) tape->SwapElements(i, i - 1);
       return;
     }
     case 2:  // delete an answer
       if (n > 0) {
-        tape->DeleteSubrange(static_cast<int>(rng.Below(n)), 1);
+        const int at = static_cast<int>(rng.Below(n));
+        for (int i = at; i + 1 < n; ++i) tape->SwapElements(i, i + 1);
+        tape->RemoveLast();
         return;
       }
       break;
@@ -84,7 +86,7 @@ void MutateTape(proto::Schedule& s, Rng& rng) {
     case 4: {  // move a preemption point (a non-default answer) a few decisions away
       std::vector<int> nonzero;
       for (int i = 0; i < n; ++i) {
-        if (tape->Get(i).value() != 0) nonzero.push_back(i);
+        if (tape->Get(i) != 0) nonzero.push_back(i);
       }
       if (!nonzero.empty()) {
         const int from = nonzero[rng.Below(static_cast<uint32_t>(nonzero.size()))];
@@ -100,7 +102,7 @@ void MutateTape(proto::Schedule& s, Rng& rng) {
       if (n > 0) {
         const int a = static_cast<int>(rng.Below(n));
         const int len = 1 + static_cast<int>(rng.Below(std::min(8, n - a)));
-        for (int i = a; i < a + len; ++i) tape->Mutable(i)->set_value(0);
+        for (int i = a; i < a + len; ++i) tape->Set(i, 0);
         return;
       }
       break;
@@ -109,12 +111,10 @@ void MutateTape(proto::Schedule& s, Rng& rng) {
         const int a = static_cast<int>(rng.Below(n));
         const int len = 1 + static_cast<int>(rng.Below(std::min(8, n - a)));
         const int at = static_cast<int>(rng.Below(n + 1));
-        std::vector<uint32_t> vals;
-        for (const proto::Decision& d : *tape) vals.push_back(d.value());
+        std::vector<uint32_t> vals(tape->begin(), tape->end());
         std::vector<uint32_t> chunk(vals.begin() + a, vals.begin() + a + len);
         vals.insert(vals.begin() + at, chunk.begin(), chunk.end());
-        tape->Clear();
-        for (uint32_t v : vals) tape->Add()->set_value(v);
+        tape->Assign(vals.begin(), vals.end());
         return;
       }
       break;
@@ -129,7 +129,7 @@ void MutateTape(proto::Schedule& s, Rng& rng) {
   }
   // append a few answers
   const int k = 1 + static_cast<int>(rng.Below(4));
-  for (int i = 0; i < k; ++i) tape->Add()->set_value(RandomAnswer(rng));
+  for (int i = 0; i < k; ++i) tape->Add(RandomAnswer(rng));
 }
 
 void MutateScenario(proto::Scenario& s, const Pins& pins, Rng& rng) {
@@ -209,6 +209,7 @@ proto::Schedule ParseOrDefault(const uint8_t* data, size_t size, const Pins& pin
   }
   ApplyPins(pins, s.mutable_scenario());
   if (!ValidateScenario(s.scenario()).ok()) *s.mutable_scenario() = DefaultScenario(pins);
+  if (s.canonical() || s.tape_size() > 0) SetRawTape(RawTape(s), &s);
   return s;
 }
 
@@ -217,16 +218,12 @@ size_t Emit(proto::Schedule& s, uint8_t* out, size_t max_size) {
   s.set_format_version(kFormatVersion);
   s.set_canonical(false);
   s.clear_expect();
-  for (proto::Decision& d : *s.mutable_tape()) {
-    d.clear_kind();
-    d.clear_num_options();
-  }
   std::string bytes = s.SerializeAsString();
-  while (bytes.size() > max_size && s.tape_size() > 0) {
-    // Each raw answer costs 2-4 bytes: cut enough at once to converge quickly.
+  while (bytes.size() > max_size && s.raw_tape_size() > 0) {
+    // Each raw answer costs 1-5 bytes: cut enough at once to converge quickly.
     const size_t excess = bytes.size() - max_size;
-    const int cut = std::min(s.tape_size(), static_cast<int>(excess / 4) + 1);
-    TruncateTape(s.mutable_tape(), s.tape_size() - cut);
+    const int cut = std::min(s.raw_tape_size(), static_cast<int>(excess / 5) + 1);
+    TruncateTape(s.mutable_raw_tape(), s.raw_tape_size() - cut);
     bytes = s.SerializeAsString();
   }
   if (bytes.size() > max_size) return 0;
@@ -296,10 +293,10 @@ size_t CrossOverSchedules(const uint8_t* data1, size_t size1, const uint8_t* dat
   proto::Schedule a = ParseOrDefault(data1, size1, pins);
   const proto::Schedule b = ParseOrDefault(data2, size2, pins);
   // A's scenario, A's tape up to a cut, then B's tape from another cut.
-  const int cut_a = static_cast<int>(rng.Below(a.tape_size() + 1));
-  const int cut_b = static_cast<int>(rng.Below(b.tape_size() + 1));
-  TruncateTape(a.mutable_tape(), cut_a);
-  for (int i = cut_b; i < b.tape_size(); ++i) a.add_tape()->set_value(b.tape(i).value());
+  const int cut_a = static_cast<int>(rng.Below(a.raw_tape_size() + 1));
+  const int cut_b = static_cast<int>(rng.Below(b.raw_tape_size() + 1));
+  TruncateTape(a.mutable_raw_tape(), cut_a);
+  for (int i = cut_b; i < b.raw_tape_size(); ++i) a.add_raw_tape(b.raw_tape(i));
   return Emit(a, out, max_out_size);
 }
 

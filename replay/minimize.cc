@@ -34,7 +34,7 @@ class Minimizer {
     if (!ValidateScenario(candidate.scenario()).ok()) return false;
     const std::string key = candidate.SerializeAsString();
     if (auto it = memo_.find(key); it != memo_.end()) {
-      if (it->second.ok) SetRawTape(it->second.tape, candidate);
+      if (it->second.ok) SetRawTape(it->second.tape, &candidate);
       return it->second.ok;
     }
     if (!budget_left()) return false;
@@ -47,16 +47,10 @@ class Minimizer {
     if (m.ok) {
       for (const CanonicalDecision& d : r.tape) m.tape.push_back(d.value);
       while (!m.tape.empty() && m.tape.back() == 0) m.tape.pop_back();
-      SetRawTape(m.tape, candidate);
+      SetRawTape(m.tape, &candidate);
     }
     memo_.emplace(key, m);
     return m.ok;
-  }
-
-  static void SetRawTape(const std::vector<uint32_t>& tape, proto::Schedule& s) {
-    s.set_canonical(false);
-    s.clear_tape();
-    for (uint32_t v : tape) s.add_tape()->set_value(v);
   }
 
  private:
@@ -83,19 +77,21 @@ bool Attempt(Minimizer& m, proto::Schedule& best, F&& mutate) {
 bool TapePasses(Minimizer& m, proto::Schedule& best) {
   bool changed = false;
   // 1. Trailing answers: drop halves, quarters, ... of the tail.
-  for (int chunk = best.tape_size() / 2; chunk >= 1; chunk /= 2) {
-    while (chunk <= best.tape_size() && Attempt(m, best, [&](proto::Schedule& c) {
-             TruncateTape(c.mutable_tape(), c.tape_size() - chunk);
+  for (int chunk = best.raw_tape_size() / 2; chunk >= 1; chunk /= 2) {
+    while (chunk <= best.raw_tape_size() && Attempt(m, best, [&](proto::Schedule& c) {
+             TruncateTape(c.mutable_raw_tape(), c.raw_tape_size() - chunk);
              return true;
            })) {
       changed = true;
     }
   }
   // 2. ddmin: delete chunks anywhere.
-  for (int chunk = std::max(1, best.tape_size() / 2); chunk >= 1; chunk /= 2) {
-    for (int start = 0; start + chunk <= best.tape_size() && m.budget_left();) {
+  for (int chunk = std::max(1, best.raw_tape_size() / 2); chunk >= 1; chunk /= 2) {
+    for (int start = 0; start + chunk <= best.raw_tape_size() && m.budget_left();) {
       if (Attempt(m, best, [&](proto::Schedule& c) {
-            c.mutable_tape()->DeleteSubrange(start, chunk);
+            std::vector<uint32_t> t = RawTape(c);
+            t.erase(t.begin() + start, t.begin() + start + chunk);
+            SetRawTape(t, &c);
             return true;
           })) {
         changed = true;
@@ -105,10 +101,10 @@ bool TapePasses(Minimizer& m, proto::Schedule& best) {
     }
   }
   // 3. Defaults and smaller answers.
-  for (int i = 0; i < best.tape_size() && m.budget_left(); ++i) {
-    for (uint32_t v = 0; i < best.tape_size() && v < best.tape(i).value(); ++v) {
+  for (int i = 0; i < best.raw_tape_size() && m.budget_left(); ++i) {
+    for (uint32_t v = 0; i < best.raw_tape_size() && v < best.raw_tape(i); ++v) {
       if (Attempt(m, best, [&](proto::Schedule& c) {
-            c.mutable_tape(i)->set_value(v);
+            c.set_raw_tape(i, v);
             return true;
           })) {
         changed = true;
@@ -192,7 +188,7 @@ absl::StatusOr<Minimized> MinimizeSchedule(const proto::Schedule& input,
   best.clear_expect();
   std::vector<uint32_t> used;
   for (const CanonicalDecision& d : original.tape) used.push_back(d.value);
-  Minimizer::SetRawTape(used, best);
+  SetRawTape(used, &best);
   if (!m.Try(best)) {
     return absl::InternalError("ptfuzz internal bug: the canonical tape of a run does not "
                                "reproduce it when interpreted raw");

@@ -68,7 +68,8 @@ std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& r
                           a.vaddr());
   }
   absl::StrAppendFormat(&out, "  tape    %s, %d answers\n",
-                        schedule.canonical() ? "canonical" : "raw", schedule.tape_size());
+                        schedule.canonical() ? "canonical" : "raw",
+                        schedule.canonical() ? schedule.tape_size() : schedule.raw_tape_size());
   if (!result.trace.empty()) {
     absl::StrAppend(&out, "\n step  cpu  actor        function                 operation\n");
     CpuId prev = result.trace.front().cpu;

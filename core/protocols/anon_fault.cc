@@ -29,7 +29,10 @@ Task<uint64_t> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level) {
     installed = true;
   }
   co_await cpu.SpinUnlock(kMmPageTableLock);
-  if (!installed) co_await cpu.FreePage(table);  // pte_free(): another CPU populated it first
+  // pte_free() -> pagetable_free() -> __free_pages(): a put, not a plain free. A speculative
+  // reference (GUP-fast's try-get on a reused frame, kernel-mm.md section 12) may still hold the
+  // page; its holder's put then frees it.
+  if (!installed) co_await cpu.RefPut(table, 1);
   co_return now;
 }
 

@@ -12,7 +12,7 @@
 #ifndef PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_
 #define PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_
 
-#include <vector>
+#include "absl/container/inlined_vector.h"
 
 #include "core/cpu.h"
 #include "core/task.h"
@@ -22,7 +22,7 @@ namespace ptfuzz {
 struct MmuGather {
   VirtAddr start = ~VirtAddr{0};  // the range to flush, widened by tlb_remove_tlb_entry()
   VirtAddr end = 0;
-  std::vector<FrameId> pages;     // references to drop after the flush
+  absl::InlinedVector<FrameId, 4> pages;  // references to drop after the flush
 
   // tlb_remove_tlb_entry(): CPU-local bookkeeping, no shared access.
   void RemoveTlbEntry(VirtAddr addr) {

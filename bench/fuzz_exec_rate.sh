@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Fuzz throughput of gup_vs_zap against the ceiling, in one run on the same machine:
+#   1. ptfuzz_fuzzer on the gup_vs_zap seeds (fixed variant, so nothing stops the run),
+#   2. ptfuzz_empty_fuzzer, an empty libFuzzer target,
+# each for the same wall time with a fixed -seed, printing libFuzzer's average exec/s (libFuzzer
+# divides by whole seconds, so short runs are imprecise: keep SECONDS >= 10).
+# Usage: bench/fuzz_exec_rate.sh [BUILD_DIR] [SECONDS]   (a Release build without sanitizers)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+secs=${2:-20}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/corpus" "$work/empty"
+# Seeds as binary schedules, as `ptfuzz fuzz` prepares them.
+for f in corpus/gup_vs_zap/seed/*.textproto; do cp "$f" "$work/corpus/"; done
+rate() { grep -o 'average_exec_per_sec: *[0-9]*' | grep -o '[0-9]*$'; }
+target=$(PTFUZZ_VARIANT=fixed "$build/ptfuzz_fuzzer" -max_total_time="$secs" -seed=1 -print_final_stats=1 \
+  "$work/corpus" 2>&1 | rate)
+empty=$("$build/ptfuzz_empty_fuzzer" -max_total_time="$secs" -seed=1 -print_final_stats=1 "$work/empty" 2>&1 | rate)
+echo "gup_vs_zap fuzz target: $target exec/s (${secs}s)"
+echo "empty libFuzzer target: $empty exec/s (${secs}s)"
+echo "ratio: $(awk -v a="$target" -v b="$empty" 'BEGIN { printf "%.1f%%", 100 * a / b }') of the ceiling"
