@@ -166,16 +166,23 @@ void Oracles::OnRunEnd() {
   }
   for (FrameId f = 0; f < mem.num_frames(); ++f) {
     const FrameInfo& info = mem.frame(f);
+    const char* what = info.state == FrameState::kFree   ? "free"
+                       : info.state == FrameState::kData ? "data page"
+                                                         : "page table";
+    if (info.state == FrameState::kFree && expected[f] > 0) {
+      ReportGlobal(ViolationKind::kRefcountLeak,
+                   absl::StrFormat("at the end of the run f%u is free but still mapped by %d "
+                                   "page-table entr%s: a use after free (%s)",
+                                   f, expected[f], expected[f] == 1 ? "y" : "ies",
+                                   FrameHistory(f)));
+      return;
+    }
     const int64_t want = info.state == FrameState::kFree ? 0 : expected[f];
     if (info.refcount == want && !(info.state != FrameState::kFree && want == 0)) continue;
     ReportGlobal(ViolationKind::kRefcountLeak,
                  absl::StrFormat("at the end of the run f%u (%s) has refcount %d but the page "
                                  "tables account for %d reference(s) (%s)",
-                                 f,
-                                 info.state == FrameState::kFree   ? "free"
-                                 : info.state == FrameState::kData ? "data page"
-                                                                   : "page table",
-                                 info.refcount, want, FrameHistory(f)));
+                                 f, what, info.refcount, want, FrameHistory(f)));
     return;
   }
 }

@@ -31,7 +31,8 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
     case ViolationKind::kFreeWithReferences:
       return "a frame is freed only when its refcount is 0";
     case ViolationKind::kRefcountLeak:
-      return "at the end of a run every reference is accounted for by a mapping";
+      return "at the end of a run every reference is accounted for by a mapping, and no "
+             "page-table entry maps a free frame";
     case ViolationKind::kWalkerReadsFreedTable:
       return "a walker loads only from a live page table of the level it expects";
     case ViolationKind::kStaleTlbAfterFree:

@@ -24,10 +24,11 @@ int Usage(const std::string& message, const char* usage) {
 }
 
 constexpr char kReplayUsage[] =
-    "ptfuzz replay FILE [--json] [--no-trace]\n"
+    "ptfuzz replay FILE [--json] [--no-trace] [--save-canonical=OUT]\n"
     "  Re-executes FILE (binary or .textproto Schedule) deterministically and prints the\n"
     "  timeline and the verdict. A canonical tape is replayed strictly (the first divergence is\n"
     "  reported); a raw tape (a libFuzzer crash file) is interpreted as the fuzzer did.\n"
+    "  --save-canonical=OUT writes the run's canonical schedule, with its verdict as `expect`.\n"
     "  Exit: 0 clean, 1 violation, 2 bad input or divergence.";
 
 constexpr char kMinimizeUsage[] =
@@ -52,7 +53,8 @@ constexpr char kRegressUsage[] =
 
 int ReplayCommand(const std::vector<std::string>& args) {
   CliArgs cli;
-  if (absl::Status st = cli.Parse(args, {}, {"json", "no-trace", "help", "h"}); !st.ok()) {
+  if (absl::Status st = cli.Parse(args, {"save-canonical"}, {"json", "no-trace", "help", "h"});
+      !st.ok()) {
     return Usage(std::string(st.message()), kReplayUsage);
   }
   if (cli.Has("help") || cli.Has("h")) {
@@ -76,6 +78,15 @@ int ReplayCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "ptfuzz: %s: %s\n", path.c_str(),
                  std::string(result.divergence.message()).c_str());
     return kExitUsage;
+  }
+  if (auto out = cli.Get("save-canonical")) {
+    proto::Schedule canonical = *schedule;
+    SetCanonicalTape(result.tape, &canonical);
+    canonical.mutable_expect()->set_verdict(Verdict(result));
+    if (absl::Status st = SaveScheduleFile(canonical, *out); !st.ok()) {
+      std::fprintf(stderr, "ptfuzz: %s\n", std::string(st.message()).c_str());
+      return kExitUsage;
+    }
   }
   return result.violation ? kExitFound : kExitClean;
 }

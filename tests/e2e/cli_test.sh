@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# End-to-end checks of the ptfuzz CLI as a user runs it: determinism across processes, exit
+# codes, and error messages for bad input. Usage: cli_test.sh PTFUZZ SOURCE_DIR
+set -u
+ptfuzz=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+check() {  # check NAME EXPECTED_EXIT COMMAND...
+  local name=$1 want=$2
+  shift 2
+  "$@" > "$tmp/out" 2> "$tmp/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL $name: exit $got, expected $want"; sed 's/^/  | /' "$tmp/err" | head -5
+    failures=$((failures + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+expect_in() {  # expect_in NAME FILE TEXT
+  if grep -qF -- "$3" "$2"; then echo "ok   $1"; else
+    echo "FAIL $1: '$3' not in output"; sed 's/^/  | /' "$2" | head -5; failures=$((failures + 1)); fi
+}
+
+seed="$src/corpus/gup_vs_zap/seed/refault_same_page.textproto"
+
+# Replaying a file twice, in two processes, prints byte-identical output.
+"$ptfuzz" replay "$seed" > "$tmp/r1" 2>&1
+"$ptfuzz" replay "$seed" > "$tmp/r2" 2>&1
+if cmp -s "$tmp/r1" "$tmp/r2"; then echo "ok   replay deterministic across processes"; else
+  echo "FAIL replay output differs between processes"; failures=$((failures + 1)); fi
+"$ptfuzz" replay --json "$seed" > "$tmp/j1" 2>&1
+"$ptfuzz" replay --json "$seed" > "$tmp/j2" 2>&1
+cmp -s "$tmp/j1" "$tmp/j2" && echo "ok   json replay deterministic" || { echo "FAIL json differs"; failures=$((failures + 1)); }
+expect_in "json has verdict" "$tmp/j1" '"verdict":"clean"'
+
+check "clean replay exits 0" 0 "$ptfuzz" replay "$seed"
+expect_in "timeline names kernel functions" "$tmp/out" "gup_fast_pte_range"
+
+# Bad input: exit 2, the file named, what is wrong said.
+check "missing file exits 2" 2 "$ptfuzz" replay "$tmp/nope.textproto"
+expect_in "missing file named" "$tmp/err" "$tmp/nope.textproto: cannot open"
+printf '\x08\x01\x12\x40\x0a\x0a' > "$tmp/truncated.bin"
+check "truncated binary exits 2" 2 "$ptfuzz" replay "$tmp/truncated.bin"
+expect_in "truncated binary explained" "$tmp/err" "truncated"
+printf 'format_version: 1\nscenario { name: "gup_vs_zap" num_cpus: x }\n' > "$tmp/syntax.textproto"
+check "syntax error exits 2" 2 "$ptfuzz" replay "$tmp/syntax.textproto"
+expect_in "syntax error has line" "$tmp/err" "syntax.textproto: text format: line 2"
+sed 's/name: "gup_vs_zap"/name: "gup_vs_nothing"/' "$seed" > "$tmp/unknown.textproto"
+check "unknown scenario exits 2" 2 "$ptfuzz" replay "$tmp/unknown.textproto"
+expect_in "unknown scenario named" "$tmp/err" 'unknown scenario "gup_vs_nothing"'
+sed 's/format_version: 1/format_version: 99/' "$seed" > "$tmp/version.textproto"
+check "other format version exits 2" 2 "$ptfuzz" replay "$tmp/version.textproto"
+expect_in "format version explained" "$tmp/err" "format_version is 99"
+
+# A canonical file whose tape no longer fits: divergence, exit 2.
+reg=$(ls "$src"/corpus/gup_vs_zap/regression/*.textproto | head -1)
+sed '0,/num_options: 3/s//num_options: 2/' "$reg" > "$tmp/diverged.textproto"
+check "diverging canonical tape exits 2" 2 "$ptfuzz" replay "$tmp/diverged.textproto"
+expect_in "divergence names the decision" "$tmp/err" "replay diverged at decision"
+
+# A violating schedule: exit 1; minimize keeps the violation.
+cat > "$tmp/buggy.textproto" <<'TEXT'
+format_version: 1
+scenario {
+  name: "gup_vs_zap" variant: "no_pte_recheck" num_cpus: 4 tlb_flush: TLB_FLUSH_BROADCAST
+  num_frames: 12
+  mappings { vaddr: 0x7f0000000000 tlb_cpus: 5 }
+  actors { kind: ACTOR_GUP_FAST cpu: 0 vaddr: 0x7f0000000000 }
+  actors { kind: ACTOR_ZAP cpu: 1 vaddr: 0x7f0000000000 }
+  actors { kind: ACTOR_ANON_FAULT cpu: 2 vaddr: 0x7f0000001000 }
+}
+raw_tape: [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 1]
+TEXT
+check "violation exits 1" 1 "$ptfuzz" replay "$tmp/buggy.textproto"
+expect_in "violation report" "$tmp/out" "VIOLATION pinned_page_not_mapped"
+check "minimize exits 0" 0 "$ptfuzz" minimize "$tmp/buggy.textproto" -o "$tmp/min.textproto"
+expect_in "minimize reports context switches" "$tmp/out" "context switches remain"
+check "minimized file replays to the violation" 1 "$ptfuzz" replay "$tmp/min.textproto"
+expect_in "minimized file is canonical" "$tmp/min.textproto" "canonical: true"
+check "minimize of a clean file exits 1" 1 "$ptfuzz" minimize "$seed" -o "$tmp/x.textproto"
+check "minimize without -o exits 2" 2 "$ptfuzz" minimize "$seed"
+
+check "scenarios exits 0" 0 "$ptfuzz" scenarios
+expect_in "scenarios lists variants with verdicts" "$tmp/out" "pinned_page_not_mapped"
+check "scenarios --json exits 0" 0 "$ptfuzz" scenarios --json
+expect_in "scenarios json" "$tmp/out" '"name":"gup_vs_zap"'
+check "--help exits 0" 0 "$ptfuzz" --help
+check "no command exits 2" 2 "$ptfuzz"
+check "unknown command exits 2" 2 "$ptfuzz" frobnicate
+check "unknown flag exits 2" 2 "$ptfuzz" replay --frob "$seed"
+check "replay --help exits 0" 0 "$ptfuzz" replay --help
+check "fuzz --help exits 0" 0 "$ptfuzz" fuzz --help
+check "fuzz with unknown variant exits 2" 2 "$ptfuzz" fuzz --variant=nope --out="$tmp/f"
+
+echo "$failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,147 @@
+#include "fuzz/mutator.h"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/format_version.h"
+#include "core/run.h"
+#include "core/scenarios/registry.h"
+#include "core/schedule_io.h"
+#include "gtest/gtest.h"
+
+namespace ptfuzz {
+namespace {
+
+std::string DefaultBytes() {
+  proto::Schedule s;
+  s.set_format_version(kFormatVersion);
+  *s.mutable_scenario() = FindScenario("gup_vs_zap")->default_scenario();
+  for (uint32_t v : {0, 0, 1, 0, 2, 0, 0, 1}) s.add_raw_tape(v);
+  return s.SerializeAsString();
+}
+
+proto::Schedule Parse(const std::vector<uint8_t>& buf, size_t n) {
+  proto::Schedule s;
+  EXPECT_TRUE(ParseSchedule(absl::string_view(reinterpret_cast<const char*>(buf.data()), n), &s).ok());
+  return s;
+}
+
+TEST(MutatorTest, OutputsAreValidSchedulesAndMutationsVary) {
+  const std::string bytes = DefaultBytes();
+  std::set<std::string> distinct;
+  bool scenario_changed = false;
+  for (uint32_t seed = 0; seed < 2000; ++seed) {
+    std::vector<uint8_t> buf(bytes.begin(), bytes.end());
+    buf.resize(4096);
+    const size_t n = MutateSchedule(buf.data(), bytes.size(), buf.size(), seed, Pins{});
+    ASSERT_GT(n, 0u);
+    ASSERT_LE(n, buf.size());
+    const proto::Schedule s = Parse(buf, n);
+    ASSERT_TRUE(CheckSchedule(s).ok()) << CheckSchedule(s) << "\nseed " << seed;
+    EXPECT_FALSE(s.canonical());
+    distinct.insert(std::string(buf.begin(), buf.begin() + n));
+    scenario_changed |= s.scenario().SerializeAsString() !=
+                        FindScenario("gup_vs_zap")->default_scenario().SerializeAsString();
+  }
+  EXPECT_GT(distinct.size(), 500u);
+  EXPECT_TRUE(scenario_changed);
+}
+
+TEST(MutatorTest, SameSeedSameOutput) {
+  const std::string bytes = DefaultBytes();
+  std::vector<uint8_t> a(bytes.begin(), bytes.end()), b(bytes.begin(), bytes.end());
+  a.resize(4096);
+  b.resize(4096);
+  const size_t na = MutateSchedule(a.data(), bytes.size(), a.size(), 42, Pins{});
+  const size_t nb = MutateSchedule(b.data(), bytes.size(), b.size(), 42, Pins{});
+  ASSERT_EQ(na, nb);
+  EXPECT_EQ(std::string(a.begin(), a.begin() + na), std::string(b.begin(), b.begin() + nb));
+}
+
+TEST(MutatorTest, PinsAreWrittenIntoEveryOutput) {
+  Pins pins;
+  ASSERT_TRUE(MakePins("gup_vs_zap", "no_pte_recheck", "broadcast", &pins).ok());
+  const std::string bytes = DefaultBytes();  // variant fixed, flush ipi
+  for (uint32_t seed = 0; seed < 300; ++seed) {
+    std::vector<uint8_t> buf(bytes.begin(), bytes.end());
+    buf.resize(4096);
+    const size_t n = MutateSchedule(buf.data(), bytes.size(), buf.size(), seed, pins);
+    const proto::Schedule s = Parse(buf, n);
+    ASSERT_EQ(s.scenario().variant(), "no_pte_recheck");
+    ASSERT_EQ(s.scenario().tlb_flush(), proto::TLB_FLUSH_BROADCAST);
+  }
+}
+
+TEST(MutatorTest, ShrinksToMaxSizeByCuttingTheTape) {
+  proto::Schedule s;
+  s.set_format_version(kFormatVersion);
+  *s.mutable_scenario() = FindScenario("gup_vs_zap")->default_scenario();
+  for (int i = 0; i < 200; ++i) s.add_raw_tape(i % 3);
+  const std::string bytes = s.SerializeAsString();
+  std::vector<uint8_t> buf(bytes.begin(), bytes.end());
+  const size_t max_size = bytes.size() - 50;  // what -minimize_crash asks for
+  const size_t n = MutateSchedule(buf.data(), bytes.size(), max_size, 7, Pins{});
+  ASSERT_GT(n, 0u);
+  ASSERT_LE(n, max_size);
+  EXPECT_LT(Parse(buf, n).raw_tape_size(), 200);
+}
+
+TEST(MutatorTest, GarbageInputBecomesTheDefaultScenario) {
+  std::vector<uint8_t> buf = {0xff, 0x00, 0x13, 0x37};
+  buf.resize(4096);
+  const size_t n = MutateSchedule(buf.data(), 4, buf.size(), 1, Pins{});
+  const proto::Schedule s = Parse(buf, n);
+  EXPECT_TRUE(CheckSchedule(s).ok());
+  EXPECT_EQ(s.scenario().name(), "gup_vs_zap");
+}
+
+TEST(MutatorTest, CanonicalInputBecomesRaw) {
+  proto::Schedule s;
+  s.set_format_version(kFormatVersion);
+  *s.mutable_scenario() = FindScenario("gup_vs_zap")->default_scenario();
+  SetCanonicalTape({{DecisionKind::kSchedule, 3, 1}, {DecisionKind::kSchedule, 2, 1}}, &s);
+  const std::string bytes = s.SerializeAsString();
+  std::vector<uint8_t> buf(bytes.begin(), bytes.end());
+  buf.resize(4096);
+  const size_t n = MutateSchedule(buf.data(), bytes.size(), buf.size(), 3, Pins{});
+  const proto::Schedule out = Parse(buf, n);
+  EXPECT_FALSE(out.canonical());
+  EXPECT_EQ(out.tape_size(), 0);
+}
+
+TEST(CrossOverTest, SplicesTapesIntoValidSchedules) {
+  const std::string a = DefaultBytes();
+  proto::Schedule sb;
+  sb.set_format_version(kFormatVersion);
+  *sb.mutable_scenario() = FindScenario("gup_vs_zap")->default_scenario();
+  for (int i = 0; i < 10; ++i) sb.add_raw_tape(7);
+  const std::string b = sb.SerializeAsString();
+  bool spliced = false;
+  for (uint32_t seed = 0; seed < 50; ++seed) {
+    std::vector<uint8_t> out(4096);
+    const size_t n = CrossOverSchedules(reinterpret_cast<const uint8_t*>(a.data()), a.size(),
+                                        reinterpret_cast<const uint8_t*>(b.data()), b.size(),
+                                        out.data(), out.size(), seed, Pins{});
+    const proto::Schedule s = Parse(out, n);
+    ASSERT_TRUE(CheckSchedule(s).ok());
+    bool has_a = false, has_b = false;
+    for (uint32_t v : s.raw_tape()) {
+      has_a |= v == 1 || v == 2;
+      has_b |= v == 7;
+    }
+    spliced |= has_a && has_b;
+  }
+  EXPECT_TRUE(spliced);
+}
+
+TEST(PinsTest, UnknownNamesAreErrors) {
+  Pins pins;
+  EXPECT_FALSE(MakePins("nope", "", "", &pins).ok());
+  EXPECT_FALSE(MakePins("gup_vs_zap", "nope", "", &pins).ok());
+  EXPECT_FALSE(MakePins("gup_vs_zap", "fixed", "sometimes", &pins).ok());
+  EXPECT_TRUE(MakePins("gup_vs_zap", "fixed", "ipi", &pins).ok());
+}
+
+}  // namespace
+}  // namespace ptfuzz

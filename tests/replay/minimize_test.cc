@@ -1,0 +1,53 @@
+#include "replay/minimize.h"
+
+#include "core/format_version.h"
+#include "core/run.h"
+#include "core/scenarios/registry.h"
+#include "core/violation.h"
+#include "gtest/gtest.h"
+
+namespace ptfuzz {
+namespace {
+
+proto::Schedule Buggy(std::vector<uint32_t> tape) {
+  proto::Schedule s;
+  s.set_format_version(kFormatVersion);
+  *s.mutable_scenario() = FindScenario("gup_vs_zap")->default_scenario();
+  s.mutable_scenario()->set_variant("no_pte_recheck");
+  s.mutable_scenario()->set_tlb_flush(proto::TLB_FLUSH_BROADCAST);
+  s.mutable_scenario()->set_num_cpus(5);  // two idle CPUs to drop
+  s.mutable_scenario()->set_num_frames(20);
+  for (uint32_t v : tape) s.add_raw_tape(v);
+  return s;
+}
+
+TEST(MinimizeTest, KeepsTheViolationAndShrinksTheSchedule) {
+  // A noisy tape around the one preemption that matters (after GUP-fast's PTE read).
+  const proto::Schedule input = Buggy({0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 2, 5});
+  const RunResult original = RunSchedule(input, SimOptions{});
+  ASSERT_TRUE(original.violation.has_value());
+  const absl::StatusOr<Minimized> m = MinimizeSchedule(input, MinimizeOptions{});
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->signature, ViolationSignature(*original.violation));
+  EXPECT_TRUE(m->schedule.canonical());
+  EXPECT_LT(m->schedule.scenario().num_cpus(), 5u);
+  EXPECT_LT(m->schedule.scenario().num_frames(), 20u);
+  EXPECT_LE(m->stats.non_default_after, m->stats.non_default_before);
+  EXPECT_EQ(m->stats.preemptions, 1u);
+  // The canonical result replays strictly to the same violation.
+  const RunResult again = RunSchedule(m->schedule, SimOptions{});
+  ASSERT_TRUE(again.violation.has_value());
+  EXPECT_EQ(ViolationSignature(*again.violation), m->signature);
+  EXPECT_EQ(again.trace_hash, m->result.trace_hash);
+}
+
+TEST(MinimizeTest, CleanScheduleIsRefused) {
+  proto::Schedule s = Buggy({});
+  const absl::StatusOr<Minimized> m = MinimizeSchedule(s, MinimizeOptions{});
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace ptfuzz

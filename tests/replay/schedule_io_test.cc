@@ -1,0 +1,110 @@
+#include "core/schedule_io.h"
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "core/format_version.h"
+#include "core/scenarios/registry.h"
+#include "gtest/gtest.h"
+
+namespace ptfuzz {
+namespace {
+
+std::string TempPath(const std::string& name) {
+  return ::testing::TempDir() + "/" + name;
+}
+
+void Write(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+proto::Schedule Default() {
+  proto::Schedule s;
+  s.set_format_version(kFormatVersion);
+  *s.mutable_scenario() = FindScenario("gup_vs_zap")->default_scenario();
+  s.add_raw_tape(1);
+  return s;
+}
+
+TEST(ScheduleIoTest, TextAndBinaryRoundTrip) {
+  const proto::Schedule s = Default();
+  for (const char* name : {"a.textproto", "a.bin"}) {
+    const std::string path = TempPath(name);
+    ASSERT_TRUE(SaveScheduleFile(s, path).ok());
+    absl::StatusOr<proto::Schedule> loaded = LoadScheduleFile(path);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->SerializeAsString(), s.SerializeAsString());
+  }
+}
+
+TEST(ScheduleIoTest, TextIsDetectedByContentNotName) {
+  const std::string path = TempPath("text_without_extension");
+  Write(path, ScheduleToText(Default()));
+  EXPECT_TRUE(LoadScheduleFile(path).ok());
+}
+
+TEST(ScheduleIoTest, MissingFileNamesThePath) {
+  const absl::StatusOr<proto::Schedule> r = LoadScheduleFile("/nonexistent/x.textproto");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("/nonexistent/x.textproto: cannot open"),
+            absl::string_view::npos);
+}
+
+TEST(ScheduleIoTest, TruncatedBinaryIsAnError) {
+  const std::string bytes = Default().SerializeAsString();
+  const std::string path = TempPath("truncated.bin");
+  Write(path, bytes.substr(0, bytes.size() / 2));
+  const absl::StatusOr<proto::Schedule> r = LoadScheduleFile(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("truncated"), absl::string_view::npos) << r.status();
+}
+
+TEST(ScheduleIoTest, TextSyntaxErrorGivesLineAndColumn) {
+  const std::string path = TempPath("bad.textproto");
+  Write(path, "format_version: 1\nscenario {\n  name: \"gup_vs_zap\"\n  num_cpus: three\n}\n");
+  const absl::StatusOr<proto::Schedule> r = LoadScheduleFile(path);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("line 4"), absl::string_view::npos) << r.status();
+}
+
+TEST(ScheduleIoTest, UnknownScenarioAndVariantAreNamed) {
+  proto::Schedule s = Default();
+  s.mutable_scenario()->set_name("gup_vs_nothing");
+  EXPECT_NE(CheckSchedule(s).message().find("unknown scenario \"gup_vs_nothing\""),
+            absl::string_view::npos);
+  s = Default();
+  s.mutable_scenario()->set_variant("wrong");
+  EXPECT_NE(CheckSchedule(s).message().find("unknown variant \"wrong\""), absl::string_view::npos);
+}
+
+TEST(ScheduleIoTest, FormatVersionMismatchIsFailedPrecondition) {
+  proto::Schedule s = Default();
+  s.set_format_version(kFormatVersion + 1);
+  EXPECT_EQ(CheckSchedule(s).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(ScheduleIoTest, ScenarioLimitsAreChecked) {
+  proto::Schedule s = Default();
+  s.mutable_scenario()->set_num_cpus(0);
+  EXPECT_FALSE(CheckSchedule(s).ok());
+  s = Default();
+  s.mutable_scenario()->mutable_actors(0)->set_vaddr(0x1234);
+  EXPECT_NE(CheckSchedule(s).message().find("not page-aligned"), absl::string_view::npos);
+  s = Default();
+  s.mutable_scenario()->mutable_actors(1)->set_cpu(0);
+  EXPECT_NE(CheckSchedule(s).message().find("already has an actor"), absl::string_view::npos);
+  s = Default();
+  s.mutable_scenario()->set_num_frames(1000);
+  EXPECT_FALSE(CheckSchedule(s).ok());
+}
+
+TEST(ScheduleIoTest, MixedTapeFlavoursAreRejected) {
+  proto::Schedule s = Default();
+  s.add_tape()->set_value(1);  // canonical entries without canonical: true
+  EXPECT_NE(CheckSchedule(s).message().find("canonical: true"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace ptfuzz
