@@ -4,7 +4,10 @@
 #include <sstream>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "core/format_version.h"
 #include "core/run.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -93,9 +96,37 @@ absl::StatusOr<proto::Schedule> LoadScheduleFile(const std::string& path) {
 }
 
 std::string ScheduleToText(const proto::Schedule& schedule) {
-  std::string out;
+  // Everything but the tape in the usual layout, then one canonical tape entry per line and the
+  // raw answers as one list: a tape is read as a sequence, not as nested blocks.
+  proto::Schedule head = schedule;
+  head.clear_tape();
+  head.clear_raw_tape();
+  std::string text;
   google::protobuf::TextFormat::Printer printer;
-  printer.PrintToString(schedule, &out);
+  printer.PrintToString(head, &text);
+  google::protobuf::TextFormat::Printer one_line;
+  one_line.SetSingleLineMode(true);
+  for (const proto::Decision& d : schedule.tape()) {
+    std::string entry;
+    one_line.PrintToString(d, &entry);
+    while (!entry.empty() && entry.back() == ' ') entry.pop_back();
+    absl::StrAppend(&text, "tape { ", entry, " }\n");
+  }
+  if (schedule.raw_tape_size() > 0) {
+    absl::StrAppend(&text, "raw_tape: [", absl::StrJoin(schedule.raw_tape(), ", "), "]\n");
+  }
+  // Addresses read better in hex, as the kernel prints them; the parser accepts both.
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    const size_t colon = line.find("vaddr: ");
+    uint64_t value = 0;
+    if (colon != absl::string_view::npos &&
+        absl::SimpleAtoi(line.substr(colon + 7), &value)) {
+      absl::StrAppend(&out, line.substr(0, colon + 7), "0x", absl::Hex(value), "\n");
+    } else if (!line.empty()) {
+      absl::StrAppend(&out, line, "\n");
+    }
+  }
   return out;
 }
 

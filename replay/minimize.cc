@@ -1,6 +1,7 @@
 #include "replay/minimize.h"
 
 #include <algorithm>
+#include <functional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -115,6 +116,53 @@ bool TapePasses(Minimizer& m, proto::Schedule& best) {
   return changed;
 }
 
+// CHESS-style: every tape with at most `k` non-default answers, for k = 0, 1, 2, in order, until
+// one reproduces. Single-answer edits cannot remove a preemption whose removal shifts the meaning
+// of later answers; this finds the schedule with the fewest deviations outright (the zoo's races
+// need at most two preemptions). Returns true when it found a tape with fewer deviations.
+bool FewestDeviationsPass(Minimizer& m, proto::Schedule& best) {
+  auto deviations = [](const proto::Schedule& s) {
+    return static_cast<int>(std::count_if(s.raw_tape().begin(), s.raw_tape().end(),
+                                          [](uint32_t v) { return v != 0; }));
+  };
+  const int current = deviations(best);
+  for (int k = 0; k < std::min(current, 3); ++k) {
+    proto::Schedule found;
+    bool ok = false;
+    // Depth-first over deviation positions, each level re-running the prefix to learn options.
+    std::function<void(std::vector<uint32_t>, int)> explore = [&](std::vector<uint32_t> prefix,
+                                                                  int budget) {
+      if (ok || !m.budget_left()) return;
+      proto::Schedule c = best;
+      SetRawTape(prefix, &c);
+      if (budget == 0) {
+        if (m.Try(c)) {
+          found = c;
+          ok = true;
+        }
+        return;
+      }
+      const std::vector<uint32_t> raw = RawTape(c);
+      TapeDecider decider(raw);
+      const RunResult r = RunScenario(c.scenario(), decider, SimOptions{});
+      for (size_t i = prefix.size(); i < r.tape.size() && !ok; ++i) {
+        for (uint32_t v = 1; v < r.tape[i].num_options && !ok; ++v) {
+          std::vector<uint32_t> next(prefix);
+          next.resize(i, 0);
+          next.push_back(v);
+          explore(next, budget - 1);
+        }
+      }
+    };
+    explore({}, k);
+    if (ok) {
+      best = std::move(found);
+      return true;
+    }
+  }
+  return false;
+}
+
 bool ScenarioPasses(Minimizer& m, proto::Schedule& best) {
   bool changed = false;
   for (int i = best.scenario().actors_size() - 1; i >= 0; --i) {
@@ -196,6 +244,7 @@ absl::StatusOr<Minimized> MinimizeSchedule(const proto::Schedule& input,
   for (int round = 0; round < 20 && m.budget_left(); ++round) {
     bool changed = TapePasses(m, best);
     changed |= ScenarioPasses(m, best);
+    changed |= FewestDeviationsPass(m, best);
     if (!changed) break;
   }
 
