@@ -12,7 +12,7 @@ secs=${2:-20}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus" "$work/empty"
-# Seeds as binary schedules, as `ptfuzz fuzz` prepares them.
+# The text seeds as they are (the target reads text too); all are variant fixed.
 for f in corpus/gup_vs_zap/seed/*.textproto; do cp "$f" "$work/corpus/"; done
 rate() { grep -o 'average_exec_per_sec: *[0-9]*' | grep -o '[0-9]*$'; }
 target=$(PTFUZZ_VARIANT=fixed "$build/ptfuzz_fuzzer" -max_total_time="$secs" -seed=1 -print_final_stats=1 \

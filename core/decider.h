@@ -44,7 +44,7 @@ class Decider {
   virtual uint32_t Decide(DecisionKind kind, uint32_t num_options) = 0;
   // OK, or the first divergence of a strict replay. Once not OK, the run stops at the next step.
   virtual absl::Status status() const { return absl::OkStatus(); }
-  // Called once when the run ends normally: a strict decider reports unused answers here.
+  // Called once when the run ends, however it ends: a strict decider reports unused answers.
   virtual absl::Status Finish() { return status(); }
 };
 

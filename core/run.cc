@@ -75,6 +75,12 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
   for (int i = 0; i < s.mappings_size(); ++i) {
     const proto::Mapping& m = s.mappings(i);
     PTFUZZ_RETURN_IF_ERROR(CheckVaddr(m.vaddr(), absl::StrCat("scenario.mappings[", i, "].vaddr")));
+    for (int j = 0; j < i; ++j) {
+      if (s.mappings(j).vaddr() == m.vaddr()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario.mappings[%d].vaddr = %#x is already mapped by mappings[%d]", i, m.vaddr(), j));
+      }
+    }
     if (m.tlb_cpus() >> s.num_cpus() != 0) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "scenario.mappings[%d].tlb_cpus = %#x names a CPU >= num_cpus (%u)", i, m.tlb_cpus(),

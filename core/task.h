@@ -20,9 +20,6 @@
 
 namespace ptfuzz {
 
-template <typename T>
-class Task;
-
 namespace internal {
 
 struct FinalAwaiter {
@@ -84,28 +81,21 @@ struct PromiseBase {
 
 }  // namespace internal
 
-template <typename T>
-class [[nodiscard]] Task {
+// What Task<T> and Task<void> share: ownership of the frame and awaiting it.
+template <typename Promise>
+class TaskBase {
  public:
-  struct promise_type : internal::PromiseBase {
-    T value{};
-    Task get_return_object() {
-      return Task(std::coroutine_handle<promise_type>::from_promise(*this));
-    }
-    void return_value(T v) { value = std::move(v); }
-  };
-
-  Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
-  Task& operator=(Task&& other) noexcept {
+  TaskBase(TaskBase&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  TaskBase& operator=(TaskBase&& other) noexcept {
     if (this != &other) {
       if (handle_) handle_.destroy();
       handle_ = std::exchange(other.handle_, {});
     }
     return *this;
   }
-  Task(const Task&) = delete;
-  Task& operator=(const Task&) = delete;
-  ~Task() {
+  TaskBase(const TaskBase&) = delete;
+  TaskBase& operator=(const TaskBase&) = delete;
+  ~TaskBase() {
     if (handle_) handle_.destroy();
   }
 
@@ -114,55 +104,53 @@ class [[nodiscard]] Task {
     handle_.promise().continuation = caller;
     return handle_;
   }
-  T await_resume() { return std::move(handle_.promise().value); }
-
-  std::coroutine_handle<> handle() const { return handle_; }
-  bool done() const { return handle_.done(); }
-
- private:
-  explicit Task(std::coroutine_handle<promise_type> h) : handle_(h) {}
-  std::coroutine_handle<promise_type> handle_;
-};
-
-template <>
-class [[nodiscard]] Task<void> {
- public:
-  struct promise_type : internal::PromiseBase {
-    Task get_return_object() {
-      return Task(std::coroutine_handle<promise_type>::from_promise(*this));
-    }
-    void return_void() const noexcept {}
-  };
-
-  Task() = default;
-  Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
-  Task& operator=(Task&& other) noexcept {
-    if (this != &other) {
-      if (handle_) handle_.destroy();
-      handle_ = std::exchange(other.handle_, {});
-    }
-    return *this;
-  }
-  Task(const Task&) = delete;
-  Task& operator=(const Task&) = delete;
-  ~Task() {
-    if (handle_) handle_.destroy();
-  }
-
-  bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-    handle_.promise().continuation = caller;
-    return handle_;
-  }
-  void await_resume() const noexcept {}
 
   std::coroutine_handle<> handle() const { return handle_; }
   bool valid() const { return static_cast<bool>(handle_); }
   bool done() const { return handle_.done(); }
 
- private:
-  explicit Task(std::coroutine_handle<promise_type> h) : handle_(h) {}
-  std::coroutine_handle<promise_type> handle_;
+ protected:
+  TaskBase() = default;
+  explicit TaskBase(std::coroutine_handle<Promise> h) : handle_(h) {}
+  std::coroutine_handle<Promise> handle_;
+};
+
+template <typename T>
+struct TaskPromise;
+
+template <typename T>
+class [[nodiscard]] Task : public TaskBase<TaskPromise<T>> {
+ public:
+  using promise_type = TaskPromise<T>;
+  Task() = default;
+  explicit Task(std::coroutine_handle<promise_type> h) : TaskBase<promise_type>(h) {}
+  T await_resume() { return std::move(this->handle_.promise().value); }
+};
+
+template <>
+class [[nodiscard]] Task<void> : public TaskBase<TaskPromise<void>> {
+ public:
+  using promise_type = TaskPromise<void>;
+  Task() = default;
+  explicit Task(std::coroutine_handle<promise_type> h) : TaskBase<promise_type>(h) {}
+  void await_resume() const noexcept {}
+};
+
+template <typename T>
+struct TaskPromise : internal::PromiseBase {
+  T value{};
+  Task<T> get_return_object() {
+    return Task<T>(std::coroutine_handle<TaskPromise>::from_promise(*this));
+  }
+  void return_value(T v) { value = std::move(v); }
+};
+
+template <>
+struct TaskPromise<void> : internal::PromiseBase {
+  Task<void> get_return_object() {
+    return Task<void>(std::coroutine_handle<TaskPromise>::from_promise(*this));
+  }
+  void return_void() const noexcept {}
 };
 
 }  // namespace ptfuzz

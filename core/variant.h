@@ -13,7 +13,8 @@ struct ProtocolVariant {
   // gup_fast_pte_range(): recheck the PTE after taking the reference (mm/gup.c). Off: the
   // reference may land on a page that was freed and reused after the first read.
   bool gup_pte_recheck = true;
-  // gup_fast_pte_range(): recheck the PMD too (70cbc3cc78a9, Z01). Off: drop_pmd_recheck.
+  // gup_fast_pte_range(): recheck the PMD too (70cbc3cc78a9, Z01). No gup_vs_zap variant turns it
+  // off: nothing there changes a PMD. The THP-collapse scenario (Z01) will.
   bool gup_pmd_recheck = true;
   // try_grab_folio_fast(): add-unless-zero. Off: a plain folio_ref_add(), which resurrects a
   // freed folio (the CONFIG_TINY_RCU shortcut of folio_ref_try_add_rcu() used where it is unsafe).

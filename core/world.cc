@@ -359,13 +359,14 @@ RunResult World::Run() {
   uint32_t last = 0;
   bool have_last = false;
   for (;;) {
-    if (oracles_.violation()) {
-      result.outcome = Outcome::kViolation;
-      break;
-    }
+    // A divergence invalidates everything after it, including a violation in the same step.
     if (!decider_.status().ok()) {
       result.outcome = Outcome::kDivergence;
       result.divergence = decider_.status();
+      break;
+    }
+    if (oracles_.violation()) {
+      result.outcome = Outcome::kViolation;
       break;
     }
     // Options: the previous CPU first when runnable, then cyclic order after it.
@@ -380,15 +381,7 @@ RunResult World::Run() {
       for (const Cpu& c : cpus_) all_finished &= c.finished;
       if (all_finished) {
         oracles_.OnRunEnd();
-        const absl::Status st = decider_.Finish();
-        if (oracles_.violation()) {
-          result.outcome = Outcome::kViolation;
-        } else if (!st.ok()) {
-          result.outcome = Outcome::kDivergence;
-          result.divergence = st;
-        } else {
-          result.outcome = Outcome::kClean;
-        }
+        result.outcome = oracles_.violation() ? Outcome::kViolation : Outcome::kClean;
         break;
       }
       ReportDeadlock();
@@ -417,6 +410,13 @@ RunResult World::Run() {
       if (cpu.root.done()) cpu.finished = true;
     }
     ++step_;
+  }
+  // However the run ended, a strict replay must have used its tape exactly.
+  if (result.outcome != Outcome::kDivergence) {
+    if (const absl::Status st = decider_.Finish(); !st.ok()) {
+      result.outcome = Outcome::kDivergence;
+      result.divergence = st;
+    }
   }
   result.steps = step_;
   result.violation = oracles_.violation();

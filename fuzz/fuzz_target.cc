@@ -8,8 +8,9 @@
 //
 // Pinning a campaign (documented in docs/fuzzing.md): flags --scenario=NAME, --variant=V,
 // --tlb-flush=ipi|broadcast (the "--" prefix makes libFuzzer ignore them), or the environment
-// variables PTFUZZ_SCENARIO, PTFUZZ_VARIANT, PTFUZZ_TLB_FLUSH; flags win. The mutator writes the
-// pins into every input it makes, so crash files replay as they ran.
+// variables PTFUZZ_SCENARIO, PTFUZZ_VARIANT, PTFUZZ_TLB_FLUSH; flags win. Inputs that do not
+// carry the pinned values are rejected, not rewritten, and the mutator writes the pins into every
+// input it makes: every input that runs, and so every crash file, replays as it ran.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -72,11 +73,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!ptfuzz::ParseSchedule(absl::string_view(reinterpret_cast<const char*>(data), size),
                              &schedule)
            .ok() ||
-      schedule.format_version() != ptfuzz::kFormatVersion) {
+      !ptfuzz::CheckSchedule(schedule).ok() || !ptfuzz::MatchesPins(pins, schedule.scenario())) {
     return -1;
   }
-  ptfuzz::ApplyPins(pins, schedule.mutable_scenario());
-  if (!ptfuzz::ValidateScenario(schedule.scenario()).ok()) return -1;
   ptfuzz::FeedbackObserver observer(extra_counters);
   ptfuzz::SimOptions options;
   options.observer = &observer;

@@ -269,6 +269,12 @@ void ApplyPins(const Pins& pins, proto::Scenario* s) {
   if (pins.tlb_flush) s->set_tlb_flush(*pins.tlb_flush);
 }
 
+bool MatchesPins(const Pins& pins, const proto::Scenario& s) {
+  return (pins.scenario.empty() || s.name() == pins.scenario) &&
+         (pins.variant.empty() || s.variant() == pins.variant) &&
+         (!pins.tlb_flush || s.tlb_flush() == *pins.tlb_flush);
+}
+
 size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed,
                       const Pins& pins) {
   Rng rng(seed);
@@ -283,8 +289,8 @@ size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed
       MutateTape(s, rng);
     }
   }
-  const size_t n = Emit(s, data, max_size);
-  return n > 0 ? n : std::min(size, max_size);
+  // 0 only when the scenario alone exceeds max_size: an empty input, which is rejected.
+  return Emit(s, data, max_size);
 }
 
 size_t CrossOverSchedules(const uint8_t* data1, size_t size1, const uint8_t* data2, size_t size2,

@@ -39,6 +39,9 @@ absl::Status MakePins(const std::string& scenario, const std::string& variant,
 // default configuration.
 void ApplyPins(const Pins& pins, proto::Scenario* scenario);
 
+// True when `scenario` carries every pinned value.
+bool MatchesPins(const Pins& pins, const proto::Scenario& scenario);
+
 size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed,
                       const Pins& pins);
 size_t CrossOverSchedules(const uint8_t* data1, size_t size1, const uint8_t* data2, size_t size2,

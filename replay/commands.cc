@@ -119,6 +119,7 @@ int MinimizeCommand(const std::vector<std::string>& args) {
   absl::StatusOr<Minimized> m = MinimizeSchedule(*schedule, options);
   if (!m.ok()) {
     std::fprintf(stderr, "ptfuzz: %s: %s\n", path.c_str(), std::string(m.status().message()).c_str());
+    // No violation to keep: 1, as documented; a tape that does not replay: bad input, 2.
     return m.status().code() == absl::StatusCode::kFailedPrecondition ? kExitFound : kExitUsage;
   }
   m->schedule.mutable_expect()->set_verdict(Verdict(m->result));
@@ -187,15 +188,18 @@ int RegressCommand(const std::vector<std::string>& args) {
   }
   if (cli.positional().empty()) return Usage("regress needs at least one FILE", kRegressUsage);
   int exit_code = kExitClean;
+  bool bad_input = false;
   for (const std::string& path : cli.positional()) {
     absl::StatusOr<proto::Schedule> schedule = LoadScheduleFile(path);
     if (!schedule.ok()) {
       std::fprintf(stderr, "ptfuzz: %s\n", std::string(schedule.status().message()).c_str());
-      return kExitUsage;
+      bad_input = true;
+      continue;
     }
     if (schedule->expect().verdict().empty()) {
       std::fprintf(stderr, "ptfuzz: %s: no `expect { verdict: ... }` to check\n", path.c_str());
-      return kExitUsage;
+      bad_input = true;
+      continue;
     }
     const RunResult a = RunSchedule(*schedule, SimOptions{});
     const RunResult b = RunSchedule(*schedule, SimOptions{});
@@ -217,7 +221,7 @@ int RegressCommand(const std::vector<std::string>& args) {
       exit_code = kExitFound;
     }
   }
-  return exit_code;
+  return bad_input ? kExitUsage : exit_code;
 }
 
 }  // namespace ptfuzz

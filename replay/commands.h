@@ -17,7 +17,7 @@ int ReplayCommand(const std::vector<std::string>& args);
 int MinimizeCommand(const std::vector<std::string>& args);
 int ScenariosCommand(const std::vector<std::string>& args);
 int RegressCommand(const std::vector<std::string>& args);
-// `argv0` locates ptfuzz_fuzzer beside this binary.
+// Runs ptfuzz_fuzzer, found beside this binary through /proc/self/exe.
 int FuzzCommand(const std::vector<std::string>& args);
 
 }  // namespace ptfuzz

@@ -1,10 +1,12 @@
 // `ptfuzz fuzz`: a campaign with ptfuzz_fuzzer, then minimize and replay of the finding.
 //
-// Steps: pin the seeds (corpus/<scenario>/seed/*.textproto, or the scenario's default when there
-// are none) into OUT/corpus as binary schedules; run ptfuzz_fuzzer (found beside this binary) on
-// it with the pins in its environment, artifacts in a fresh OUT/run-N/; on a finding, minimize the
-// crash file, store it as OUT/crashing/<violation>-<hash>.textproto (STYLE.md 2.8) and print its
-// replay. Nothing in OUT is deleted or overwritten except OUT/corpus entries of the same name.
+// Steps: pin the seeds (every file in corpus/<scenario>/seed/, which must all load, or the
+// scenario's default when there are none) into OUT/corpus as binary schedules; run ptfuzz_fuzzer
+// (found beside this binary) on it with the pins in its environment, artifacts in a fresh
+// OUT/run-N/; on a finding, minimize the crash file, store it as
+// OUT/crashing/<violation>-<trace hash>.textproto (STYLE.md 2.8; the same finding rewrites the same
+// file) and print its replay. Nothing else in OUT is deleted or overwritten except OUT/corpus
+// seed-* entries of the same name.
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -193,7 +195,11 @@ int FuzzCommand(const std::vector<std::string>& args) {
   if (!crash.ok()) return Fail(std::string(crash.status().message()));
   absl::StatusOr<Minimized> m = MinimizeSchedule(*crash, MinimizeOptions{});
   if (!m.ok()) {
-    return Fail(absl::StrCat(crashes.front().string(), ": ", m.status().message()));
+    // A crash that does not replay to a violation is not a protocol finding: a failed
+    // PTFUZZ_CHECK ("ptfuzz internal bug") or a sanitizer report, printed above.
+    return Fail(absl::StrCat(crashes.front().string(), ": ", m.status().message(),
+                             "; the crash is not a protocol violation (see the fuzzer output "
+                             "above for \"ptfuzz internal bug\" or a sanitizer report)"));
   }
   m->schedule.mutable_expect()->set_verdict(Verdict(m->result));
   const fs::path crashing = out / "crashing";

@@ -27,6 +27,13 @@ class Minimizer {
       : signature_(std::move(signature)), options_(options) {}
 
   int runs() const { return runs_; }
+  // A run that explores rather than tests a candidate; counted against the budget.
+  RunResult Explore(const proto::Schedule& s) {
+    ++runs_;
+    const std::vector<uint32_t> raw = RawTape(s);
+    TapeDecider decider(raw);
+    return RunScenario(s.scenario(), decider, SimOptions{});
+  }
   bool budget_left() const { return runs_ < options_.max_runs; }
 
   // Runs `candidate` (a raw schedule) and, when it reproduces, replaces its tape by the answers
@@ -142,9 +149,7 @@ bool FewestDeviationsPass(Minimizer& m, proto::Schedule& best) {
         }
         return;
       }
-      const std::vector<uint32_t> raw = RawTape(c);
-      TapeDecider decider(raw);
-      const RunResult r = RunScenario(c.scenario(), decider, SimOptions{});
+      const RunResult r = m.Explore(c);
       for (size_t i = prefix.size(); i < r.tape.size() && !ok; ++i) {
         for (uint32_t v = 1; v < r.tape[i].num_options && !ok; ++v) {
           std::vector<uint32_t> next(prefix);
@@ -218,7 +223,7 @@ absl::StatusOr<Minimized> MinimizeSchedule(const proto::Schedule& input,
                                            const MinimizeOptions& options) {
   const RunResult original = RunSchedule(input, SimOptions{});
   if (original.outcome == Outcome::kDivergence) {
-    return absl::FailedPreconditionError(
+    return absl::InvalidArgumentError(
         absl::StrCat("the schedule does not replay: ", original.divergence.message()));
   }
   if (!original.violation) {

@@ -47,7 +47,8 @@ struct Minimized {
   MinimizeStats stats;
 };
 
-// kFailedPrecondition when `input` does not violate anything. REQUIRES: CheckSchedule(input) ok.
+// kFailedPrecondition when `input` does not violate anything, kInvalidArgument when its
+// canonical tape does not replay. REQUIRES: CheckSchedule(input) ok.
 absl::StatusOr<Minimized> MinimizeSchedule(const proto::Schedule& input,
                                            const MinimizeOptions& options);
 

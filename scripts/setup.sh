@@ -4,7 +4,7 @@
 # apt-get runs. Needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-# Keep this list in sync with the Dockerfile (which runs this script) and docs/building.md.
+# The Dockerfile runs this script; README.md describes what it installs.
 packages=(
   build-essential cmake ninja-build git ca-certificates
   clang-14 clang libclang-rt-14-dev   # compiler + libFuzzer archives (libclang_rt.fuzzer*.a)

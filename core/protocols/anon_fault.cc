@@ -11,7 +11,13 @@ namespace {
 // __pud_alloc() / __pmd_alloc() / __pte_alloc() for the entry at `entryp` in a table of
 // `level`: returns the entry's (present) value, or 0 when memory is exhausted.
 Task<uint64_t> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level) {
-  PTFUZZ_KERNEL_FUNC(cpu, "__pte_alloc", "mm/memory.c");
+  // Named after the allocator of the table level being filled in, for the trace.
+  static constexpr FuncInfo kAllocFuncs[] = {
+      {"__pte_alloc", "mm/memory.c", HashName("__pte_alloc")},  // fills a pmd entry
+      {"__pmd_alloc", "mm/memory.c", HashName("__pmd_alloc")},  // fills a pud entry
+      {"__pud_alloc", "mm/memory.c", HashName("__pud_alloc")},  // fills a p4d (= pgd) entry
+  };
+  FuncScope scope(cpu, &kAllocFuncs[static_cast<int>(level) - 1]);
   const uint64_t entry = co_await cpu.Load(entryp, level);
   if (EntryPresent(entry)) co_return entry;
   const int child_level = static_cast<int>(level) - 1;

@@ -27,7 +27,8 @@ Task<void> tlb_batch_pages_flush(Cpu& cpu, MmuGather& tlb) {
 }  // namespace
 
 Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb) {
-  PTFUZZ_KERNEL_FUNC(cpu, "tlb_flush_mmu", "mm/mmu_gather.c");
+  PTFUZZ_KERNEL_FUNC(cpu, "tlb_finish_mmu", "mm/mmu_gather.c");
+  // tlb_finish_mmu() -> tlb_flush_mmu(): the two halves in the order the variant says.
   if (cpu.world->variant().zap_flush_before_free) {
     co_await tlb_flush_mmu_tlbonly(cpu, tlb);
     co_await tlb_batch_pages_flush(cpu, tlb);

@@ -7,6 +7,10 @@ namespace ptfuzz {
 Task<void> flush_tlb_mm_range(Cpu& cpu, VirtAddr start, VirtAddr end) {
   PTFUZZ_KERNEL_FUNC(cpu, "flush_tlb_mm_range", "arch/x86/mm/tlb.c");
   if (cpu.world->config().tlb_flush == TlbFlushMode::kBroadcast) {
+    // The arm64 path: flush_tlb_range() -> __flush_tlb_range(), TLBI ...IS + DSB ISH.
+    static constexpr FuncInfo kArm64{"__flush_tlb_range", "arch/arm64/include/asm/tlbflush.h",
+                                     HashName("__flush_tlb_range")};
+    FuncScope scope(cpu, &kArm64);
     co_await cpu.TlbFlushBroadcast(start, end);
     co_return;
   }

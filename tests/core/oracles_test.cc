@@ -92,6 +92,17 @@ MachineConfig SmallMachine() {
   return c;
 }
 
+// One CPU, page kA mapped, and `body(cpu, page)` as the only actor.
+template <typename Body>
+RunResult RunOnMappedPage(Body body) {
+  const std::vector<uint32_t> none;
+  TapeDecider d(none);
+  World w(SmallMachine(), SimOptions{}, d);
+  EXPECT_TRUE(w.SetupMapAnonPage(kA, 0));
+  w.SetActor(0, {"test", 0}, body(w.cpu(0), w.Translate(kA)));
+  return w.Run();
+}
+
 TEST(WalkerOracleTest, LoadFromAFreedTableIsReported) {
   const std::vector<uint32_t> none;
   TapeDecider d(none);
@@ -128,52 +139,32 @@ TEST(WalkerOracleTest, LoadFromTableOfAnotherLevelIsReported) {
 }
 
 TEST(RefcountOracleTest, UnderflowIsReported) {
-  const std::vector<uint32_t> none;
-  TapeDecider d(none);
-  World w(SmallMachine(), SimOptions{}, d);
-  ASSERT_TRUE(w.SetupMapAnonPage(kA, 0));
-  const FrameId page = w.Translate(kA);
-  auto actor = [](Cpu& cpu, FrameId f) -> Task<void> {
-    PTFUZZ_KERNEL_FUNC(cpu, "test_double_put", "test");
+  const RunResult r = RunOnMappedPage([](Cpu& cpu, FrameId f) -> Task<void> {
+    PTFUZZ_KERNEL_FUNC(cpu, "test_UnderflowIsReported", "test");
     co_await cpu.RefPut(f, 1);
     co_await cpu.RefPut(f, 1);
-  };
-  w.SetActor(0, {"puts", 0}, actor(w.cpu(0), page));
-  const RunResult r = w.Run();
+  });
   ASSERT_TRUE(r.violation.has_value());
   EXPECT_EQ(r.violation->kind, ViolationKind::kRefcountUnderflow);
 }
 
 TEST(RefcountOracleTest, LeakedReferenceIsReportedAtTheEnd) {
-  const std::vector<uint32_t> none;
-  TapeDecider d(none);
-  World w(SmallMachine(), SimOptions{}, d);
-  ASSERT_TRUE(w.SetupMapAnonPage(kA, 0));
-  const FrameId page = w.Translate(kA);
-  auto actor = [](Cpu& cpu, FrameId f) -> Task<void> {
-    PTFUZZ_KERNEL_FUNC(cpu, "test_leak", "test");
+  const RunResult r = RunOnMappedPage([](Cpu& cpu, FrameId f) -> Task<void> {
+    PTFUZZ_KERNEL_FUNC(cpu, "test_LeakedReferenceIsReportedAtTheEnd", "test");
     co_await cpu.RefTryAdd(f, 1);  // a GUP reference never dropped
-  };
-  w.SetActor(0, {"leak", 0}, actor(w.cpu(0), page));
-  const RunResult r = w.Run();
+  });
   ASSERT_TRUE(r.violation.has_value());
   EXPECT_EQ(r.violation->kind, ViolationKind::kRefcountLeak);
   EXPECT_NE(r.violation->explanation.find("refcount 2"), std::string::npos);
 }
 
 TEST(RefcountOracleTest, BalancedReferencesAreClean) {
-  const std::vector<uint32_t> none;
-  TapeDecider d(none);
-  World w(SmallMachine(), SimOptions{}, d);
-  ASSERT_TRUE(w.SetupMapAnonPage(kA, 0));
-  const FrameId page = w.Translate(kA);
-  auto actor = [](Cpu& cpu, FrameId f) -> Task<void> {
-    PTFUZZ_KERNEL_FUNC(cpu, "test_balanced", "test");
+  const RunResult r = RunOnMappedPage([](Cpu& cpu, FrameId f) -> Task<void> {
+    PTFUZZ_KERNEL_FUNC(cpu, "test_BalancedReferencesAreClean", "test");
     co_await cpu.RefTryAdd(f, 1);
     co_await cpu.RefPut(f, 1);
-  };
-  w.SetActor(0, {"balanced", 0}, actor(w.cpu(0), page));
-  EXPECT_EQ(w.Run().outcome, Outcome::kClean);
+  });
+  EXPECT_EQ(r.outcome, Outcome::kClean);
 }
 
 TEST(RefcountOracleTest, FreeWithReferencesIsReported) {

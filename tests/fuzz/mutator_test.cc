@@ -135,6 +135,17 @@ TEST(CrossOverTest, SplicesTapesIntoValidSchedules) {
   EXPECT_TRUE(spliced);
 }
 
+TEST(PinsTest, MatchesPinsComparesOnlyPinnedFields) {
+  Pins pins;
+  ASSERT_TRUE(MakePins("", "no_pte_recheck", "", &pins).ok());
+  proto::Scenario s = FindScenario("gup_vs_zap")->default_scenario();
+  EXPECT_FALSE(MatchesPins(pins, s));  // variant fixed
+  s.set_variant("no_pte_recheck");
+  EXPECT_TRUE(MatchesPins(pins, s));
+  s.set_tlb_flush(proto::TLB_FLUSH_BROADCAST);
+  EXPECT_TRUE(MatchesPins(pins, s));  // flush mode not pinned
+}
+
 TEST(PinsTest, UnknownNamesAreErrors) {
   Pins pins;
   EXPECT_FALSE(MakePins("nope", "", "", &pins).ok());

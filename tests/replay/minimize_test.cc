@@ -42,6 +42,19 @@ TEST(MinimizeTest, KeepsTheViolationAndShrinksTheSchedule) {
   EXPECT_EQ(again.trace_hash, m->result.trace_hash);
 }
 
+TEST(StrictReplayTest, LeftoverAnswersAfterAViolationAreADivergence) {
+  const absl::StatusOr<Minimized> m =
+      MinimizeSchedule(Buggy({0, 0, 0, 0, 0, 1}), MinimizeOptions{});
+  ASSERT_TRUE(m.ok()) << m.status();
+  proto::Schedule extra = m->schedule;
+  proto::Decision* d = extra.add_tape();
+  d->set_kind(proto::DECISION_SCHEDULE);
+  d->set_num_options(2);
+  const RunResult r = RunSchedule(extra, SimOptions{});
+  EXPECT_EQ(r.outcome, Outcome::kDivergence);
+  EXPECT_NE(r.divergence.message().find("left over"), absl::string_view::npos) << r.divergence;
+}
+
 TEST(MinimizeTest, CleanScheduleIsRefused) {
   proto::Schedule s = Buggy({});
   const absl::StatusOr<Minimized> m = MinimizeSchedule(s, MinimizeOptions{});
