@@ -1,7 +1,9 @@
 // Running a schedule: validate its scenario, build a fresh World, attach the actors, run.
 //
 // This is the one entry point the fuzz target, the CLI, the minimizer, the benchmarks and the
-// tests share, so all of them execute a schedule identically.
+// tests share, so all of them execute a schedule identically. RunScenario() and RunSchedule()
+// (run.cc) construct the protocol actors and are linked into ptfuzz_core / ptfuzz_core_cov;
+// everything else here (scenario_check.cc) is in ptfuzz_scenarios.
 #ifndef PTFUZZ_CORE_RUN_H_
 #define PTFUZZ_CORE_RUN_H_
 
@@ -42,6 +44,9 @@ void SetCanonicalTape(const std::vector<CanonicalDecision>& tape, proto::Schedul
 inline void TruncateTape(google::protobuf::RepeatedField<uint32_t>* tape, int size) {
   if (size < tape->size()) tape->Truncate(size);
 }
+
+// "gup_fast", "zap", "anon_fault": how traces and reports name an actor kind.
+const char* ActorKindName(proto::ActorKind kind);
 
 // Machine configuration of a validated scenario.
 MachineConfig MachineConfigOf(const proto::Scenario& scenario);

@@ -211,13 +211,13 @@ uint64_t World::Execute(Cpu& cpu) {
       cpu.irqs_disabled = false;
       break;
     case OpKind::kSpinLock: {
-      const size_t slot = op.addr == kMmPageTableLock ? config_.num_frames : op.addr;
+      const size_t slot = LockSlot(op.addr);
       PTFUZZ_CHECK(slot < lock_owner_.size() && lock_owner_[slot] == 0);
       lock_owner_[slot] = cpu.id + 1;
       break;
     }
     case OpKind::kSpinUnlock: {
-      const size_t slot = op.addr == kMmPageTableLock ? config_.num_frames : op.addr;
+      const size_t slot = LockSlot(op.addr);
       PTFUZZ_CHECK(slot < lock_owner_.size() && lock_owner_[slot] == cpu.id + 1);
       lock_owner_[slot] = 0;
       break;
@@ -310,11 +310,8 @@ bool World::Runnable(const Cpu& cpu) const {
   if (cpu.ipi_pending_from != 0 && !cpu.irqs_disabled) return true;
   if (cpu.finished) return false;
   switch (cpu.pending.kind) {
-    case OpKind::kSpinLock: {
-      const size_t slot =
-          cpu.pending.addr == kMmPageTableLock ? config_.num_frames : cpu.pending.addr;
-      return lock_owner_[slot] == 0;
-    }
+    case OpKind::kSpinLock:
+      return lock_owner_[LockSlot(cpu.pending.addr)] == 0;
     case OpKind::kIpiWait:
       return cpu.ipi_waiting_on == 0;
     default:
@@ -336,9 +333,8 @@ void World::ReportDeadlock() {
         }
       }
     } else if (cpu.pending.kind == OpKind::kSpinLock) {
-      const size_t slot =
-          cpu.pending.addr == kMmPageTableLock ? config_.num_frames : cpu.pending.addr;
-      absl::StrAppend(&why, " spins on a lock held by cpu ", lock_owner_[slot] - 1);
+      absl::StrAppend(&why, " spins on a lock held by cpu ",
+                      lock_owner_[LockSlot(cpu.pending.addr)] - 1);
     }
   }
   oracles_.ReportGlobal(ViolationKind::kDeadlock,

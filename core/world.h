@@ -125,6 +125,10 @@ class World {
   void FreeFrame(Cpu& cpu, FrameId frame);
 
  private:
+  // Index in lock_owner_ of a lock id (a PTE-table frame, or kMmPageTableLock).
+  size_t LockSlot(uint64_t lock) const {
+    return lock == kMmPageTableLock ? config_.num_frames : static_cast<size_t>(lock);
+  }
   bool Runnable(const Cpu& cpu) const;
   void HandleIpis(Cpu& cpu);
   void Record(Cpu& cpu, TraceEvent event);

@@ -152,13 +152,15 @@ int ScenariosCommand(const std::vector<std::string>& args) {
   for (const ScenarioSpec& s : BuiltinScenarios()) {
     if (json) {
       absl::StrAppendFormat(&out, "%s{\"name\":\"%s\",\"summary\":\"%s\",\"kernel_ref\":\"%s\",\"variants\":[",
-                            first ? "" : ",", s.name, s.summary, s.kernel_ref);
+                            first ? "" : ",", JsonEscape(s.name), JsonEscape(s.summary),
+                            JsonEscape(s.kernel_ref));
       for (size_t i = 0; i < s.variants.size(); ++i) {
         const VariantSpec& v = s.variants[i];
         absl::StrAppendFormat(&out,
                               "%s{\"name\":\"%s\",\"summary\":\"%s\",\"expected\":{\"ipi\":\"%s\","
                               "\"broadcast\":\"%s\"}}",
-                              i ? "," : "", v.name, v.summary, v.expected_ipi, v.expected_broadcast);
+                              i ? "," : "", JsonEscape(v.name), JsonEscape(v.summary),
+                              JsonEscape(v.expected_ipi), JsonEscape(v.expected_broadcast));
       }
       absl::StrAppend(&out, "]}");
     } else {

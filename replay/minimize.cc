@@ -27,7 +27,7 @@ class Minimizer {
       : signature_(std::move(signature)), options_(options) {}
 
   int runs() const { return runs_; }
-  // A run that explores rather than tests a candidate; counted against the budget.
+  // Runs `s` as a raw schedule; every run, tested or exploratory, counts against the budget.
   RunResult Explore(const proto::Schedule& s) {
     ++runs_;
     const std::vector<uint32_t> raw = RawTape(s);
@@ -46,10 +46,7 @@ class Minimizer {
       return it->second.ok;
     }
     if (!budget_left()) return false;
-    ++runs_;
-    const std::vector<uint32_t> raw = RawTape(candidate);
-    TapeDecider decider(raw);
-    const RunResult r = RunScenario(candidate.scenario(), decider, SimOptions{});
+    const RunResult r = Explore(candidate);
     Memo m;
     m.ok = r.violation && ViolationSignature(*r.violation) == signature_;
     if (m.ok) {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/run.h"
 #include "core/violation.h"
 
 namespace ptfuzz {
@@ -12,14 +13,12 @@ const char* ModeName(proto::TlbFlushMode mode) {
   return mode == proto::TLB_FLUSH_BROADCAST ? "broadcast" : "ipi";
 }
 
-std::string ActorLabel(const proto::Schedule& schedule, const TraceEvent& e) {
+const char* ActorLabel(const proto::Schedule& schedule, const TraceEvent& e) {
   if (e.actor < 0 || e.actor >= schedule.scenario().actors_size()) return "(irq)";
-  const proto::Actor& a = schedule.scenario().actors(e.actor);
-  std::string kind = proto::ActorKind_Name(a.kind());
-  if (kind.rfind("ACTOR_", 0) == 0) kind = kind.substr(6);
-  for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return kind;
+  return ActorKindName(schedule.scenario().actors(e.actor).kind());
 }
+
+}  // namespace
 
 std::string JsonEscape(absl::string_view s) {
   std::string out;
@@ -39,8 +38,6 @@ std::string JsonEscape(absl::string_view s) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string Verdict(const RunResult& result) {
   if (result.violation) return std::string(ViolationKindName(result.violation->kind));

@@ -19,6 +19,9 @@ std::string Verdict(const RunResult& result);
 std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& result);
 std::string FormatJsonReport(const proto::Schedule& schedule, const RunResult& result);
 
+// `s` as the contents of a JSON string literal.
+std::string JsonEscape(absl::string_view s);
+
 // The violation block alone (what the fuzz target prints before trapping).
 std::string FormatViolation(const Violation& v);
 

@@ -26,13 +26,18 @@ Task<void> LoadPgdTimes(Cpu& cpu, int n) {
   for (int i = 0; i < n; ++i) co_await cpu.Load(EntryAddr(cpu.world->pgd(), 0), PtLevel::kPgd);
 }
 
+// Two CPUs loading `loads0` and `loads1` times, under `decider`.
+RunResult RunLoads(Decider& decider, int loads0, int loads1) {
+  World w(Config(2), SimOptions{}, decider);
+  w.SetActor(0, {"a", 0}, LoadPgdTimes(w.cpu(0), loads0));
+  w.SetActor(1, {"b", 0}, LoadPgdTimes(w.cpu(1), loads1));
+  return w.Run();
+}
+
 TEST(WorldTest, SameTapeSameTraceHashDifferentTapeDifferentHash) {
   auto run = [](std::vector<uint32_t> tape) {
     TapeDecider d(tape);
-    World w(Config(2), SimOptions{}, d);
-    w.SetActor(0, {"a", 0}, LoadPgdTimes(w.cpu(0), 3));
-    w.SetActor(1, {"b", 0}, LoadPgdTimes(w.cpu(1), 3));
-    return w.Run();
+    return RunLoads(d, 3, 3);
   };
   const RunResult a = run({1, 0, 1});
   const RunResult b = run({1, 0, 1});
@@ -69,26 +74,17 @@ TEST(WorldTest, OptionZeroNeverPreemptsAndTapeRecordsEveryChoice) {
 TEST(WorldTest, StrictReplayOfCanonicalTapeReproducesAndDetectsEdits) {
   const std::vector<uint32_t> raw = {1, 1, 0, 1};
   TapeDecider first(raw);
-  World w1(Config(2), SimOptions{}, first);
-  w1.SetActor(0, {"a", 0}, LoadPgdTimes(w1.cpu(0), 3));
-  w1.SetActor(1, {"b", 0}, LoadPgdTimes(w1.cpu(1), 3));
-  const RunResult r1 = w1.Run();
+  const RunResult r1 = RunLoads(first, 3, 3);
 
   StrictDecider strict(r1.tape);
-  World w2(Config(2), SimOptions{}, strict);
-  w2.SetActor(0, {"a", 0}, LoadPgdTimes(w2.cpu(0), 3));
-  w2.SetActor(1, {"b", 0}, LoadPgdTimes(w2.cpu(1), 3));
-  const RunResult r2 = w2.Run();
+  const RunResult r2 = RunLoads(strict, 3, 3);
   EXPECT_EQ(r2.outcome, Outcome::kClean);
   EXPECT_EQ(r2.trace_hash, r1.trace_hash);
 
   // The "code changed": one actor now makes fewer accesses, so fewer choices are asked. Replay
   // must refuse, not adapt.
   StrictDecider strict2(r1.tape);
-  World w3(Config(2), SimOptions{}, strict2);
-  w3.SetActor(0, {"a", 0}, LoadPgdTimes(w3.cpu(0), 3));
-  w3.SetActor(1, {"b", 0}, LoadPgdTimes(w3.cpu(1), 1));
-  const RunResult r3 = w3.Run();
+  const RunResult r3 = RunLoads(strict2, 3, 1);
   EXPECT_EQ(r3.outcome, Outcome::kDivergence);
   EXPECT_NE(r3.divergence.message().find("replay diverged"), absl::string_view::npos);
 }

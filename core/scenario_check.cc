@@ -1,0 +1,172 @@
+#include "core/run.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/str_format.h"
+#include "core/check.h"
+#include "core/scenarios/registry.h"
+
+namespace ptfuzz {
+
+namespace {
+
+absl::Status CheckVaddr(uint64_t vaddr, absl::string_view field) {
+  if (vaddr % kPageSize != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s = %#x is not page-aligned", field, vaddr));
+  }
+  if (vaddr >= kTaskSize) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s = %#x is not a user address (TASK_SIZE is %#x)", field, vaddr,
+                        kTaskSize));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateScenario(const proto::Scenario& s) {
+  const ScenarioSpec* spec = FindScenario(s.name());
+  if (spec == nullptr) {
+    std::string known;
+    for (const ScenarioSpec& k : BuiltinScenarios()) absl::StrAppend(&known, " ", k.name);
+    return absl::InvalidArgumentError(
+        absl::StrCat("scenario.name: unknown scenario \"", s.name(), "\" (known:", known, ")"));
+  }
+  if (FindVariant(*spec, s.variant()) == nullptr) {
+    std::string known;
+    for (const VariantSpec& v : spec->variants) absl::StrAppend(&known, " ", v.name);
+    return absl::InvalidArgumentError(absl::StrCat("scenario.variant: unknown variant \"",
+                                                   s.variant(), "\" of ", s.name(),
+                                                   " (known:", known, ")"));
+  }
+  if (s.num_cpus() < 1 || s.num_cpus() > kMaxCpus) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scenario.num_cpus = ", s.num_cpus(), " is outside 1..", kMaxCpus));
+  }
+  if (s.num_frames() < kMinFrames || s.num_frames() > kMaxFrames) {
+    return absl::InvalidArgumentError(absl::StrCat("scenario.num_frames = ", s.num_frames(),
+                                                   " is outside ", kMinFrames, "..", kMaxFrames));
+  }
+  if (!proto::TlbFlushMode_IsValid(s.tlb_flush())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scenario.tlb_flush = ", s.tlb_flush(), " is not a TlbFlushMode"));
+  }
+  if (s.mappings_size() > kMaxMappings) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scenario.mappings: ", s.mappings_size(), " mappings, at most ", kMaxMappings));
+  }
+  for (int i = 0; i < s.mappings_size(); ++i) {
+    const proto::Mapping& m = s.mappings(i);
+    PTFUZZ_RETURN_IF_ERROR(CheckVaddr(m.vaddr(), absl::StrCat("scenario.mappings[", i, "].vaddr")));
+    for (int j = 0; j < i; ++j) {
+      if (s.mappings(j).vaddr() == m.vaddr()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario.mappings[%d].vaddr = %#x is already mapped by mappings[%d]", i, m.vaddr(), j));
+      }
+    }
+    if (m.tlb_cpus() >> s.num_cpus() != 0) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "scenario.mappings[%d].tlb_cpus = %#x names a CPU >= num_cpus (%u)", i, m.tlb_cpus(),
+          s.num_cpus()));
+    }
+  }
+  if (s.actors_size() == 0) {
+    return absl::InvalidArgumentError("scenario.actors: no actors");
+  }
+  uint32_t cpus_used = 0;
+  for (int i = 0; i < s.actors_size(); ++i) {
+    const proto::Actor& a = s.actors(i);
+    if (std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(), a.kind()) ==
+        spec->actor_kinds.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("scenario.actors[", i, "].kind = ",
+                                                     proto::ActorKind_Name(a.kind()),
+                                                     " is not an actor of ", s.name()));
+    }
+    if (a.cpu() >= s.num_cpus()) {
+      return absl::InvalidArgumentError(absl::StrCat("scenario.actors[", i, "].cpu = ", a.cpu(),
+                                                     " but num_cpus = ", s.num_cpus()));
+    }
+    if (cpus_used & (1u << a.cpu())) {
+      return absl::InvalidArgumentError(absl::StrCat("scenario.actors[", i, "].cpu = ", a.cpu(),
+                                                     " already has an actor (one per CPU)"));
+    }
+    cpus_used |= 1u << a.cpu();
+    PTFUZZ_RETURN_IF_ERROR(CheckVaddr(a.vaddr(), absl::StrCat("scenario.actors[", i, "].vaddr")));
+  }
+  return absl::OkStatus();
+}
+
+const char* ActorKindName(proto::ActorKind kind) {
+  switch (kind) {
+    case proto::ACTOR_GUP_FAST: return "gup_fast";
+    case proto::ACTOR_ZAP: return "zap";
+    case proto::ACTOR_ANON_FAULT: return "anon_fault";
+    default: return "unspecified";
+  }
+}
+
+MachineConfig MachineConfigOf(const proto::Scenario& s) {
+  MachineConfig config;
+  config.num_cpus = s.num_cpus();
+  config.num_frames = s.num_frames();
+  config.tlb_flush =
+      s.tlb_flush() == proto::TLB_FLUSH_BROADCAST ? TlbFlushMode::kBroadcast : TlbFlushMode::kIpi;
+  const ScenarioSpec* spec = FindScenario(s.name());
+  PTFUZZ_CHECK(spec != nullptr);
+  const VariantSpec* variant = FindVariant(*spec, s.variant());
+  PTFUZZ_CHECK(variant != nullptr);
+  config.variant = variant->switches;
+  return config;
+}
+
+std::vector<uint32_t> RawTape(const proto::Schedule& schedule) {
+  if (!schedule.canonical()) {
+    return std::vector<uint32_t>(schedule.raw_tape().begin(), schedule.raw_tape().end());
+  }
+  std::vector<uint32_t> tape;
+  tape.reserve(schedule.tape_size());
+  for (const proto::Decision& d : schedule.tape()) tape.push_back(d.value());
+  return tape;
+}
+
+void SetRawTape(const std::vector<uint32_t>& tape, proto::Schedule* schedule) {
+  schedule->set_canonical(false);
+  schedule->clear_tape();
+  schedule->mutable_raw_tape()->Assign(tape.begin(), tape.end());
+}
+
+absl::Status CanonicalTape(const proto::Schedule& schedule, std::vector<CanonicalDecision>* out) {
+  out->clear();
+  out->reserve(schedule.tape_size());
+  for (int i = 0; i < schedule.tape_size(); ++i) {
+    const proto::Decision& d = schedule.tape(i);
+    if (d.kind() != proto::DECISION_SCHEDULE && d.kind() != proto::DECISION_ALLOC_FRAME) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tape[", i, "]: a canonical tape entry needs a kind"));
+    }
+    if (d.num_options() < 2) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tape[", i, "]: a canonical tape entry needs num_options >= 2, has ", d.num_options()));
+    }
+    out->push_back({static_cast<DecisionKind>(d.kind()), d.num_options(), d.value()});
+  }
+  return absl::OkStatus();
+}
+
+void SetCanonicalTape(const std::vector<CanonicalDecision>& tape, proto::Schedule* schedule) {
+  schedule->set_canonical(true);
+  schedule->clear_tape();
+  schedule->clear_raw_tape();
+  for (const CanonicalDecision& d : tape) {
+    proto::Decision* out = schedule->add_tape();
+    out->set_value(d.value);
+    out->set_kind(static_cast<proto::DecisionKind>(d.kind));
+    out->set_num_options(d.num_options);
+  }
+}
+
+}  // namespace ptfuzz
