@@ -18,6 +18,7 @@
 #include <coroutine>
 #include <cstdint>
 
+#include "core/mem_order.h"
 #include "core/pte.h"
 #include "core/task.h"
 #include "core/tlb.h"
@@ -34,13 +35,23 @@ inline constexpr uint64_t kMmPageTableLock = 0xffffffffull;
 
 struct PendingOp {
   OpKind kind = OpKind::kLoad;
-  uint64_t addr = 0;
+  uint64_t addr = 0;  // a Loc for memory operations (a PT entry's Loc is its PhysAddr)
   uint64_t value = 0;
+  uint64_t value2 = 0;  // kRmw: the second operand (cmpxchg's new value, add_unless's limit)
   PtLevel level = PtLevel::kPte;
+  MemOrder order = MemOrder::kOnce;
+  RmwOp rmw = RmwOp::kXchg;
+  FenceKind fence = FenceKind::kMb;
+  Dep dep = kNoDep;
 };
 
 // Executes `cpu.pending` (defined in core/world.cc). Returns the op's result.
 uint64_t ExecutePendingOp(World& world, Cpu& cpu);
+// Whether a fence must be a scheduler step under the machine's memory model (core/world.cc): never
+// under SC; under TSO only smp_mb with stores buffered; under the relaxed model smp_mb always.
+bool FenceIsStep(const World& world, const Cpu& cpu, FenceKind fence);
+// Applies a fence that is not a step (core/world.cc).
+void ApplyLocalFence(World& world, Cpu& cpu, FenceKind fence);
 
 class [[nodiscard]] OpAwaiter {
  public:
@@ -52,6 +63,35 @@ class [[nodiscard]] OpAwaiter {
  private:
   Cpu* cpu_;
   PendingOp op_;
+};
+
+// A load: returns the value and the token dependent loads pass on.
+class [[nodiscard]] LoadAwaiter {
+ public:
+  LoadAwaiter(Cpu* cpu, PendingOp op) : cpu_(cpu), op_(op) {}
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) noexcept;
+  Loaded await_resume();
+
+ private:
+  Cpu* cpu_;
+  PendingOp op_;
+};
+
+// A barrier. It touches no location, so it is a step only where the memory model gives it an
+// effect other CPUs can tell apart from running it at the CPU's previous step (FenceIsStep);
+// otherwise it applies at once, without yielding. Under SC it is free.
+class [[nodiscard]] FenceAwaiter {
+ public:
+  FenceAwaiter(Cpu* cpu, FenceKind fence) : cpu_(cpu), fence_(fence) {}
+  bool await_ready() noexcept;
+  void await_suspend(std::coroutine_handle<> h) noexcept;
+  void await_resume();
+
+ private:
+  Cpu* cpu_;
+  FenceKind fence_;
+  bool stepped_ = false;
 };
 
 struct Cpu {
@@ -70,25 +110,57 @@ struct Cpu {
   // The range this CPU's outstanding flush IPI asks the targets to invalidate.
   VirtAddr ipi_flush_start = 0;
   VirtAddr ipi_flush_end = 0;
+  // The dependency token of the last load (relaxed model only; kNoDep otherwise).
+  Dep last_dep = kNoDep;
   Tlb tlb;
   Task<void> root;
 
-  // Page-table entries (READ_ONCE, WRITE_ONCE, xchg). `level` is the level of the table the
-  // entry lives in; the walker-reads-freed-table oracle checks it.
-  OpAwaiter Load(PhysAddr entry, PtLevel level) { return {this, {OpKind::kLoad, entry, 0, level}}; }
-  OpAwaiter Store(PhysAddr entry, uint64_t v, PtLevel level) {
-    return {this, {OpKind::kStore, entry, v, level}};
+  // Page-table entries. `level` is the level of the table the entry lives in (the
+  // walker-reads-freed-table oracle checks it); `order` the kernel primitive (core/mem_order.h);
+  // `dep` the load the entry's address was computed from.
+  LoadAwaiter Load(PhysAddr entry, PtLevel level, MemOrder order = MemOrder::kOnce,
+                   Dep dep = kNoDep) {
+    return {this, {OpKind::kLoad, PtEntryLoc(entry), 0, 0, level, order, RmwOp::kXchg,
+                   FenceKind::kMb, dep}};
   }
-  OpAwaiter Xchg(PhysAddr entry, uint64_t v, PtLevel level) {
-    return {this, {OpKind::kXchg, entry, v, level}};
+  OpAwaiter Store(PhysAddr entry, uint64_t v, PtLevel level, MemOrder order = MemOrder::kOnce) {
+    return {this, {OpKind::kStore, PtEntryLoc(entry), v, 0, level, order}};
   }
-  // folio->_refcount of `frame`. RefTryAdd returns 1 on success, 0 when the count was 0.
-  // RefPut returns 1 when it dropped the last reference and freed the frame.
-  OpAwaiter RefTryAdd(FrameId frame, int n) { return {this, {OpKind::kRefTryAdd, frame, uint64_t(n)}}; }
-  OpAwaiter RefAdd(FrameId frame, int n) { return {this, {OpKind::kRefAdd, frame, uint64_t(n)}}; }
-  OpAwaiter RefPut(FrameId frame, int n) { return {this, {OpKind::kRefPut, frame, uint64_t(n)}}; }
+  // ptep_get_and_clear() and friends: an atomic exchange, ordered as `order` says (x86 xchg is
+  // fully ordered, arm64 uses xchg_relaxed).
+  OpAwaiter Xchg(PhysAddr entry, uint64_t v, PtLevel level, MemOrder order) {
+    return {this, {OpKind::kXchg, PtEntryLoc(entry), v, 0, level, order}};
+  }
+  // folio->_refcount of `frame`. RefTryAdd (atomic_add_unless(.., 0): fully ordered when it
+  // succeeds) returns 1 on success, 0 when the count was 0. RefAdd is atomic_add (unordered).
+  // RefPut (atomic_dec_and_test: fully ordered) returns 1 when it dropped the last reference and
+  // freed the frame. RefRead is atomic_read (READ_ONCE).
+  OpAwaiter RefTryAdd(FrameId frame, int n) {
+    return {this, {OpKind::kRefTryAdd, frame, uint64_t(n), 0, PtLevel::kPte, MemOrder::kFull}};
+  }
+  OpAwaiter RefAdd(FrameId frame, int n) {
+    return {this, {OpKind::kRefAdd, frame, uint64_t(n), 0, PtLevel::kPte, MemOrder::kRelaxed}};
+  }
+  OpAwaiter RefPut(FrameId frame, int n) {
+    return {this, {OpKind::kRefPut, frame, uint64_t(n), 0, PtLevel::kPte, MemOrder::kFull}};
+  }
+  // Plain shared variables (litmus tests): loads, stores and RMWs on VarLoc(index).
+  LoadAwaiter VarLoad(uint32_t index, MemOrder order, Dep dep = kNoDep) {
+    return {this, {OpKind::kLoad, VarLoc(index), 0, 0, PtLevel::kPte, order, RmwOp::kXchg,
+                   FenceKind::kMb, dep}};
+  }
+  OpAwaiter VarStore(uint32_t index, uint64_t v, MemOrder order) {
+    return {this, {OpKind::kStore, VarLoc(index), v, 0, PtLevel::kPte, order}};
+  }
+  // Returns the old value. kCmpxchg fails when old != a; kAddUnless fails when old == b. A
+  // failed RMW is unordered whatever `order` says (as in the kernel).
+  OpAwaiter VarRmw(uint32_t index, RmwOp op, uint64_t a, uint64_t b, MemOrder order) {
+    return {this, {OpKind::kRmw, VarLoc(index), a, b, PtLevel::kPte, order, op}};
+  }
+  FenceAwaiter Fence(FenceKind fence) { return {this, fence}; }
   OpAwaiter IrqDisable() { return {this, {OpKind::kIrqDisable}}; }
   OpAwaiter IrqEnable() { return {this, {OpKind::kIrqEnable}}; }
+  // spin_lock (an acquire RMW on the lock word) / spin_unlock (a release store).
   OpAwaiter SpinLock(uint64_t lock) { return {this, {OpKind::kSpinLock, lock}}; }
   OpAwaiter SpinUnlock(uint64_t lock) { return {this, {OpKind::kSpinUnlock, lock}}; }
   // Raise the flush IPI for [start, end) on every other CPU; then wait for all of them.
@@ -115,6 +187,33 @@ inline void OpAwaiter::await_suspend(std::coroutine_handle<> h) noexcept {
 }
 
 inline uint64_t OpAwaiter::await_resume() { return ExecutePendingOp(*cpu_->world, *cpu_); }
+
+inline void LoadAwaiter::await_suspend(std::coroutine_handle<> h) noexcept {
+  cpu_->resume_point = h;
+  cpu_->pending = op_;
+}
+
+inline Loaded LoadAwaiter::await_resume() {
+  const uint64_t v = ExecutePendingOp(*cpu_->world, *cpu_);
+  return Loaded{v, cpu_->last_dep};
+}
+
+inline bool FenceAwaiter::await_ready() noexcept {
+  if (FenceIsStep(*cpu_->world, *cpu_, fence_)) return false;
+  ApplyLocalFence(*cpu_->world, *cpu_, fence_);
+  return true;
+}
+
+inline void FenceAwaiter::await_suspend(std::coroutine_handle<> h) noexcept {
+  stepped_ = true;
+  cpu_->resume_point = h;
+  cpu_->pending = PendingOp{OpKind::kFence};
+  cpu_->pending.fence = fence_;
+}
+
+inline void FenceAwaiter::await_resume() {
+  if (stepped_) ExecutePendingOp(*cpu_->world, *cpu_);
+}
 
 // Makes `func` the CPU's current function for the lifetime of the enclosing coroutine frame.
 // Calls nest strictly per CPU, so restoring the previous value on exit is correct.

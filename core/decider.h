@@ -1,8 +1,8 @@
 // Decider: the single source of every nondeterministic choice in a run (STYLE.md 2.1).
 //
 // The simulator asks `Decide(kind, num_options)` whenever it has more than one way to continue:
-// which runnable CPU steps next, which free frame the allocator hands out, and, in later issues,
-// which store a load reads. The caller lists its options in a deterministic, documented order
+// which runnable CPU or agent steps next, which free frame the allocator hands out, and, under
+// the relaxed memory model, which store a load reads. The caller lists its options in a deterministic, documented order
 // (docs/schedule-format.md) with option 0 the default (no context switch, the hottest frame), so
 // "answer 0 forever" is the default policy that finishes any run.
 //
@@ -26,12 +26,14 @@ namespace ptfuzz {
 enum class DecisionKind : uint8_t {
   kSchedule = 1,
   kAllocFrame = 2,
+  kReadsFrom = 3,
 };
 
 inline constexpr absl::string_view DecisionKindName(DecisionKind kind) {
   switch (kind) {
     case DecisionKind::kSchedule: return "schedule";
     case DecisionKind::kAllocFrame: return "alloc_frame";
+    case DecisionKind::kReadsFrom: return "reads_from";
   }
   return "?";
 }

@@ -7,7 +7,9 @@
 #include <cstdint>
 
 namespace ptfuzz {
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: Scenario.arch and Scenario.memory_model; DECISION_READS_FROM; store-buffer agents among
+//    DECISION_SCHEDULE options under TSO. Version-1 files are upgraded on load (schedule_io.h).
+inline constexpr uint32_t kFormatVersion = 2;
 }  // namespace ptfuzz
 
 #endif  // PTFUZZ_CORE_FORMAT_VERSION_H_

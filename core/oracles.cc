@@ -56,8 +56,45 @@ void Oracles::OnGupBegin(const Cpu& cpu, VirtAddr vaddr) {
   Observe(windows_.back());
 }
 
+bool Oracles::SlotsMapRef(const GupWindow& w) const {
+  const PhysMemory& mem = world_.memory();
+  const FrameId pmd_table = AddrFrame(w.pmdp);
+  const FrameId pte_table = AddrFrame(w.ptep);
+  if (mem.frame(pmd_table).state != FrameState::kPageTable ||
+      mem.frame(pte_table).state != FrameState::kPageTable) {
+    return false;
+  }
+  const uint64_t pmd = mem.ReadWord(pmd_table, AddrIndex(w.pmdp));
+  if (!EntryPresent(pmd) || EntryFrame(pmd) != pte_table) return false;
+  const uint64_t pte = mem.ReadWord(pte_table, AddrIndex(w.ptep));
+  return EntryPresent(pte) && EntryFrame(pte) == w.ref_frame &&
+         mem.frame(w.ref_frame).generation == w.ref_generation;
+}
+
 void Oracles::OnTableStore() {
-  for (GupWindow& w : windows_) Observe(w);
+  for (GupWindow& w : windows_) {
+    Observe(w);
+    if (w.ref_held && !w.covered) w.covered = SlotsMapRef(w);
+  }
+}
+
+void Oracles::OnGupRefTaken(const Cpu& cpu, FrameId frame, PhysAddr pmdp, PhysAddr ptep) {
+  for (GupWindow& w : windows_) {
+    if (w.cpu != cpu.id) continue;
+    w.ref_held = true;
+    w.ref_frame = frame;
+    w.ref_generation = world_.memory().frame(frame).generation;
+    w.pmdp = pmdp;
+    w.ptep = ptep;
+    w.ref_step = world_.step();
+    w.covered = SlotsMapRef(w);
+  }
+}
+
+void Oracles::OnGupRefDropped(const Cpu& cpu) {
+  for (GupWindow& w : windows_) {
+    if (w.cpu == cpu.id) w.ref_held = false;
+  }
 }
 
 void Oracles::OnGupReturn(const Cpu& cpu, FrameId frame) {
@@ -70,6 +107,17 @@ void Oracles::OnGupReturn(const Cpu& cpu, FrameId frame) {
   const uint32_t gen = world_.memory().frame(frame).generation;
   if (std::find(window.seen.begin(), window.seen.end(), std::pair{frame, gen}) !=
       window.seen.end()) {
+    if (!window.ref_held || window.covered || window.ref_frame != frame) return;
+    Report(cpu, ViolationKind::kRefTakenAfterUnmap,
+           absl::StrFormat(
+               "GUP-fast on cpu %u returned f%u (generation %u) for %#x, but from the step it "
+               "took its reference (step %u) until it returned, the slots it walked (pmd[f%u:%u], "
+               "pte[f%u:%u]) never mapped that page: the reference landed after the PTE was "
+               "cleared, so the unmapper's refcount check could not see it, and the caller now "
+               "holds a page the mm no longer maps (%s.)",
+               cpu.id, frame, gen, window.vaddr, window.ref_step, AddrFrame(window.pmdp),
+               AddrIndex(window.pmdp), AddrFrame(window.ptep), AddrIndex(window.ptep),
+               FrameHistory(frame)));
     return;
   }
   std::string mapped;

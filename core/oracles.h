@@ -8,6 +8,11 @@
 //    (frame, generation) its address translated to at any instant (the translation at entry, and
 //    after every page-table store). The page it returns must be one of them, with the generation
 //    it has when returned; "freed and reused" is reported with both generations.
+//  - reference taken after unmap: from the instant GUP-fast's reference is taken until it
+//    returns, the PMD slot and PTE slot it read must map the page (same generation) at some
+//    instant. Stronger than the check above: it catches a reference that lands after the PTE
+//    was cleared (the store-buffering shape of Z12/Z13), which the writer's refcount check
+//    cannot see.
 //  - refcount: never raised from 0, never below 0, freed only at 0; at the end every data page's
 //    count equals the number of PTEs mapping it and every table is reachable.
 //  - walker reads a freed table: a load from a frame that is not a live table of the expected
@@ -46,6 +51,11 @@ class Oracles {
   // `frame` (kNoFrame when it pinned nothing).
   void OnGupBegin(const Cpu& cpu, VirtAddr vaddr);
   void OnGupReturn(const Cpu& cpu, FrameId frame);
+  // GUP-fast on `cpu` took a reference on `frame`, which it found through the PMD slot `pmdp`
+  // and the PTE slot `ptep` (the slots it read itself). Dropped: the recheck failed and it puts
+  // the reference back.
+  void OnGupRefTaken(const Cpu& cpu, FrameId frame, PhysAddr pmdp, PhysAddr ptep);
+  void OnGupRefDropped(const Cpu& cpu);
 
   void OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level);
   void OnTableStore();
@@ -59,8 +69,18 @@ class Oracles {
     CpuId cpu;
     VirtAddr vaddr;
     std::vector<std::pair<FrameId, uint32_t>> seen;  // (frame, generation), in order seen
+    // From OnGupRefTaken until the return: the reference and the slots that must still map it.
+    bool ref_held = false;
+    FrameId ref_frame = kNoFrame;
+    uint32_t ref_generation = 0;
+    PhysAddr pmdp = 0;
+    PhysAddr ptep = 0;
+    uint32_t ref_step = 0;
+    bool covered = false;  // the slots mapped it at some instant while the reference was held
   };
   void Observe(GupWindow& window);
+  // Whether the slots of `window` map its referenced page now (ground truth).
+  bool SlotsMapRef(const GupWindow& window) const;
   std::string FrameHistory(FrameId frame) const;
 
   World& world_;

@@ -48,6 +48,9 @@ inline void TruncateTape(google::protobuf::RepeatedField<uint32_t>* tape, int si
 // "gup_fast", "zap", "anon_fault": how traces and reports name an actor kind.
 const char* ActorKindName(proto::ActorKind kind);
 
+// The memory model a validated scenario runs under (its own, or its architecture's).
+MemoryModelKind MemoryModelOf(const proto::Scenario& scenario);
+
 // Machine configuration of a validated scenario.
 MachineConfig MachineConfigOf(const proto::Scenario& scenario);
 

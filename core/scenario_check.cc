@@ -55,6 +55,23 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
     return absl::InvalidArgumentError(
         absl::StrCat("scenario.tlb_flush = ", s.tlb_flush(), " is not a TlbFlushMode"));
   }
+  if (!proto::Arch_IsValid(s.arch())) {
+    return absl::InvalidArgumentError(absl::StrCat("scenario.arch = ", s.arch(), " is not an Arch"));
+  }
+  if (s.arch() == proto::ARCH_X86_PAE) {
+    return absl::InvalidArgumentError(
+        "scenario.arch = ARCH_X86_PAE: split 64-bit entries are not modelled yet (use ARCH_X86_64 "
+        "or ARCH_ARM64)");
+  }
+  if (s.arch() == proto::ARCH_ARM64 && s.tlb_flush() == proto::TLB_FLUSH_IPI) {
+    return absl::InvalidArgumentError(
+        "scenario.tlb_flush = TLB_FLUSH_IPI with arch ARCH_ARM64: arm64 invalidates remote TLBs "
+        "by broadcast TLBI, never by IPI (use TLB_FLUSH_BROADCAST)");
+  }
+  if (!proto::MemoryModel_IsValid(s.memory_model())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scenario.memory_model = ", s.memory_model(), " is not a MemoryModel"));
+  }
   if (s.mappings_size() > kMaxMappings) {
     return absl::InvalidArgumentError(absl::StrCat(
         "scenario.mappings: ", s.mappings_size(), " mappings, at most ", kMaxMappings));
@@ -109,6 +126,17 @@ const char* ActorKindName(proto::ActorKind kind) {
   }
 }
 
+MemoryModelKind MemoryModelOf(const proto::Scenario& s) {
+  switch (s.memory_model()) {
+    case proto::MEMORY_MODEL_SC: return MemoryModelKind::kSc;
+    case proto::MEMORY_MODEL_TSO: return MemoryModelKind::kTso;
+    case proto::MEMORY_MODEL_RELAXED: return MemoryModelKind::kRelaxed;
+    default:
+      // The architecture's own model: x86 is TSO, arm64 is (other-multicopy-atomic) relaxed.
+      return s.arch() == proto::ARCH_ARM64 ? MemoryModelKind::kRelaxed : MemoryModelKind::kTso;
+  }
+}
+
 MachineConfig MachineConfigOf(const proto::Scenario& s) {
   MachineConfig config;
   config.num_cpus = s.num_cpus();
@@ -120,6 +148,8 @@ MachineConfig MachineConfigOf(const proto::Scenario& s) {
   const VariantSpec* variant = FindVariant(*spec, s.variant());
   PTFUZZ_CHECK(variant != nullptr);
   config.variant = variant->switches;
+  config.arch = s.arch() == proto::ARCH_ARM64 ? Arch::kArm64 : Arch::kX86_64;
+  config.memory_model = MemoryModelOf(s);
   return config;
 }
 
@@ -144,7 +174,8 @@ absl::Status CanonicalTape(const proto::Schedule& schedule, std::vector<Canonica
   out->reserve(schedule.tape_size());
   for (int i = 0; i < schedule.tape_size(); ++i) {
     const proto::Decision& d = schedule.tape(i);
-    if (d.kind() != proto::DECISION_SCHEDULE && d.kind() != proto::DECISION_ALLOC_FRAME) {
+    if (d.kind() != proto::DECISION_SCHEDULE && d.kind() != proto::DECISION_ALLOC_FRAME &&
+        d.kind() != proto::DECISION_READS_FROM) {
       return absl::InvalidArgumentError(
           absl::StrCat("tape[", i, "]: a canonical tape entry needs a kind"));
     }

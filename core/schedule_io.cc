@@ -53,13 +53,26 @@ absl::Status ParseSchedule(absl::string_view bytes, proto::Schedule* schedule) {
     if (!parser.ParseFromString(std::string(bytes), schedule)) {
       return absl::InvalidArgumentError(absl::StrCat("text format: ", errors.first()));
     }
+    UpgradeSchedule(schedule);
     return absl::OkStatus();
   }
   if (!schedule->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::InvalidArgumentError(
         "binary format: truncated or not a Schedule message (protobuf parse failed)");
   }
+  UpgradeSchedule(schedule);
   return absl::OkStatus();
+}
+
+void UpgradeSchedule(proto::Schedule* schedule) {
+  if (schedule->format_version() != 1) return;
+  // Version 1 had no memory model and no architecture: it ran x86-64 primitives under SC. Its
+  // tapes mean the same under MEMORY_MODEL_SC (no yield point or option changed there).
+  schedule->set_format_version(kFormatVersion);
+  if (schedule->has_scenario()) {
+    schedule->mutable_scenario()->set_arch(proto::ARCH_X86_64);
+    schedule->mutable_scenario()->set_memory_model(proto::MEMORY_MODEL_SC);
+  }
 }
 
 absl::Status CheckSchedule(const proto::Schedule& schedule) {

@@ -27,6 +27,10 @@ bool LooksLikeText(absl::string_view bytes);
 // Parses binary or text by content. kInvalidArgument with a description on failure; no file name.
 absl::Status ParseSchedule(absl::string_view bytes, proto::Schedule* schedule);
 
+// Reads an older schedule as the current version it means; ParseSchedule() calls it. Version 1
+// (no memory model, no architecture) becomes version 2 with ARCH_X86_64 and MEMORY_MODEL_SC.
+void UpgradeSchedule(proto::Schedule* schedule);
+
 // Checks format_version and the scenario.
 absl::Status CheckSchedule(const proto::Schedule& schedule);
 

@@ -25,24 +25,76 @@ absl::string_view OpKindName(OpKind op) {
     case OpKind::kTlbFlushBroadcast: return "tlb_flush_broadcast";
     case OpKind::kAllocPage: return "alloc_page";
     case OpKind::kTlbFill: return "tlb_fill";
+    case OpKind::kRmw: return "rmw";
+    case OpKind::kFence: return "fence";
+    case OpKind::kDrain: return "drain";
   }
   return "?";
 }
 
 namespace {
-std::string EntryName(const TraceEvent& e) {
-  return absl::StrFormat("%s[f%u:%u]", PtLevelName(e.level), AddrFrame(e.addr), AddrIndex(e.addr));
+
+// A location as the timeline names it: pte[f3:0], refcount(f4), ptl(f3), x1.
+std::string LocName(const TraceEvent& e) {
+  const uint64_t payload = LocPayload(e.addr);
+  switch (LocSpaceOf(e.addr)) {
+    case LocSpace::kPtEntry:
+      return absl::StrFormat("%s[f%u:%u]", PtLevelName(e.level), AddrFrame(payload),
+                             AddrIndex(payload));
+    case LocSpace::kRefcount:
+      return absl::StrFormat("refcount(f%u)", payload);
+    case LocSpace::kLock:
+      return payload == 0xffffffffull ? std::string("mm->page_table_lock")
+                                      : absl::StrFormat("ptl(f%u)", payload);
+    case LocSpace::kVar:
+      return absl::StrFormat("var%u", payload);
+  }
+  return "?";
 }
+
+// " (acquire)" for the access kinds that order; nothing for READ_ONCE / WRITE_ONCE / plain.
+std::string OrderNote(const TraceEvent& e) {
+  if (e.order == MemOrder::kOnce || e.order == MemOrder::kPlain) return "";
+  return absl::StrCat(" (", MemOrderName(e.order), ")");
+}
+
+// How the memory model served the access.
+std::string ViaNote(const TraceEvent& e) {
+  switch (e.via) {
+    case TraceEvent::Via::kMemory: return "";
+    case TraceEvent::Via::kForwarded: return " [forwarded from this cpu's store buffer]";
+    case TraceEvent::Via::kBuffered: return " [into the store buffer]";
+    case TraceEvent::Via::kStale:
+      return e.writer == 0xffffffffu
+                 ? absl::StrFormat(" [stale: the initial value, %u newer store%s]", e.newer,
+                                   e.newer == 1 ? "" : "s")
+                 : absl::StrFormat(" [stale: cpu %u's store, %u newer store%s]", e.writer,
+                                   e.newer, e.newer == 1 ? "" : "s");
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string DescribeOp(const TraceEvent& e) {
   const absl::string_view op = OpKindName(e.op);
   switch (e.op) {
     case OpKind::kLoad:
-      return absl::StrFormat("%s %s = %#x", op, EntryName(e), e.new_value);
+      return absl::StrFormat("%s %s = %#x%s%s", op, LocName(e), e.new_value, OrderNote(e),
+                             ViaNote(e));
     case OpKind::kStore:
     case OpKind::kXchg:
-      return absl::StrFormat("%s %s %#x -> %#x", op, EntryName(e), e.old_value, e.new_value);
+      return absl::StrFormat("%s %s %#x -> %#x%s%s", op, LocName(e), e.old_value, e.new_value,
+                             OrderNote(e), ViaNote(e));
+    case OpKind::kRmw:
+      return e.ok ? absl::StrFormat("%s %s %#x -> %#x%s", op, LocName(e), e.old_value,
+                                    e.new_value, OrderNote(e))
+                  : absl::StrFormat("%s %s = %#x: fails, unordered", op, LocName(e), e.old_value);
+    case OpKind::kFence:
+      return std::string(FenceKindName(e.fence));
+    case OpKind::kDrain:
+      return absl::StrFormat("%s %s %#x -> %#x (now visible to every cpu)", op, LocName(e),
+                             e.old_value, e.new_value);
     case OpKind::kRefTryAdd:
       return e.ok ? absl::StrFormat("%s refcount(f%u) %d -> %d", op, e.addr,
                                     static_cast<int64_t>(e.old_value),
@@ -58,8 +110,10 @@ std::string DescribeOp(const TraceEvent& e) {
       return std::string(op);
     case OpKind::kSpinLock:
     case OpKind::kSpinUnlock:
-      return absl::StrCat(op, " ", e.addr == 0xffffffffull ? std::string("mm->page_table_lock")
-                                                          : absl::StrFormat("ptl(f%u)", e.addr));
+      return absl::StrCat(op, " ",
+                          e.addr == 0xffffffffull ? std::string("mm->page_table_lock")
+                                                  : absl::StrFormat("ptl(f%u)", e.addr),
+                          ViaNote(e));
     case OpKind::kIpiSend:
       return absl::StrFormat("%s to cpus %#x (flush %#x)", op, e.addr, e.new_value);
     case OpKind::kIpiWait:

@@ -16,13 +16,14 @@
 #include <string_view>
 #include "absl/strings/string_view.h"
 
+#include "core/mem_order.h"
 #include "core/pte.h"
 
 namespace ptfuzz {
 
 enum class OpKind : uint8_t {
-  kLoad,             // READ_ONCE of a page-table entry
-  kStore,            // WRITE_ONCE / set_pte_at of an entry
+  kLoad,             // a load of a location: READ_ONCE of a page-table entry, a litmus variable
+  kStore,            // a store: WRITE_ONCE / set_pte_at of an entry, a litmus variable
   kXchg,             // ptep_get_and_clear: atomic exchange of an entry
   kRefTryAdd,        // folio_ref_try_add_rcu / folio_try_get: add unless zero
   kRefAdd,           // folio_ref_add: unconditional add
@@ -38,6 +39,9 @@ enum class OpKind : uint8_t {
   kTlbFlushBroadcast,// TLBI / INVLPGB: invalidate every CPU's TLB without interrupting it
   kAllocPage,        // alloc_page / pte_alloc_one: the allocator hands out a frame
   kTlbFill,          // the hardware walker fills this CPU's TLB on a user access
+  kRmw,              // xchg / cmpxchg / atomic_add(_return) / atomic_add_unless on any location
+  kFence,            // smp_mb and friends, when the memory model makes them a step
+  kDrain,            // a TSO store buffer writes its oldest store to memory (an agent's step)
 };
 
 absl::string_view OpKindName(OpKind op);
@@ -74,6 +78,14 @@ struct TraceEvent {
   uint64_t new_value = 0;
   PtLevel level = PtLevel::kPte;  // for entry operations
   bool ok = true;               // for conditional operations (try-add) and fills
+  int agent = -1;               // the agent that took the step (core/agent.h), -1 for a CPU
+  MemOrder order = MemOrder::kOnce;  // memory operations: the access kind
+  FenceKind fence = FenceKind::kMb;  // kFence
+  // How the memory model served a load or store (docs/memory-models.md).
+  enum class Via : uint8_t { kMemory, kForwarded, kBuffered, kStale };
+  Via via = Via::kMemory;
+  uint32_t newer = 0;           // kStale: how many newer stores the load skipped
+  CpuId writer = 0xffffffffu;   // kStale: which CPU's store it read (kInitWriter: the initial)
 };
 
 // One line of the human-readable timeline, without step/CPU/actor columns:

@@ -18,6 +18,11 @@ enum class ViolationKind : uint8_t {
   // GUP-fast returned a page that was not mapped at the address, with that allocation generation,
   // at any instant of its window (Z01; the freed-and-reused case of seed 003).
   kPinnedPageNotMapped,
+  // GUP-fast returned a page that, at no instant while its reference was held, was still mapped
+  // by the PMD and PTE slots the walker itself read, with the generation it referenced: the
+  // reference was taken after the unmap, which the unmapper's refcount check cannot see
+  // (Z12, Z13; kernel-mm.md section 12).
+  kRefTakenAfterUnmap,
   // A refcount was raised from 0: the folio was free or frozen (Z03, Z17).
   kRefcountIncFromZero,
   // A refcount went below 0.

@@ -14,7 +14,45 @@ namespace {
 constexpr FuncInfo kFlushTlbFunc{"flush_tlb_func", "arch/x86/mm/tlb.c",
                                  HashName("flush_tlb_func")};
 constexpr FuncInfo kNoFunc{"(idle)", "", HashName("(idle)")};
+
+// The TSO store buffer of one CPU, as an agent: runnable while it holds a store; a step writes
+// the oldest one to memory (core/store_buffer.h).
+class StoreBufferAgent final : public Agent {
+ public:
+  StoreBufferAgent(CpuId cpu, int index) : Agent(cpu), index_(index) {}
+  const FuncInfo& func() const override { return kFunc; }
+  bool Runnable(const World& world) const override {
+    return !world.store_buffer(owner()).empty();
+  }
+  void Step(World& world) override { world.DrainOldest(owner(), index_); }
+
+ private:
+  static constexpr FuncInfo kFunc{"store_buffer", "x86 TSO store buffer (docs/memory-models.md)",
+                                  HashName("store_buffer")};
+  int index_;
+};
+
+// Agents are created in CPU order, one store buffer per CPU under TSO.
+int StoreBufferAgentOf(CpuId cpu) { return static_cast<int>(cpu); }
+
 }  // namespace
+
+absl::string_view MemoryModelName(MemoryModelKind model) {
+  switch (model) {
+    case MemoryModelKind::kSc: return "sc";
+    case MemoryModelKind::kTso: return "tso";
+    case MemoryModelKind::kRelaxed: return "relaxed";
+  }
+  return "?";
+}
+
+absl::string_view ArchName(Arch arch) {
+  switch (arch) {
+    case Arch::kX86_64: return "x86_64";
+    case Arch::kArm64: return "arm64";
+  }
+  return "?";
+}
 
 absl::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
@@ -33,8 +71,22 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
       memory_(config.num_frames),
       cpus_(config.num_cpus),
       lock_owner_(config.num_frames + 1, 0),
+      vars_(config.num_vars, 0),
       oracles_(*this) {
   PTFUZZ_CHECK(config.num_cpus >= 1 && config.num_cpus <= 32);
+  switch (config.memory_model) {
+    case MemoryModelKind::kSc:
+      break;
+    case MemoryModelKind::kTso:
+      store_buffers_.resize(config.num_cpus);
+      for (uint32_t i = 0; i < config.num_cpus; ++i) {
+        agents_.push_back(std::make_unique<StoreBufferAgent>(i, static_cast<int>(i)));
+      }
+      break;
+    case MemoryModelKind::kRelaxed:
+      relaxed_ = std::make_unique<RelaxedMemory>(config.num_cpus);
+      break;
+  }
   tape_.reserve(64);
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
     cpus_[i].world = this;
@@ -86,6 +138,12 @@ void World::SetActor(CpuId cpu, ActorInfo info, Task<void> task) {
   cpus_[cpu].finished = false;
 }
 
+std::string World::AgentName(int agent) const {
+  const Agent& a = *agents_[agent];
+  if (a.owner() == kMachineAgent) return a.func().name;
+  return absl::StrCat(a.func().name, "@cpu", a.owner());
+}
+
 std::string World::ActorName(const Cpu& cpu) const {
   if (cpu.actor < 0) return absl::StrCat("idle@cpu", cpu.id);
   return absl::StrCat(actors_[cpu.actor].kind, "@cpu", cpu.id);
@@ -129,6 +187,21 @@ void World::Record(Cpu& cpu, TraceEvent event) {
   if (options_.record_trace) trace_.push_back(event);
 }
 
+void World::RecordAgent(int agent, TraceEvent event) {
+  const Agent& a = *agents_[agent];
+  event.step = step_;
+  event.cpu = a.owner() == kMachineAgent ? 0 : a.owner();
+  event.actor = -1;
+  event.agent = agent;
+  event.func = &a.func();
+  uint64_t h = MixHash(trace_hash_, event.func->name_hash);
+  h = MixHash(h, (uint64_t{event.cpu} << 8) | static_cast<uint8_t>(event.op));
+  h = MixHash(h, event.addr);
+  trace_hash_ = MixHash(h, event.new_value ^ (event.old_value << 1));
+  if (options_.observer != nullptr) options_.observer->OnStep(event, event.func->name_hash);
+  if (options_.record_trace) trace_.push_back(event);
+}
+
 void World::FreeFrame(Cpu& cpu, FrameId frame) {
   const FrameInfo& info = memory_.frame(frame);
   if (info.refcount != 0) {
@@ -141,59 +214,261 @@ void World::FreeFrame(Cpu& cpu, FrameId frame) {
 
 uint64_t ExecutePendingOp(World& world, Cpu& cpu) { return world.Execute(cpu); }
 
+bool FenceIsStep(const World& world, const Cpu& cpu, FenceKind fence) {
+  return world.FenceIsStep(cpu, fence);
+}
+
+void ApplyLocalFence(World& world, Cpu& cpu, FenceKind fence) {
+  world.ApplyLocalFence(cpu, fence);
+}
+
+bool World::FenceIsStep(const Cpu& cpu, FenceKind fence) const {
+  switch (config_.memory_model) {
+    case MemoryModelKind::kSc:
+      return false;
+    case MemoryModelKind::kTso:
+      // mfence waits for the store buffer to drain; smp_rmb / smp_wmb are compiler barriers.
+      return IsFullFence(fence) && !store_buffers_[cpu.id].empty();
+    case MemoryModelKind::kRelaxed:
+      // smp_mb orders this CPU against every other one (the machine-wide view): when it runs
+      // relative to them matters. smp_rmb / smp_wmb only reorganize this CPU's own views.
+      return IsFullFence(fence);
+  }
+  return false;
+}
+
+void World::ApplyLocalFence(Cpu& cpu, FenceKind fence) {
+  if (config_.memory_model == MemoryModelKind::kRelaxed) relaxed_->Fence(cpu.id, fence);
+}
+
+void World::FullFence(Cpu& cpu) {
+  switch (config_.memory_model) {
+    case MemoryModelKind::kSc:
+      break;
+    case MemoryModelKind::kTso:
+      // Every caller waited for the drain (WaitsForDrain) or drains itself (HandleIpis).
+      PTFUZZ_CHECK(store_buffers_[cpu.id].empty());
+      break;
+    case MemoryModelKind::kRelaxed:
+      relaxed_->Fence(cpu.id, FenceKind::kMb);
+      break;
+  }
+}
+
+uint64_t World::ReadLoc(Loc loc) const {
+  const uint64_t payload = LocPayload(loc);
+  switch (LocSpaceOf(loc)) {
+    case LocSpace::kPtEntry:
+      return memory_.ReadWord(AddrFrame(payload), AddrIndex(payload));
+    case LocSpace::kRefcount:
+      return static_cast<uint64_t>(memory_.frame(static_cast<FrameId>(payload)).refcount);
+    case LocSpace::kLock:
+      return lock_owner_[LockSlot(payload)];
+    case LocSpace::kVar:
+      return vars_[payload];
+  }
+  PTFUZZ_CHECK(false);
+  return 0;
+}
+
+void World::WriteLoc(Loc loc, uint64_t value) {
+  const uint64_t payload = LocPayload(loc);
+  switch (LocSpaceOf(loc)) {
+    case LocSpace::kPtEntry:
+      memory_.WriteWord(AddrFrame(payload), AddrIndex(payload), value);
+      oracles_.OnTableStore();
+      return;
+    case LocSpace::kRefcount:
+      memory_.mutable_frame(static_cast<FrameId>(payload)).refcount = static_cast<int64_t>(value);
+      return;
+    case LocSpace::kLock:
+      lock_owner_[LockSlot(payload)] = static_cast<uint32_t>(value);
+      return;
+    case LocSpace::kVar:
+      vars_[payload] = value;
+      return;
+  }
+  PTFUZZ_CHECK(false);
+}
+
+void World::SetupVar(uint32_t index, uint64_t value) {
+  PTFUZZ_CHECK(index < vars_.size() && step_ == 0);
+  vars_[index] = value;
+}
+
+uint64_t World::DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
+  switch (config_.memory_model) {
+    case MemoryModelKind::kSc:
+      return ReadLoc(op.addr);
+    case MemoryModelKind::kTso:
+      if (const std::optional<uint64_t> v = store_buffers_[cpu.id].Forward(op.addr)) {
+        ev.via = TraceEvent::Via::kForwarded;
+        return *v;
+      }
+      return ReadLoc(op.addr);
+    case MemoryModelKind::kRelaxed: {
+      const uint32_t n = relaxed_->LoadOptions(cpu.id, op.addr, ReadLoc(op.addr), op.dep);
+      const uint32_t choice = n > 1 ? Decide(DecisionKind::kReadsFrom, n) : 0;
+      const RelaxedMemory::LoadResult r =
+          relaxed_->Load(cpu.id, op.addr, choice, op.order, op.dep);
+      cpu.last_dep = r.dep;
+      if (r.newer > 0) {
+        ev.via = TraceEvent::Via::kStale;
+        ev.newer = r.newer;
+        ev.writer = r.writer;
+      }
+      return r.value;
+    }
+  }
+  return 0;
+}
+
+uint64_t World::DoStore(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
+  switch (config_.memory_model) {
+    case MemoryModelKind::kSc: {
+      const uint64_t old = ReadLoc(op.addr);
+      WriteLoc(op.addr, op.value);
+      return old;
+    }
+    case MemoryModelKind::kTso: {
+      StoreBuffer& sb = store_buffers_[cpu.id];
+      const std::optional<uint64_t> fwd = sb.Forward(op.addr);
+      const uint64_t old = fwd ? *fwd : ReadLoc(op.addr);
+      sb.Push(op.addr, op.value, op.level);
+      ev.via = TraceEvent::Via::kBuffered;
+      return old;
+    }
+    case MemoryModelKind::kRelaxed: {
+      const uint64_t old = ReadLoc(op.addr);
+      relaxed_->Store(cpu.id, op.addr, old, op.value, op.order);
+      WriteLoc(op.addr, op.value);
+      return old;
+    }
+  }
+  return 0;
+}
+
+uint64_t World::DoRmw(Cpu& cpu, Loc loc, RmwOp rmw, uint64_t a, uint64_t b, MemOrder order,
+                      bool* success) {
+  // Under TSO the CPU waited until its store buffer drained (a locked instruction); under every
+  // model the RMW reads and writes the newest value atomically.
+  const uint64_t old = ReadLoc(loc);
+  uint64_t value = old;
+  bool ok = true;
+  switch (rmw) {
+    case RmwOp::kXchg:
+      value = a;
+      break;
+    case RmwOp::kCmpxchg:
+      ok = old == a;
+      value = b;
+      break;
+    case RmwOp::kAdd:
+      value = old + a;
+      break;
+    case RmwOp::kAddUnless:
+      ok = old != b;
+      value = old + a;
+      break;
+  }
+  if (config_.memory_model == MemoryModelKind::kRelaxed) {
+    relaxed_->Rmw(cpu.id, loc, old, ok, value, order);
+  }
+  if (ok) WriteLoc(loc, value);
+  *success = ok;
+  return old;
+}
+
+void World::RecordAllocationStores(Cpu& cpu, FrameId frame) {
+  // pte_alloc_one() / clear_user_highpage() zero the page, and set_page_refcounted() sets the
+  // count: stores by the allocating CPU, which a CPU that has not synchronized with them may not
+  // see yet (why pmd_install() has an smp_wmb() before publishing a new table).
+  const Loc lo = PtEntryLoc(EntryAddr(frame, 0));
+  const Loc hi = PtEntryLoc(EntryAddr(frame + 1, 0));
+  for (const Loc loc : relaxed_->TrackedIn(lo, hi)) {
+    relaxed_->Store(cpu.id, loc, 0, 0, MemOrder::kPlain);
+  }
+  relaxed_->Store(cpu.id, RefcountLoc(frame), 0, 1, MemOrder::kPlain);
+}
+
+void World::DrainOldest(CpuId cpu_id, int agent) {
+  StoreBuffer& sb = store_buffers_[cpu_id];
+  PTFUZZ_CHECK(!sb.empty());
+  const BufferedStore s = sb.PopOldest();
+  TraceEvent ev;
+  ev.op = OpKind::kDrain;
+  ev.addr = s.loc;
+  ev.level = s.level;
+  ev.old_value = ReadLoc(s.loc);
+  ev.new_value = s.value;
+  WriteLoc(s.loc, s.value);
+  RecordAgent(agent, ev);
+}
+
 uint64_t World::Execute(Cpu& cpu) {
   const PendingOp op = cpu.pending;
   TraceEvent ev;
   ev.op = op.kind;
   ev.addr = op.addr;
   ev.level = op.level;
+  ev.order = op.order;
   uint64_t result = 0;
   switch (op.kind) {
     case OpKind::kLoad: {
-      const FrameId table = AddrFrame(op.addr);
-      oracles_.OnTableLoad(cpu, table, op.level);
-      result = memory_.ReadWord(table, AddrIndex(op.addr));
+      if (LocSpaceOf(op.addr) == LocSpace::kPtEntry) {
+        oracles_.OnTableLoad(cpu, AddrFrame(op.addr), op.level);
+      }
+      result = DoLoad(cpu, op, ev);
       ev.old_value = ev.new_value = result;
       break;
     }
-    case OpKind::kStore:
-    case OpKind::kXchg: {
-      const FrameId table = AddrFrame(op.addr);
-      oracles_.OnTableLoad(cpu, table, op.level);
-      result = memory_.ReadWord(table, AddrIndex(op.addr));
-      memory_.WriteWord(table, AddrIndex(op.addr), op.value);
+    case OpKind::kStore: {
+      if (LocSpaceOf(op.addr) == LocSpace::kPtEntry) {
+        oracles_.OnTableLoad(cpu, AddrFrame(op.addr), op.level);
+      }
+      result = DoStore(cpu, op, ev);
       ev.old_value = result;
       ev.new_value = op.value;
-      Record(cpu, ev);
-      oracles_.OnTableStore();
-      return result;
+      break;
+    }
+    case OpKind::kXchg:
+    case OpKind::kRmw: {
+      if (LocSpaceOf(op.addr) == LocSpace::kPtEntry) {
+        oracles_.OnTableLoad(cpu, AddrFrame(op.addr), op.level);
+      }
+      const RmwOp rmw = op.kind == OpKind::kXchg ? RmwOp::kXchg : op.rmw;
+      bool ok = false;
+      result = DoRmw(cpu, op.addr, rmw, op.value, op.value2, op.order, &ok);
+      ev.old_value = result;
+      ev.new_value = ReadLoc(op.addr);
+      ev.ok = ok;
+      break;
     }
     case OpKind::kRefTryAdd: {
-      FrameInfo& f = memory_.mutable_frame(static_cast<FrameId>(op.addr));
-      ev.old_value = static_cast<uint64_t>(f.refcount);
-      if (f.refcount == 0) {
-        ev.ok = false;
-        result = 0;
-      } else {
-        f.refcount += static_cast<int64_t>(op.value);
-        result = 1;
-      }
-      ev.new_value = static_cast<uint64_t>(f.refcount);
+      // folio_ref_try_add() -> atomic_add_unless(&folio->_refcount, n, 0): fully ordered when it
+      // succeeds (include/linux/page_ref.h).
+      bool ok = false;
+      ev.old_value = DoRmw(cpu, RefcountLoc(static_cast<FrameId>(op.addr)), RmwOp::kAddUnless,
+                           op.value, 0, op.order, &ok);
+      ev.ok = ok;
+      result = ok ? 1 : 0;
+      ev.new_value = ReadLoc(RefcountLoc(static_cast<FrameId>(op.addr)));
       break;
     }
     case OpKind::kRefAdd: {
-      FrameInfo& f = memory_.mutable_frame(static_cast<FrameId>(op.addr));
-      ev.old_value = static_cast<uint64_t>(f.refcount);
-      oracles_.OnRefAdd(cpu, static_cast<FrameId>(op.addr), f.refcount);
-      f.refcount += static_cast<int64_t>(op.value);
-      ev.new_value = static_cast<uint64_t>(f.refcount);
+      const FrameId frame = static_cast<FrameId>(op.addr);
+      oracles_.OnRefAdd(cpu, frame, memory_.frame(frame).refcount);
+      bool ok = false;
+      ev.old_value = DoRmw(cpu, RefcountLoc(frame), RmwOp::kAdd, op.value, 0, op.order, &ok);
+      ev.new_value = ReadLoc(RefcountLoc(frame));
       break;
     }
     case OpKind::kRefPut: {
       const FrameId frame = static_cast<FrameId>(op.addr);
-      FrameInfo& f = memory_.mutable_frame(frame);
-      ev.old_value = static_cast<uint64_t>(f.refcount);
-      f.refcount -= static_cast<int64_t>(op.value);
+      bool ok = false;
+      ev.old_value =
+          DoRmw(cpu, RefcountLoc(frame), RmwOp::kAdd, uint64_t{0} - op.value, 0, op.order, &ok);
+      const FrameInfo& f = memory_.frame(frame);
       ev.new_value = static_cast<uint64_t>(f.refcount);
       Record(cpu, ev);
       oracles_.OnRefPut(cpu, frame, f.refcount);
@@ -204,6 +479,11 @@ uint64_t World::Execute(Cpu& cpu) {
       }
       return 0;
     }
+    case OpKind::kFence:
+      // Reached only when FenceIsStep(): TSO waited for the drain; relaxed publishes its views.
+      ev.fence = op.fence;
+      if (config_.memory_model == MemoryModelKind::kRelaxed) relaxed_->Fence(cpu.id, op.fence);
+      break;
     case OpKind::kIrqDisable:
       cpu.irqs_disabled = true;
       break;
@@ -213,18 +493,38 @@ uint64_t World::Execute(Cpu& cpu) {
     case OpKind::kSpinLock: {
       const size_t slot = LockSlot(op.addr);
       PTFUZZ_CHECK(slot < lock_owner_.size() && lock_owner_[slot] == 0);
+      if (config_.memory_model == MemoryModelKind::kRelaxed) {
+        // arch_spin_lock(): an acquire RMW on the lock word that reads it free.
+        relaxed_->Rmw(cpu.id, LockLoc(op.addr), 0, true, cpu.id + 1, MemOrder::kAcquire);
+      }
       lock_owner_[slot] = cpu.id + 1;
       break;
     }
     case OpKind::kSpinUnlock: {
       const size_t slot = LockSlot(op.addr);
       PTFUZZ_CHECK(slot < lock_owner_.size() && lock_owner_[slot] == cpu.id + 1);
-      lock_owner_[slot] = 0;
+      switch (config_.memory_model) {
+        case MemoryModelKind::kSc:
+          lock_owner_[slot] = 0;
+          break;
+        case MemoryModelKind::kTso:
+          // x86 spin_unlock is a plain store (a release under TSO): it waits in the buffer.
+          store_buffers_[cpu.id].Push(LockLoc(op.addr), 0, PtLevel::kPte);
+          ev.via = TraceEvent::Via::kBuffered;
+          break;
+        case MemoryModelKind::kRelaxed:
+          relaxed_->Store(cpu.id, LockLoc(op.addr), cpu.id + 1, 0, MemOrder::kRelease);
+          lock_owner_[slot] = 0;
+          break;
+      }
       break;
     }
     case OpKind::kIpiSend: {
       // One flush IPI outstanding per sender: smp_call_function_many() waits before returning.
+      // Sending is fully ordered: the x2APIC ICR write is preceded by a fence
+      // (weak_wrmsr_fence()), and the call-function data is published with release semantics.
       PTFUZZ_CHECK(cpu.ipi_waiting_on == 0);
+      FullFence(cpu);
       uint32_t mask = 0;
       for (Cpu& other : cpus_) {
         if (other.id == cpu.id) continue;
@@ -240,11 +540,16 @@ uint64_t World::Execute(Cpu& cpu) {
     }
     case OpKind::kIpiWait:
       PTFUZZ_CHECK(cpu.ipi_waiting_on == 0);  // Runnable() held this CPU back until then
+      // csd_lock_wait(): an acquire of every target's completion; modelled as a full barrier.
+      FullFence(cpu);
       break;
     case OpKind::kTlbFlushLocal:
       ev.new_value = cpu.tlb.FlushRange(op.addr, op.value);
       break;
     case OpKind::kTlbFlushBroadcast: {
+      // arm64 __flush_tlb_range(): DSB ISHST before the TLBIs (the cleared entries are visible
+      // to every walker first) and DSB ISH after; x86 INVLPGB + TLBSYNC serialize likewise.
+      FullFence(cpu);
       uint32_t dropped = 0;
       for (Cpu& c : cpus_) dropped += c.tlb.FlushRange(op.addr, op.value);
       ev.new_value = dropped;
@@ -262,12 +567,16 @@ uint64_t World::Execute(Cpu& cpu) {
       const FrameId f = memory_.FreeFrameOption(option);
       memory_.Allocate(f, level < 0 ? FrameState::kData : FrameState::kPageTable,
                        level < 0 ? PtLevel::kPte : static_cast<PtLevel>(level), step_, cpu.id);
+      if (relaxed_) RecordAllocationStores(cpu, f);
       ev.new_value = f;
       ev.old_value = memory_.frame(f).generation;
       result = f;
       break;
     }
     case OpKind::kTlbFill: {
+      // The hardware walker reads the page tables as memory holds them (its loads are atomic and
+      // see the coherence-newest entries). Under TSO the CPU first returned to user mode, which
+      // serializes (WaitsForDrain): its own buffered stores are in memory.
       const FrameId f = Translate(op.addr);
       if (f == kNoFrame) {
         ev.ok = false;
@@ -280,7 +589,8 @@ uint64_t World::Execute(Cpu& cpu) {
       break;
     }
     case OpKind::kIpiHandle:
-      PTFUZZ_CHECK(false);  // never pending: HandleIpis() runs it
+    case OpKind::kDrain:
+      PTFUZZ_CHECK(false);  // never pending: HandleIpis() / the store-buffer agent run them
   }
   Record(cpu, ev);
   return result;
@@ -290,6 +600,13 @@ void World::HandleIpis(Cpu& cpu) {
   // flush_tlb_func() for every CPU whose IPI is pending here, in CPU order, then acknowledge.
   const FuncInfo* saved = cpu.func;
   cpu.func = &kFlushTlbFunc;
+  // Taking the interrupt serializes: under TSO the CPU's buffered stores reach memory first;
+  // under the relaxed model the handler's completion (csd_unlock(), a release) and the
+  // initiator's wait are modelled as full barriers.
+  if (config_.memory_model == MemoryModelKind::kTso) {
+    while (!store_buffers_[cpu.id].empty()) DrainOldest(cpu.id, StoreBufferAgentOf(cpu.id));
+  }
+  FullFence(cpu);
   TraceEvent ev;
   ev.op = OpKind::kIpiHandle;
   ev.addr = cpu.ipi_pending_from;
@@ -306,9 +623,29 @@ void World::HandleIpis(Cpu& cpu) {
   cpu.func = saved;
 }
 
+bool World::WaitsForDrain(const Cpu& cpu) const {
+  if (store_buffers_[cpu.id].empty()) return false;
+  switch (cpu.pending.kind) {
+    case OpKind::kFence:  // mfence
+    case OpKind::kXchg:   // lock-prefixed instructions
+    case OpKind::kRmw:
+    case OpKind::kRefTryAdd:
+    case OpKind::kRefAdd:
+    case OpKind::kRefPut:
+    case OpKind::kSpinLock:
+    case OpKind::kIpiSend:            // the ICR write is fenced
+    case OpKind::kTlbFlushBroadcast:  // INVLPGB/TLBSYNC, or a paravirt hypercall: serializing
+    case OpKind::kTlbFill:            // the return to user mode (iret/sysret) serializes
+      return true;
+    default:
+      return false;
+  }
+}
+
 bool World::Runnable(const Cpu& cpu) const {
   if (cpu.ipi_pending_from != 0 && !cpu.irqs_disabled) return true;
   if (cpu.finished) return false;
+  if (config_.memory_model == MemoryModelKind::kTso && WaitsForDrain(cpu)) return false;
   switch (cpu.pending.kind) {
     case OpKind::kSpinLock:
       return lock_owner_[LockSlot(cpu.pending.addr)] == 0;
@@ -350,9 +687,24 @@ RunResult World::Run() {
     cpu.root.handle().resume();
     if (cpu.root.done()) cpu.finished = true;
   }
-  std::vector<Cpu*> options;
-  options.reserve(cpus_.size());
-  uint32_t last = 0;
+  // The runners, in schedule order: each CPU followed by its agents, then machine agents. A
+  // runner r >= 0 is CPU r; r < 0 is agent ~r. Without agents (SC, relaxed) this is the CPUs.
+  std::vector<int> runners;
+  for (const Cpu& cpu : cpus_) {
+    runners.push_back(static_cast<int>(cpu.id));
+    for (size_t a = 0; a < agents_.size(); ++a) {
+      if (agents_[a]->owner() == cpu.id) runners.push_back(~static_cast<int>(a));
+    }
+  }
+  for (size_t a = 0; a < agents_.size(); ++a) {
+    if (agents_[a]->owner() == kMachineAgent) runners.push_back(~static_cast<int>(a));
+  }
+  auto runnable = [&](int r) {
+    return r >= 0 ? Runnable(cpus_[r]) : agents_[~r]->Runnable(*this);
+  };
+  std::vector<uint32_t> options;  // positions in `runners`
+  options.reserve(runners.size());
+  uint32_t last = 0;  // position in `runners` of the previous step's runner
   bool have_last = false;
   for (;;) {
     // A divergence invalidates everything after it, including a violation in the same step.
@@ -365,12 +717,12 @@ RunResult World::Run() {
       result.outcome = Outcome::kViolation;
       break;
     }
-    // Options: the previous CPU first when runnable, then cyclic order after it.
+    // Options: the previous runner first when runnable, then cyclic order after it.
     options.clear();
-    const uint32_t n = static_cast<uint32_t>(cpus_.size());
+    const uint32_t n = static_cast<uint32_t>(runners.size());
     for (uint32_t k = 0; k < n; ++k) {
-      Cpu& c = cpus_[(last + k) % n];
-      if (Runnable(c)) options.push_back(&c);
+      const uint32_t pos = (last + k) % n;
+      if (runnable(runners[pos])) options.push_back(pos);
     }
     if (options.empty()) {
       bool all_finished = true;
@@ -390,13 +742,20 @@ RunResult World::Run() {
     const uint32_t choice =
         options.size() > 1 ? Decide(DecisionKind::kSchedule, static_cast<uint32_t>(options.size()))
                            : 0;
-    Cpu& cpu = *options[choice];
-    if (have_last && cpu.id != last) {
+    const uint32_t pos = options[choice];
+    if (have_last && pos != last) {
       ++result.context_switches;
-      if (Runnable(cpus_[last])) ++result.preemptions;
+      if (runnable(runners[last])) ++result.preemptions;
     }
-    last = cpu.id;
+    last = pos;
     have_last = true;
+    const int r = runners[pos];
+    if (r < 0) {
+      agents_[~r]->Step(*this);
+      ++step_;
+      continue;
+    }
+    Cpu& cpu = cpus_[r];
     if (cpu.ipi_pending_from != 0 && !cpu.irqs_disabled) {
       HandleIpis(cpu);
     } else {

@@ -26,10 +26,15 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include <memory>
+
+#include "core/agent.h"
 #include "core/cpu.h"
 #include "core/decider.h"
 #include "core/memory.h"
 #include "core/oracles.h"
+#include "core/relaxed_memory.h"
+#include "core/store_buffer.h"
 #include "core/strict_decider.h"
 #include "core/trace.h"
 #include "core/variant.h"
@@ -39,12 +44,25 @@ namespace ptfuzz {
 
 enum class TlbFlushMode : uint8_t { kIpi = 0, kBroadcast = 1 };
 
+// Which memory model the machine runs (docs/memory-models.md). Values equal proto::MemoryModel.
+enum class MemoryModelKind : uint8_t { kSc = 1, kTso = 2, kRelaxed = 3 };
+absl::string_view MemoryModelName(MemoryModelKind model);
+
+// The architecture whose primitives the protocols use (how ptep_get_and_clear() orders, which
+// flush is native). Values equal proto::Arch.
+enum class Arch : uint8_t { kX86_64 = 0, kArm64 = 2 };
+absl::string_view ArchName(Arch arch);
+
 // The machine: plain values taken from the schedule's Scenario.
 struct MachineConfig {
   uint32_t num_cpus = 2;
   TlbFlushMode tlb_flush = TlbFlushMode::kIpi;
   uint32_t num_frames = 16;
   ProtocolVariant variant;
+  Arch arch = Arch::kX86_64;
+  MemoryModelKind memory_model = MemoryModelKind::kSc;
+  // Plain shared variables (VarLoc(0) .. VarLoc(num_vars - 1)), all 0 initially: litmus tests.
+  uint32_t num_vars = 0;
 };
 
 // Observes every step; the fuzz target derives its feedback from it. Must not affect the run.
@@ -98,6 +116,8 @@ class World {
   // Maps a fresh anonymous page at `vaddr` (allocating tables as needed) and fills the TLBs of
   // the CPUs in `tlb_cpus`. Returns false when memory is exhausted.
   bool SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus);
+  // Sets the initial value of shared variable `index` (< config.num_vars).
+  void SetupVar(uint32_t index, uint64_t value);
   // Gives `cpu` its actor. REQUIRES: one actor per CPU.
   void SetActor(CpuId cpu, ActorInfo info, Task<void> task);
 
@@ -121,6 +141,20 @@ class World {
   // Ground truth, for oracles and setup: the frame `vaddr` translates to now, walking the live
   // tables directly (no yield, no trace). kNoFrame when not mapped.
   FrameId Translate(VirtAddr vaddr) const;
+  // Ground truth of a location: the newest value in coherence order (what memory holds; a TSO
+  // store still in a store buffer is not there yet). No yield, no trace, no ordering.
+  uint64_t ReadLoc(Loc loc) const;
+  MemoryModelKind memory_model() const { return config_.memory_model; }
+  // TSO: CPU `cpu`'s store buffer (empty under the other models).
+  const StoreBuffer& store_buffer(CpuId cpu) const { return store_buffers_[cpu]; }
+  // TSO: writes the oldest buffered store of `cpu` to memory (the store-buffer agent's step).
+  void DrainOldest(CpuId cpu, int agent);
+  // Whether `fence` is a scheduler step on `cpu` now, and its effect when it is not (cpu.h).
+  bool FenceIsStep(const Cpu& cpu, FenceKind fence) const;
+  void ApplyLocalFence(Cpu& cpu, FenceKind fence);
+  const std::vector<std::unique_ptr<Agent>>& agents() const { return agents_; }
+  // "store_buffer@cpu1"
+  std::string AgentName(int agent) const;
   // Frees `frame` (refcount already 0) at the current step: TLB and refcount oracles apply.
   void FreeFrame(Cpu& cpu, FrameId frame);
 
@@ -130,8 +164,23 @@ class World {
     return lock == kMmPageTableLock ? config_.num_frames : static_cast<size_t>(lock);
   }
   bool Runnable(const Cpu& cpu) const;
+  // TSO: the pending op waits until this CPU's store buffer is empty (locked RMW, mfence, IPI,
+  // return to user mode).
+  bool WaitsForDrain(const Cpu& cpu) const;
   void HandleIpis(Cpu& cpu);
   void Record(Cpu& cpu, TraceEvent event);
+  void RecordAgent(int agent, TraceEvent event);
+  // Writes the ground truth of `loc` (page-table stores notify the oracles).
+  void WriteLoc(Loc loc, uint64_t value);
+  // The memory-model halves of the memory operations (world.cc).
+  uint64_t DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev);
+  uint64_t DoStore(Cpu& cpu, const PendingOp& op, TraceEvent& ev);
+  // Returns the old value; *success tells whether it wrote.
+  uint64_t DoRmw(Cpu& cpu, Loc loc, RmwOp rmw, uint64_t a, uint64_t b, MemOrder order,
+                 bool* success);
+  void FullFence(Cpu& cpu);
+  // Relaxed: the allocation of `frame` zeroes it and sets its refcount; record those stores.
+  void RecordAllocationStores(Cpu& cpu, FrameId frame);
   void ReportDeadlock();
   uint64_t StateDigest() const;
 
@@ -143,6 +192,10 @@ class World {
   std::vector<ActorInfo> actors_;
   // Owner CPU + 1 of each lock, 0 when free. Index: frame id, or num_frames for kMmPageTableLock.
   std::vector<uint32_t> lock_owner_;
+  std::vector<uint64_t> vars_;  // VarLoc ground truth
+  std::vector<StoreBuffer> store_buffers_;  // TSO only: one per CPU
+  std::unique_ptr<RelaxedMemory> relaxed_;  // relaxed only
+  std::vector<std::unique_ptr<Agent>> agents_;
   Oracles oracles_;
   FrameId pgd_ = kNoFrame;
   uint32_t step_ = 0;

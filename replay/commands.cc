@@ -41,7 +41,8 @@ constexpr char kMinimizeUsage[] =
 constexpr char kScenariosUsage[] =
     "ptfuzz scenarios [--json]\n"
     "  Lists the built-in scenarios and variants with the verdict each must reach under each\n"
-    "  TLB flush mode and the kernel code it models.";
+    "  TLB flush mode (under SC, TSO and the relaxed model alike unless a relaxed line says\n"
+    "  otherwise) and the kernel code it models.";
 
 constexpr char kRegressUsage[] =
     "ptfuzz regress FILE...\n"
@@ -156,11 +157,16 @@ int ScenariosCommand(const std::vector<std::string>& args) {
                             JsonEscape(s.kernel_ref));
       for (size_t i = 0; i < s.variants.size(); ++i) {
         const VariantSpec& v = s.variants[i];
-        absl::StrAppendFormat(&out,
-                              "%s{\"name\":\"%s\",\"summary\":\"%s\",\"expected\":{\"ipi\":\"%s\","
-                              "\"broadcast\":\"%s\"}}",
-                              i ? "," : "", JsonEscape(v.name), JsonEscape(v.summary),
-                              JsonEscape(v.expected_ipi), JsonEscape(v.expected_broadcast));
+        absl::StrAppendFormat(
+            &out,
+            "%s{\"name\":\"%s\",\"summary\":\"%s\",\"expected\":{\"ipi\":\"%s\","
+            "\"broadcast\":\"%s\"},\"expected_relaxed\":{\"ipi\":\"%s\",\"broadcast\":\"%s\"},"
+            "\"also\":\"%s\"}",
+            i ? "," : "", JsonEscape(v.name), JsonEscape(v.summary), JsonEscape(v.expected_ipi),
+            JsonEscape(v.expected_broadcast),
+            JsonEscape(ExpectedVerdict(v, proto::TLB_FLUSH_IPI, proto::MEMORY_MODEL_RELAXED)),
+            JsonEscape(ExpectedVerdict(v, proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_RELAXED)),
+            JsonEscape(v.also));
       }
       absl::StrAppend(&out, "]}");
     } else {
@@ -168,8 +174,16 @@ int ScenariosCommand(const std::vector<std::string>& args) {
                             s.summary, s.kernel_ref, "variant", "expected (ipi)",
                             "expected (broadcast)");
       for (const VariantSpec& v : s.variants) {
-        absl::StrAppendFormat(&out, "  %-20s %-24s %-24s\n      %s\n", v.name, v.expected_ipi,
-                              v.expected_broadcast, v.summary);
+        absl::StrAppendFormat(&out, "  %-20s %-24s %-24s\n", v.name, v.expected_ipi,
+                              v.expected_broadcast);
+        if (!v.relaxed_ipi.empty() || !v.relaxed_broadcast.empty()) {
+          absl::StrAppendFormat(
+              &out, "  %-20s %-24s %-24s\n", "  (relaxed model)",
+              ExpectedVerdict(v, proto::TLB_FLUSH_IPI, proto::MEMORY_MODEL_RELAXED),
+              ExpectedVerdict(v, proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_RELAXED));
+        }
+        if (!v.also.empty()) absl::StrAppendFormat(&out, "      may also surface as: %s\n", v.also);
+        absl::StrAppendFormat(&out, "      %s\n", v.summary);
       }
     }
     first = false;

@@ -14,6 +14,7 @@ const char* ModeName(proto::TlbFlushMode mode) {
 }
 
 const char* ActorLabel(const proto::Schedule& schedule, const TraceEvent& e) {
+  if (e.agent >= 0) return e.func->name;  // an agent (core/agent.h): "store_buffer"
   if (e.actor < 0 || e.actor >= schedule.scenario().actors_size()) return "(irq)";
   return ActorKindName(schedule.scenario().actors(e.actor).kind());
 }
@@ -54,8 +55,9 @@ std::string FormatViolation(const Violation& v) {
 std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& result) {
   const proto::Scenario& s = schedule.scenario();
   std::string out = absl::StrFormat(
-      "scenario %s, variant %s: %u cpus, tlb flush %s, %u frames\n", s.name(), s.variant(),
-      s.num_cpus(), ModeName(s.tlb_flush()), s.num_frames());
+      "scenario %s, variant %s: %u cpus, tlb flush %s, %u frames, %s, memory model %s\n",
+      s.name(), s.variant(), s.num_cpus(), ModeName(s.tlb_flush()), s.num_frames(),
+      s.arch() == proto::ARCH_ARM64 ? "arm64" : "x86_64", MemoryModelName(MemoryModelOf(s)));
   for (const proto::Mapping& m : s.mappings()) {
     absl::StrAppendFormat(&out, "  mapped  %#x (in the TLB of cpus %#x)\n", m.vaddr(),
                           m.tlb_cpus());
@@ -70,10 +72,13 @@ std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& r
   if (!result.trace.empty()) {
     absl::StrAppend(&out, "\n step  cpu  actor        function                 operation\n");
     CpuId prev = result.trace.front().cpu;
+    int prev_agent = result.trace.front().agent;
     for (const TraceEvent& e : result.trace) {
-      absl::StrAppendFormat(&out, "%5u %c%3u  %-12s %-24s %s\n", e.step, e.cpu != prev ? '>' : ' ',
+      const bool switched = e.cpu != prev || e.agent != prev_agent;
+      absl::StrAppendFormat(&out, "%5u %c%3u  %-12s %-24s %s\n", e.step, switched ? '>' : ' ',
                             e.cpu, ActorLabel(schedule, e), e.func->name, DescribeOp(e));
       prev = e.cpu;
+      prev_agent = e.agent;
     }
     absl::StrAppend(&out, "('>' marks a context switch)\n");
   }
@@ -101,11 +106,11 @@ std::string FormatJsonReport(const proto::Schedule& schedule, const RunResult& r
   const proto::Scenario& s = schedule.scenario();
   std::string out = absl::StrFormat(
       "{\"scenario\":\"%s\",\"variant\":\"%s\",\"num_cpus\":%u,\"tlb_flush\":\"%s\","
-      "\"num_frames\":%u,\"verdict\":\"%s\",\"outcome\":\"%s\",\"steps\":%u,"
+      "\"num_frames\":%u,\"memory_model\":\"%s\",\"verdict\":\"%s\",\"outcome\":\"%s\",\"steps\":%u,"
       "\"context_switches\":%u,\"preemptions\":%u,\"decisions\":%u,"
       "\"trace_hash\":\"%016x\",\"state_digest\":\"%016x\"",
       JsonEscape(s.name()), JsonEscape(s.variant()), s.num_cpus(), ModeName(s.tlb_flush()),
-      s.num_frames(), Verdict(result), OutcomeName(result.outcome), result.steps,
+      s.num_frames(), MemoryModelName(MemoryModelOf(s)), Verdict(result), OutcomeName(result.outcome), result.steps,
       result.context_switches, result.preemptions, result.tape.size(), result.trace_hash,
       result.state_digest);
   if (result.violation) {

@@ -9,8 +9,9 @@ namespace ptfuzz {
 namespace {
 
 // __pud_alloc() / __pmd_alloc() / __pte_alloc() for the entry at `entryp` in a table of
-// `level`: returns the entry's (present) value, or 0 when memory is exhausted.
-Task<uint64_t> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level) {
+// `level` (whose address came from the load `dep`): returns the entry's (present) value, or 0
+// when memory is exhausted, with the token for loads through it.
+Task<Loaded> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level, Dep dep) {
   // Named after the allocator of the table level being filled in, for the trace.
   static constexpr FuncInfo kAllocFuncs[] = {
       {"__pte_alloc", "mm/memory.c", HashName("__pte_alloc")},  // fills a pmd entry
@@ -18,20 +19,27 @@ Task<uint64_t> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level) {
       {"__pud_alloc", "mm/memory.c", HashName("__pud_alloc")},  // fills a p4d (= pgd) entry
   };
   FuncScope scope(cpu, &kAllocFuncs[static_cast<int>(level) - 1]);
-  const uint64_t entry = co_await cpu.Load(entryp, level);
+  // pXd_none(*pXd): a plain read in __handle_mm_fault().
+  const Loaded entry = co_await cpu.Load(entryp, level, MemOrder::kPlain, dep);
   if (EntryPresent(entry)) co_return entry;
   const int child_level = static_cast<int>(level) - 1;
   const FrameId table = static_cast<FrameId>(co_await cpu.AllocPage(child_level));
-  if (table == kNoFrame) co_return 0;  // VM_FAULT_OOM
+  if (table == kNoFrame) co_return Loaded{};  // VM_FAULT_OOM
+  // __pud_alloc() / __pmd_alloc(): smp_wmb() before taking the lock, so the zeroed table is
+  // visible before the entry that publishes it ("See comment in pmd_install()").
+  if (level != PtLevel::kPmd) co_await cpu.Fence(FenceKind::kWmb);
   // pmd_lock() / pud_lock(): mm->page_table_lock (no split PMD locks modelled).
   co_await cpu.SpinLock(kMmPageTableLock);
-  uint64_t now = co_await cpu.Load(entryp, level);
+  Loaded now = co_await cpu.Load(entryp, level, MemOrder::kPlain, dep);
   bool installed = false;
   if (!EntryPresent(now)) {
-    // smp_wmb() (the table is zeroed before it is published), then pXd_populate(). Under the SC
-    // model the barrier orders nothing further.
-    now = MakeEntry(table, kTableEntryFlags);
-    co_await cpu.Store(entryp, now, level);
+    // pmd_install(): smp_wmb() under the lock, then pmd_populate(); the PTE table's zeroing is
+    // ordered before the entry that makes it reachable to lockless walkers.
+    if (level == PtLevel::kPmd) co_await cpu.Fence(FenceKind::kWmb);
+    // The table is this CPU's own allocation: its later loads through the entry see the zeroing
+    // without a dependency.
+    now = Loaded{MakeEntry(table, kTableEntryFlags), kNoDep};
+    co_await cpu.Store(entryp, now.value, level, MemOrder::kOnce);
     installed = true;
   }
   co_await cpu.SpinUnlock(kMmPageTableLock);
@@ -42,43 +50,48 @@ Task<uint64_t> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level) {
   co_return now;
 }
 
-Task<void> do_anonymous_page(Cpu& cpu, PhysAddr pmdp, VirtAddr addr) {
+Task<void> do_anonymous_page(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "do_anonymous_page", "mm/memory.c");
   // vma_alloc_zeroed_movable_folio(): allocated before taking the PTL.
   const FrameId folio = static_cast<FrameId>(co_await cpu.AllocPage(-1));
   if (folio == kNoFrame) co_return;  // VM_FAULT_OOM
-  const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, addr);
+  const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, pmdp_dep, addr);
   if (mapped.table == kNoFrame) {
     co_await folio_put(cpu, folio);
     co_return;
   }
   const PhysAddr ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
-  if (!EntryNone(co_await cpu.Load(ptep, PtLevel::kPte))) {
+  // vmf_pte_changed() / pte_none(ptep_get(pte)): READ_ONCE under the PTL.
+  if (!EntryNone(co_await cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep))) {
     // vmf_pte_changed(): another thread mapped it first; release our folio.
     co_await cpu.SpinUnlock(mapped.table);
     co_await folio_put(cpu, folio);
     co_return;
   }
-  // folio_add_new_anon_rmap(); set_pte_at(): the allocation's reference becomes the mapping's.
-  co_await cpu.Store(ptep, MakeEntry(folio, kAnonPteFlags), PtLevel::kPte);
+  // __folio_mark_uptodate(): smp_wmb() so the zeroed contents are visible before the PTE.
+  co_await cpu.Fence(FenceKind::kWmb);
+  // folio_add_new_anon_rmap(); set_pte_at() (native_set_pte(): WRITE_ONCE): the allocation's
+  // reference becomes the mapping's.
+  co_await cpu.Store(ptep, MakeEntry(folio, kAnonPteFlags), PtLevel::kPte, MemOrder::kOnce);
   co_await cpu.SpinUnlock(mapped.table);
 }
 
 Task<void> handle_mm_fault(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "handle_mm_fault", "mm/memory.c");
   const PhysAddr pgdp = EntryAddr(cpu.world->pgd(), TableIndex(addr, PtLevel::kPgd));
-  const uint64_t pgd = co_await alloc_table_if_none(cpu, pgdp, PtLevel::kPgd);
-  if (pgd == 0) co_return;
+  const Loaded pgd = co_await alloc_table_if_none(cpu, pgdp, PtLevel::kPgd, kNoDep);
+  if (pgd.value == 0) co_return;
   const PhysAddr pudp = EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud));
-  const uint64_t pud = co_await alloc_table_if_none(cpu, pudp, PtLevel::kPud);
-  if (pud == 0) co_return;
+  const Loaded pud = co_await alloc_table_if_none(cpu, pudp, PtLevel::kPud, pgd.dep);
+  if (pud.value == 0) co_return;
   const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd));
-  const uint64_t pmd = co_await alloc_table_if_none(cpu, pmdp, PtLevel::kPmd);
-  if (pmd == 0) co_return;
-  // handle_pte_fault(): a present PTE makes the fault spurious.
+  const Loaded pmd = co_await alloc_table_if_none(cpu, pmdp, PtLevel::kPmd, pud.dep);
+  if (pmd.value == 0) co_return;
+  // handle_pte_fault(): ptep_get_lockless() of the entry; a present PTE makes the fault
+  // spurious.
   const PhysAddr ptep = EntryAddr(EntryFrame(pmd), TableIndex(addr, PtLevel::kPte));
-  if (!EntryNone(co_await cpu.Load(ptep, PtLevel::kPte))) co_return;
-  co_await do_anonymous_page(cpu, pmdp, addr);
+  if (!EntryNone(co_await cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, pmd.dep))) co_return;
+  co_await do_anonymous_page(cpu, pmdp, pud.dep, addr);
 }
 
 }  // namespace

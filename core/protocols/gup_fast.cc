@@ -8,42 +8,51 @@ namespace ptfuzz {
 
 namespace {
 
-Task<FrameId> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, uint64_t pmd, VirtAddr addr) {
+Task<FrameId> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pte_range", "mm/gup.c");
   const ProtocolVariant& variant = cpu.world->variant();
-  // pte_offset_map(&pmd, addr): the table address comes from the local copy of the pmd.
+  // pte_offset_map(&pmd, addr): the table address comes from the local copy of the pmd, so the
+  // PTE load is address-dependent on the pmd load.
   const PhysAddr ptep = EntryAddr(EntryFrame(pmd), TableIndex(addr, PtLevel::kPte));
-  const uint64_t pte = co_await ptep_get_lockless(cpu, ptep);
+  const uint64_t pte = co_await ptep_get_lockless(cpu, ptep, pmd.dep);
   // pte_protnone() / pte_access_permitted(pte, write=false): present and user.
   if (!EntryPresent(pte) || (pte & kPteUser) == 0) co_return kNoFrame;
   const FrameId page = EntryFrame(pte);
   // A garbage entry read from a freed table can name any pfn; pfn_valid() style bail-out.
   if (page >= cpu.world->memory().num_frames()) co_return kNoFrame;
   if (!co_await try_grab_folio_fast(cpu, page)) co_return kNoFrame;
-  if (variant.gup_pmd_recheck && pmd != co_await pmdp_get_lockless(cpu, pmdp)) {
+  // The reference is held from here on: the oracle checks that the slots this walker read still
+  // map the page at some instant while it is held (kernel-mm.md section 12).
+  cpu.world->oracles().OnGupRefTaken(cpu, page, pmdp, ptep);
+  // The rechecks rely on the full barrier implied by the successful value-returning atomic in
+  // try_grab_folio_fast(): they cannot be satisfied from before the reference was taken.
+  if (variant.gup_pmd_recheck && pmd.value != co_await pmdp_get_lockless(cpu, pmdp)) {
+    cpu.world->oracles().OnGupRefDropped(cpu);
     co_await folio_put(cpu, page);  // gup_put_folio()
     co_return kNoFrame;
   }
-  if (variant.gup_pte_recheck && pte != co_await ptep_get_lockless(cpu, ptep)) {
+  if (variant.gup_pte_recheck && pte != co_await ptep_get_lockless(cpu, ptep, pmd.dep)) {
+    cpu.world->oracles().OnGupRefDropped(cpu);
     co_await folio_put(cpu, page);
     co_return kNoFrame;
   }
   co_return page;
 }
 
-Task<FrameId> gup_fast_pmd_range(Cpu& cpu, uint64_t pud, VirtAddr addr) {
+Task<FrameId> gup_fast_pmd_range(Cpu& cpu, Loaded pud, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pmd_range", "mm/gup.c");
   // pmd_offset_lockless(pudp, pud, addr): derived from the pud value, not a re-read.
   const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd));
-  const uint64_t pmd = co_await pmdp_get_lockless(cpu, pmdp);
+  const Loaded pmd = co_await pmdp_get_lockless(cpu, pmdp, pud.dep);
   if (!EntryPresent(pmd)) co_return kNoFrame;
   co_return co_await gup_fast_pte_range(cpu, pmdp, pmd, addr);
 }
 
-Task<FrameId> gup_fast_pud_range(Cpu& cpu, uint64_t p4d, VirtAddr addr) {
+Task<FrameId> gup_fast_pud_range(Cpu& cpu, Loaded p4d, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pud_range", "mm/gup.c");
+  // pud_offset_lockless(): address-dependent on the p4d (= pgd) value; READ_ONCE of the entry.
   const PhysAddr pudp = EntryAddr(EntryFrame(p4d), TableIndex(addr, PtLevel::kPud));
-  const uint64_t pud = co_await cpu.Load(pudp, PtLevel::kPud);
+  const Loaded pud = co_await cpu.Load(pudp, PtLevel::kPud, MemOrder::kOnce, p4d.dep);
   if (!EntryPresent(pud)) co_return kNoFrame;
   co_return co_await gup_fast_pmd_range(cpu, pud, addr);
 }
@@ -51,7 +60,8 @@ Task<FrameId> gup_fast_pud_range(Cpu& cpu, uint64_t p4d, VirtAddr addr) {
 Task<FrameId> gup_fast_pgd_range(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pgd_range", "mm/gup.c");
   const PhysAddr pgdp = EntryAddr(cpu.world->pgd(), TableIndex(addr, PtLevel::kPgd));
-  const uint64_t pgd = co_await cpu.Load(pgdp, PtLevel::kPgd);
+  // pgdp_get(): READ_ONCE (the pgd itself is the mm's, reached without a dependency).
+  const Loaded pgd = co_await cpu.Load(pgdp, PtLevel::kPgd, MemOrder::kOnce);
   if (!EntryPresent(pgd)) co_return kNoFrame;
   // gup_fast_p4d_range(): the p4d level is folded, so p4d_offset_lockless() returns the pgd slot
   // and its value unchanged; no load.

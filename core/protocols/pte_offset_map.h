@@ -17,9 +17,11 @@ namespace ptfuzz {
 struct MappedPte {
   FrameId table = kNoFrame;  // the PTE table whose PTL is held
   uint64_t pmdval = 0;       // the pmd value it was derived from
+  Dep dep = kNoDep;          // the load of pmdval: PTE accesses are address-dependent on it
 };
 
-Task<MappedPte> pte_offset_map_lock(Cpu& cpu, PhysAddr pmdp, VirtAddr addr);
+// `pmdp_dep`: the load the pmd's address was computed from (the pud).
+Task<MappedPte> pte_offset_map_lock(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr addr);
 
 }  // namespace ptfuzz
 

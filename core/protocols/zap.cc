@@ -1,5 +1,6 @@
 #include "core/protocols/zap.h"
 
+#include "core/protocols/arch.h"
 #include "core/protocols/mmu_gather.h"
 #include "core/protocols/pte_offset_map.h"
 #include "core/world.h"
@@ -8,18 +9,18 @@ namespace ptfuzz {
 
 namespace {
 
-Task<void> zap_pte_range(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, VirtAddr addr) {
+Task<void> zap_pte_range(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_dep, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "zap_pte_range", "mm/memory.c");
-  const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, addr);
+  const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, pmdp_dep, addr);
   if (mapped.table == kNoFrame) co_return;  // no PTE table: nothing to zap
   const PhysAddr ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
-  // ptep_get_and_clear_full(): one atomic exchange with 0.
-  const uint64_t ptent = co_await cpu.Xchg(ptep, 0, PtLevel::kPte);
+  // ptep_get_and_clear_full(): one atomic exchange with 0, ordered as the arch's xchg is.
+  const uint64_t ptent = co_await cpu.Xchg(ptep, 0, PtLevel::kPte, PtepGetAndClearOrder(*cpu.world));
   if (EntryPresent(ptent)) {
     tlb.RemoveTlbEntry(addr);
     tlb.pages.push_back(EntryFrame(ptent));  // __tlb_remove_page(): keep the mapping's reference
   }
-  co_await cpu.SpinUnlock(mapped.table);  // pte_unmap_unlock()
+  co_await cpu.SpinUnlock(mapped.table);  // pte_unmap_unlock(): a release
 }
 
 }  // namespace
@@ -28,15 +29,17 @@ Task<void> ZapActor(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "zap_page_range_single", "mm/memory.c");
   MmuGather tlb;  // tlb_gather_mmu()
   // unmap_page_range() -> zap_p4d_range() -> zap_pud_range() -> zap_pmd_range(): each level is a
-  // load; p4d is folded into the pgd.
-  const uint64_t pgd =
-      co_await cpu.Load(EntryAddr(cpu.world->pgd(), TableIndex(addr, PtLevel::kPgd)), PtLevel::kPgd);
+  // plain dereference (pgd_none_or_clear_bad(pgd) and friends: the tables cannot go away under
+  // the mmap lock); p4d is folded into the pgd.
+  const Loaded pgd = co_await cpu.Load(EntryAddr(cpu.world->pgd(), TableIndex(addr, PtLevel::kPgd)),
+                                       PtLevel::kPgd, MemOrder::kPlain);
   if (EntryPresent(pgd)) {
-    const uint64_t pud = co_await cpu.Load(
-        EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud)), PtLevel::kPud);
+    const Loaded pud =
+        co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud)),
+                          PtLevel::kPud, MemOrder::kPlain, pgd.dep);
     if (EntryPresent(pud)) {
       const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd));
-      co_await zap_pte_range(cpu, tlb, pmdp, addr);
+      co_await zap_pte_range(cpu, tlb, pmdp, pud.dep, addr);
     }
   }
   co_await tlb_finish_mmu(cpu, tlb);

@@ -47,13 +47,18 @@ ScenarioSpec GupVsZapSpec() {
       {"fixed", "the kernel today: try-get, then recheck pmd and pte; flush before free", {},
        "clean", "clean"},
       {"no_pte_recheck",
-       "GUP-fast skips the PTE recheck after try-get: its reference can land on a freed and "
-       "reused page. Held off by IPI flushes, exposed by broadcast ones",
-       no_pte_recheck, "clean", "pinned_page_not_mapped"},
+       "GUP-fast skips the PTE recheck after try-get: its reference can land after the PTE was "
+       "cleared (the zapper's refcount check cannot see it), and with broadcast flushes on a "
+       "freed and reused page",
+       no_pte_recheck, "ref_taken_after_unmap", "pinned_page_not_mapped",
+       "ref_taken_after_unmap"},
       {"ref_add_not_try",
        "GUP-fast takes its reference with folio_ref_add() instead of add-unless-zero, "
-       "resurrecting a freed folio when the flush does not wait for it",
-       ref_add, "clean", "refcount_inc_from_zero"},
+       "resurrecting a freed folio when the flush does not wait for it; and since atomic_add() "
+       "returns no value it orders nothing, so under the relaxed model the recheck may read the "
+       "PTE from before the zap",
+       ref_add, "clean", "refcount_inc_from_zero", "pinned_page_not_mapped ref_taken_after_unmap",
+       "ref_taken_after_unmap", ""},
       {"free_before_flush",
        "tlb_flush_mmu() frees the batched pages before invalidating the TLBs that still map them",
        free_first, "stale_tlb_after_free", "stale_tlb_after_free"},

@@ -1,5 +1,7 @@
 #include "core/scenarios/registry.h"
 
+#include "absl/strings/str_split.h"
+
 #include "core/scenarios/gup_vs_zap.h"
 
 namespace ptfuzz {
@@ -25,8 +27,21 @@ const VariantSpec* FindVariant(const ScenarioSpec& scenario, absl::string_view v
   return nullptr;
 }
 
-absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode) {
-  return mode == proto::TLB_FLUSH_BROADCAST ? variant.expected_broadcast : variant.expected_ipi;
+absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode,
+                                  proto::MemoryModel model) {
+  const bool broadcast = mode == proto::TLB_FLUSH_BROADCAST;
+  if (model == proto::MEMORY_MODEL_RELAXED) {
+    const absl::string_view v = broadcast ? variant.relaxed_broadcast : variant.relaxed_ipi;
+    if (!v.empty()) return v;
+  }
+  return broadcast ? variant.expected_broadcast : variant.expected_ipi;
+}
+
+bool IsAlsoVerdict(const VariantSpec& variant, absl::string_view verdict) {
+  for (absl::string_view v : absl::StrSplit(variant.also, ' ', absl::SkipEmpty())) {
+    if (v == verdict) return true;
+  }
+  return false;
 }
 
 }  // namespace ptfuzz

@@ -19,9 +19,17 @@ struct VariantSpec {
   absl::string_view name;
   absl::string_view summary;
   ProtocolVariant switches;
-  // "clean" or the violation kind the variant must reach, per TLB flush mode.
+  // "clean" or the violation kind the variant must reach, per TLB flush mode, under every
+  // memory model.
   absl::string_view expected_ipi;
   absl::string_view expected_broadcast;
+  // Other violation kinds the same bug may surface as on some schedules, space-separated (""
+  // for none): a schedule-level search accepts them beside the expected one.
+  absl::string_view also = "";
+  // Under the relaxed memory model, where the verdict differs ("" = as above): a bug that only
+  // a reordering exposes.
+  absl::string_view relaxed_ipi = "";
+  absl::string_view relaxed_broadcast = "";
 };
 
 struct ScenarioSpec {
@@ -37,7 +45,10 @@ const std::vector<ScenarioSpec>& BuiltinScenarios();
 // nullptr when unknown.
 const ScenarioSpec* FindScenario(absl::string_view name);
 const VariantSpec* FindVariant(const ScenarioSpec& scenario, absl::string_view variant);
-absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode);
+absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode,
+                                  proto::MemoryModel model);
+// Whether `verdict` is one of variant.also.
+bool IsAlsoVerdict(const VariantSpec& variant, absl::string_view verdict);
 
 // Limits on what a schedule may configure. They bound the cost of one run, not the model: every
 // zoo scenario needs at most 4 CPUs and a few dozen frames.

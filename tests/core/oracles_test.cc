@@ -20,6 +20,7 @@ RunResult RunGupVsZap(const std::string& variant, proto::TlbFlushMode mode,
   proto::Scenario s = FindScenario("gup_vs_zap")->default_scenario();
   s.set_variant(variant);
   s.set_tlb_flush(mode);
+  s.set_memory_model(proto::MEMORY_MODEL_SC);  // the hand-written tapes assume SC's options
   TapeDecider d(tape);
   return RunScenario(s, d, SimOptions{});
 }
@@ -45,8 +46,23 @@ TEST(PinnedPageOracleTest, TheRecheckMakesTheSameScheduleClean) {
   EXPECT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
 }
 
-TEST(PinnedPageOracleTest, IpiFlushHoldsTheFreeOffSoTheBuggyVariantStaysClean) {
+TEST(PinnedPageOracleTest, IpiFlushHoldsTheFreeOffButTheReferenceLandsAfterTheUnmap) {
+  // GUP-fast's interrupts-off section holds the flush, and so the free, off: the page it returns
+  // is the one it read, never freed. But its reference was taken after zap cleared the PTE, so
+  // zap's put could not see it, and the caller holds a page the mm no longer maps.
   const RunResult r = RunGupVsZap("no_pte_recheck", proto::TLB_FLUSH_IPI, kPreemptAfterPteRead);
+  ASSERT_TRUE(r.violation.has_value());
+  EXPECT_EQ(r.violation->kind, ViolationKind::kRefTakenAfterUnmap);
+  EXPECT_NE(r.violation->explanation.find("never mapped that page"), std::string::npos);
+  // The same schedule with the recheck drops the reference: clean.
+  EXPECT_EQ(RunGupVsZap("fixed", proto::TLB_FLUSH_IPI, kPreemptAfterPteRead).outcome,
+            Outcome::kClean);
+}
+
+TEST(PinnedPageOracleTest, ReferenceTakenBeforeTheUnmapIsCovered) {
+  // Default order: GUP-fast runs to completion first; its reference is taken while the PTE still
+  // maps the page, and zap's later put leaves the page to GUP-fast's caller: legitimate.
+  const RunResult r = RunGupVsZap("no_pte_recheck", proto::TLB_FLUSH_IPI, {});
   EXPECT_EQ(r.outcome, Outcome::kClean);
 }
 
@@ -54,6 +70,7 @@ TEST(PinnedPageOracleTest, ReuseAtTheSameAddressIsLegitimate) {
   // The fault maps the freed frame again at the page GUP-fast is looking at: the page GUP-fast
   // returns is mapped there, so even without the recheck this is no violation.
   proto::Scenario s = FindScenario("gup_vs_zap")->default_scenario();
+  s.set_memory_model(proto::MEMORY_MODEL_SC);
   s.set_variant("no_pte_recheck");
   s.set_tlb_flush(proto::TLB_FLUSH_BROADCAST);
   s.mutable_actors(2)->set_vaddr(kA);
@@ -65,6 +82,7 @@ TEST(PinnedPageOracleTest, ReuseAtTheSameAddressIsLegitimate) {
 TEST(RefcountOracleTest, IncrementFromZeroIsReported) {
   // Preempt GUP-fast after its PTE read; zap frees the page; no fault reuses it.
   proto::Scenario s = FindScenario("gup_vs_zap")->default_scenario();
+  s.set_memory_model(proto::MEMORY_MODEL_SC);
   s.set_variant("ref_add_not_try");
   s.set_tlb_flush(proto::TLB_FLUSH_BROADCAST);
   s.mutable_actors()->RemoveLast();

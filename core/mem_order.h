@@ -1,0 +1,115 @@
+// What every shared access says about itself: which location it touches and with which ordering
+// (STYLE.md 2.2; docs/memory-models.md).
+//
+// Locations. Everything a protocol shares lives at a `Loc`, one 64-bit word of the simulated
+// machine, named by a space and a payload:
+//   - kPtEntry: a page-table entry; the payload is its physical address (core/pte.h EntryAddr),
+//     so a PT-entry Loc is the PhysAddr itself.
+//   - kRefcount: folio->_refcount of a frame; the payload is the frame.
+//   - kLock: a spinlock word (a split PTL, by PTE-table frame, or mm->page_table_lock).
+//   - kVar: a plain shared variable of a litmus test; the payload is its index.
+// The World keeps the ground truth of each (core/world.cc ReadLoc / WriteLoc); the memory model
+// (core/store_buffer.h, core/relaxed_memory.h) decides which value a CPU's load sees.
+//
+// Orders. Each access names the kernel primitive it models (tools/memory-model/Documentation/
+// ordering.txt in the kernel tree describes them):
+//   kPlain     a C access (`*p`, `pmd_none(*pmd)`): treated as kOnce; the compiler's freedom to
+//              tear, fuse or invent plain accesses is not modelled (docs/memory-models.md).
+//   kOnce      READ_ONCE / WRITE_ONCE and atomic_read / atomic_set: no ordering.
+//   kAcquire   smp_load_acquire, and the _acquire RMW forms: orders this access before every
+//              later access of the CPU.
+//   kRelease   smp_store_release, spin_unlock, and the _release RMW forms: orders every earlier
+//              access before this store, cumulatively (what this CPU has observed propagates
+//              before it).
+//   kRelaxed   the _relaxed RMW forms, non-value-returning atomics (atomic_inc, folio_ref_add),
+//              and a failed cmpxchg: atomic, unordered.
+//   kFull      value-returning RMWs (xchg, cmpxchg that succeeds, atomic_*_return,
+//              atomic_add_unless that succeeds): an smp_mb() on each side.
+#ifndef PTFUZZ_CORE_MEM_ORDER_H_
+#define PTFUZZ_CORE_MEM_ORDER_H_
+
+#include <cstdint>
+
+#include "absl/strings/string_view.h"
+#include "core/pte.h"
+
+namespace ptfuzz {
+
+using Loc = uint64_t;
+
+enum class LocSpace : uint8_t { kPtEntry = 0, kRefcount = 1, kLock = 2, kVar = 3 };
+
+inline constexpr int kLocSpaceShift = 60;
+inline constexpr uint64_t kLocPayloadMask = (uint64_t{1} << kLocSpaceShift) - 1;
+
+inline constexpr Loc MakeLoc(LocSpace space, uint64_t payload) {
+  return (uint64_t{static_cast<uint8_t>(space)} << kLocSpaceShift) | (payload & kLocPayloadMask);
+}
+inline constexpr LocSpace LocSpaceOf(Loc loc) {
+  return static_cast<LocSpace>(loc >> kLocSpaceShift);
+}
+inline constexpr uint64_t LocPayload(Loc loc) { return loc & kLocPayloadMask; }
+inline constexpr Loc PtEntryLoc(PhysAddr entry) { return MakeLoc(LocSpace::kPtEntry, entry); }
+inline constexpr Loc RefcountLoc(FrameId frame) { return MakeLoc(LocSpace::kRefcount, frame); }
+inline constexpr Loc LockLoc(uint64_t lock) { return MakeLoc(LocSpace::kLock, lock); }
+inline constexpr Loc VarLoc(uint32_t index) { return MakeLoc(LocSpace::kVar, index); }
+
+enum class MemOrder : uint8_t { kPlain, kOnce, kAcquire, kRelease, kRelaxed, kFull };
+
+inline constexpr absl::string_view MemOrderName(MemOrder o) {
+  switch (o) {
+    case MemOrder::kPlain: return "plain";
+    case MemOrder::kOnce: return "once";
+    case MemOrder::kAcquire: return "acquire";
+    case MemOrder::kRelease: return "release";
+    case MemOrder::kRelaxed: return "relaxed";
+    case MemOrder::kFull: return "full";
+  }
+  return "?";
+}
+
+// Barriers (include/asm-generic/barrier.h). smp_mb__before_atomic / smp_mb__after_atomic are
+// full barriers here: on every architecture the kernel supports they are at least that when
+// combined with the atomic they bracket.
+enum class FenceKind : uint8_t { kMb, kRmb, kWmb, kMbBeforeAtomic, kMbAfterAtomic };
+
+inline constexpr absl::string_view FenceKindName(FenceKind f) {
+  switch (f) {
+    case FenceKind::kMb: return "smp_mb";
+    case FenceKind::kRmb: return "smp_rmb";
+    case FenceKind::kWmb: return "smp_wmb";
+    case FenceKind::kMbBeforeAtomic: return "smp_mb__before_atomic";
+    case FenceKind::kMbAfterAtomic: return "smp_mb__after_atomic";
+  }
+  return "?";
+}
+
+inline constexpr bool IsFullFence(FenceKind f) {
+  return f == FenceKind::kMb || f == FenceKind::kMbBeforeAtomic || f == FenceKind::kMbAfterAtomic;
+}
+
+// The read-modify-write operations. Each reads the newest value of its location (coherence
+// order), computes the new one, and writes it unless it fails.
+enum class RmwOp : uint8_t {
+  kXchg,       // new = a
+  kCmpxchg,    // new = b if old == a; fails otherwise
+  kAdd,        // new = old + a (two's complement; atomic_sub adds the negation)
+  kAddUnless,  // new = old + a unless old == b; fails otherwise
+};
+
+// An address dependency: a load whose address was computed from the value an earlier load of the
+// same CPU returned (every page-table walk: the next level's address comes from this entry).
+// Opaque; 0 means none. Only the relaxed model looks at it (SC and TSO keep load->load order).
+using Dep = uint32_t;
+inline constexpr Dep kNoDep = 0;
+
+// What a load returns: the value and the dependency token later loads through it pass on.
+struct Loaded {
+  uint64_t value = 0;
+  Dep dep = kNoDep;
+  operator uint64_t() const { return value; }  // NOLINT: a Loaded is used as its value
+};
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_MEM_ORDER_H_

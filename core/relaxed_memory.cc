@@ -1,0 +1,155 @@
+#include "core/relaxed_memory.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "core/check.h"
+
+namespace ptfuzz {
+
+RelaxedMemory::RelaxedMemory(uint32_t num_cpus) : cpus_(num_cpus) {
+  for (CpuViews& c : cpus_) c.dep_views.resize(kDepSlots);
+}
+
+void RelaxedMemory::Raise(View& v, uint32_t slot, uint32_t index) {
+  if (slot >= v.size()) v.resize(slot + 1, 0);
+  if (v[slot] < index) v[slot] = index;
+}
+
+void RelaxedMemory::Join(View& into, const View& from) {
+  if (into.size() < from.size()) into.resize(from.size(), 0);
+  for (size_t i = 0; i < from.size(); ++i) into[i] = std::max(into[i], from[i]);
+}
+
+uint32_t RelaxedMemory::Slot(Loc loc, uint64_t current) {
+  auto [it, inserted] = slot_of_.try_emplace(loc, static_cast<uint32_t>(locs_.size()));
+  if (inserted) {
+    LocState l;
+    l.loc = loc;
+    l.newest = 0;
+    l.ring.resize(kHistory);
+    l.ring[0].value = current;  // the initial store: no writer, empty view
+    locs_.push_back(std::move(l));
+  }
+  return it->second;
+}
+
+const RelaxedMemory::View& RelaxedMemory::DepView(const CpuViews& c, Dep dep) const {
+  // Tokens are serials; a protocol naming a load older than kDepSlots loads is a ptfuzz bug.
+  PTFUZZ_CHECK(dep != kNoDep && dep <= c.dep_serial && c.dep_serial - dep < kDepSlots);
+  return c.dep_views[dep % kDepSlots];
+}
+
+uint32_t RelaxedMemory::Lower(const CpuViews& c, const LocState& l, uint32_t slot, Dep dep) const {
+  uint32_t lower = Get(c.cur, slot);
+  if (dep != kNoDep) lower = std::max(lower, Get(DepView(c, dep), slot));
+  const uint32_t oldest = l.newest + 1 > kHistory ? l.newest + 1 - kHistory : 0;
+  return std::max(lower, oldest);
+}
+
+uint32_t RelaxedMemory::LoadOptions(CpuId cpu, Loc loc, uint64_t current, Dep dep) {
+  const uint32_t slot = Slot(loc, current);
+  const LocState& l = locs_[slot];
+  return l.newest - Lower(cpus_[cpu], l, slot, dep) + 1;
+}
+
+void RelaxedMemory::Observe(CpuViews& c, uint32_t slot, const StoreRec& s, bool acquire) {
+  Raise(c.cur, slot, s.index);  // coherence: no later load reads an older store (CoRR)
+  Join(c.acq, s.view);
+  Raise(c.acq, slot, s.index);
+  if (acquire) Join(c.cur, s.view);
+}
+
+RelaxedMemory::LoadResult RelaxedMemory::Load(CpuId cpu, Loc loc, uint32_t choice,
+                                              MemOrder order, Dep dep) {
+  const uint32_t slot = slot_of_.at(loc);
+  CpuViews& c = cpus_[cpu];
+  const LocState& l = locs_[slot];
+  PTFUZZ_CHECK(choice <= l.newest - Lower(c, l, slot, dep));
+  const StoreRec& s = l.ring[(l.newest - choice) % kHistory];
+  Observe(c, slot, s, order == MemOrder::kAcquire);
+  LoadResult r;
+  r.value = s.value;
+  r.newer = choice;
+  r.writer = s.writer;
+  // The token: later loads through this value must see at least what this message carried.
+  ++c.dep_serial;
+  View& dv = c.dep_views[c.dep_serial % kDepSlots];
+  dv = s.view;
+  Raise(dv, slot, s.index);
+  r.dep = c.dep_serial;
+  return r;
+}
+
+void RelaxedMemory::Append(CpuId cpu, uint32_t slot, uint64_t value, View view) {
+  LocState& l = locs_[slot];
+  ++l.newest;
+  Raise(view, slot, l.newest);
+  StoreRec& s = l.ring[l.newest % kHistory];
+  s.value = value;
+  s.index = l.newest;
+  s.writer = cpu;
+  s.view = std::move(view);
+  CpuViews& c = cpus_[cpu];
+  Raise(c.cur, slot, l.newest);
+  Raise(c.acq, slot, l.newest);
+  Raise(c.own, slot, l.newest);
+}
+
+void RelaxedMemory::Store(CpuId cpu, Loc loc, uint64_t current, uint64_t value, MemOrder order) {
+  const uint32_t slot = Slot(loc, current);
+  CpuViews& c = cpus_[cpu];
+  View view = c.fence;
+  if (order == MemOrder::kRelease) Join(view, c.acq);
+  Append(cpu, slot, value, std::move(view));
+}
+
+void RelaxedMemory::Rmw(CpuId cpu, Loc loc, uint64_t current, bool success, uint64_t value,
+                        MemOrder order) {
+  const uint32_t slot = Slot(loc, current);
+  // A failed RMW (cmpxchg that compares unequal, add_unless at its limit) is unordered.
+  const MemOrder o = success ? order : MemOrder::kRelaxed;
+  if (o == MemOrder::kFull) Fence(cpu, FenceKind::kMb);
+  CpuViews& c = cpus_[cpu];
+  const LocState& l = locs_[slot];
+  const StoreRec read = l.ring[l.newest % kHistory];  // atomicity: the newest store
+  Observe(c, slot, read, o == MemOrder::kAcquire || o == MemOrder::kFull);
+  if (success) {
+    View view = c.fence;
+    Join(view, read.view);
+    if (o == MemOrder::kRelease || o == MemOrder::kFull) Join(view, c.acq);
+    Append(cpu, slot, value, std::move(view));
+  }
+  if (o == MemOrder::kFull) Fence(cpu, FenceKind::kMb);
+}
+
+void RelaxedMemory::Fence(CpuId cpu, FenceKind fence) {
+  CpuViews& c = cpus_[cpu];
+  switch (fence) {
+    case FenceKind::kRmb:
+      Join(c.cur, c.acq);
+      break;
+    case FenceKind::kWmb:
+      Join(c.fence, c.own);
+      break;
+    case FenceKind::kMb:
+    case FenceKind::kMbBeforeAtomic:
+    case FenceKind::kMbAfterAtomic:
+      Join(sc_, c.acq);
+      Join(c.acq, sc_);
+      Join(c.cur, c.acq);
+      Join(c.fence, c.acq);
+      break;
+  }
+}
+
+std::vector<Loc> RelaxedMemory::TrackedIn(Loc lo, Loc hi) const {
+  std::vector<Loc> out;
+  for (const LocState& l : locs_) {
+    if (l.loc >= lo && l.loc < hi) out.push_back(l.loc);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace ptfuzz
