@@ -7,8 +7,9 @@
 // exits 77 for findings while sanitizer reports keep exit 1.
 //
 // Pinning a campaign (documented in docs/fuzzing.md): flags --scenario=NAME, --variant=V,
-// --tlb-flush=ipi|broadcast (the "--" prefix makes libFuzzer ignore them), or the environment
-// variables PTFUZZ_SCENARIO, PTFUZZ_VARIANT, PTFUZZ_TLB_FLUSH; flags win. Inputs that do not
+// --tlb-flush=ipi|broadcast, --memory-model=sc|tso|relaxed, --arch=x86_64|arm64 (the "--" prefix
+// makes libFuzzer ignore them), or the environment variables PTFUZZ_SCENARIO, PTFUZZ_VARIANT,
+// PTFUZZ_TLB_FLUSH, PTFUZZ_MEMORY_MODEL, PTFUZZ_ARCH; flags win. Inputs that do not
 // carry the pinned values are rejected, not rewritten, and the mutator writes the pins into every
 // input it makes: every input that runs, and so every crash file, replays as it ran.
 #include <cstdint>
@@ -52,18 +53,25 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   const absl::Status st = ptfuzz::MakePins(
       FlagOrEnv(*argc, *argv, "scenario", "PTFUZZ_SCENARIO"),
       FlagOrEnv(*argc, *argv, "variant", "PTFUZZ_VARIANT"),
-      FlagOrEnv(*argc, *argv, "tlb-flush", "PTFUZZ_TLB_FLUSH"), &pins);
+      FlagOrEnv(*argc, *argv, "tlb-flush", "PTFUZZ_TLB_FLUSH"), &pins,
+      FlagOrEnv(*argc, *argv, "memory-model", "PTFUZZ_MEMORY_MODEL"),
+      FlagOrEnv(*argc, *argv, "arch", "PTFUZZ_ARCH"));
   if (!st.ok()) {
     std::fprintf(stderr, "ptfuzz_fuzzer: %s\n", std::string(st.message()).c_str());
     std::exit(2);
   }
-  if (!pins.scenario.empty() || !pins.variant.empty() || pins.tlb_flush) {
-    std::fprintf(stderr, "ptfuzz_fuzzer: pinned scenario=%s variant=%s tlb_flush=%s\n",
+  if (!pins.scenario.empty() || !pins.variant.empty() || pins.tlb_flush || pins.memory_model ||
+      pins.arch) {
+    std::fprintf(stderr,
+                 "ptfuzz_fuzzer: pinned scenario=%s variant=%s tlb_flush=%s memory_model=%s "
+                 "arch=%s\n",
                  pins.scenario.empty() ? "*" : pins.scenario.c_str(),
                  pins.variant.empty() ? "*" : pins.variant.c_str(),
                  !pins.tlb_flush ? "*"
                  : *pins.tlb_flush == ptfuzz::proto::TLB_FLUSH_IPI ? "ipi"
-                                                                   : "broadcast");
+                                                                   : "broadcast",
+                 pins.memory_model ? ptfuzz::MemoryModelFlagName(*pins.memory_model) : "*",
+                 !pins.arch ? "*" : *pins.arch == ptfuzz::proto::ARCH_ARM64 ? "arm64" : "x86_64");
   }
   return 0;
 }
@@ -83,10 +91,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ptfuzz::TapeDecider decider(raw);
   const ptfuzz::RunResult result = ptfuzz::RunScenario(schedule.scenario(), decider, options);
   if (result.violation) {
-    std::fprintf(stderr, "\n==ptfuzz== %s/%s (tlb flush %s): %s",
+    std::fprintf(stderr, "\n==ptfuzz== %s/%s (tlb flush %s, memory model %s): %s",
                  schedule.scenario().name().c_str(), schedule.scenario().variant().c_str(),
                  schedule.scenario().tlb_flush() == ptfuzz::proto::TLB_FLUSH_IPI ? "ipi"
                                                                                  : "broadcast",
+                 std::string(ptfuzz::MemoryModelName(ptfuzz::MemoryModelOf(schedule.scenario())))
+                     .c_str(),
                  ptfuzz::FormatViolation(*result.violation).c_str());
     std::fprintf(stderr, "==ptfuzz== %zu decisions, %u steps; replay with: ptfuzz replay <crash file>\n",
                  result.tape.size(), result.steps);

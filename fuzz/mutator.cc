@@ -135,11 +135,20 @@ void MutateTape(proto::Schedule& s, Rng& rng) {
 void MutateScenario(proto::Scenario& s, const Pins& pins, Rng& rng) {
   const ScenarioSpec* spec = FindScenario(s.name());
   if (spec == nullptr) return;
-  switch (rng.Below(9)) {
+  switch (rng.Below(10)) {
     case 0:
       if (!pins.tlb_flush) {
         s.set_tlb_flush(s.tlb_flush() == proto::TLB_FLUSH_IPI ? proto::TLB_FLUSH_BROADCAST
                                                                : proto::TLB_FLUSH_IPI);
+      }
+      break;
+    case 9:
+      // Another memory model (or architecture): the same schedule's ordering questions under a
+      // weaker or stronger machine. arm64 with IPI flushes is invalid and undone by the caller.
+      if (!pins.memory_model) {
+        s.set_memory_model(static_cast<proto::MemoryModel>(rng.Below(4)));
+      } else if (!pins.arch) {
+        s.set_arch(s.arch() == proto::ARCH_ARM64 ? proto::ARCH_X86_64 : proto::ARCH_ARM64);
       }
       break;
     case 1:
@@ -233,8 +242,18 @@ size_t Emit(proto::Schedule& s, uint8_t* out, size_t max_size) {
 
 }  // namespace
 
+const char* MemoryModelFlagName(proto::MemoryModel model) {
+  switch (model) {
+    case proto::MEMORY_MODEL_SC: return "sc";
+    case proto::MEMORY_MODEL_TSO: return "tso";
+    case proto::MEMORY_MODEL_RELAXED: return "relaxed";
+    default: return "arch default";
+  }
+}
+
 absl::Status MakePins(const std::string& scenario, const std::string& variant,
-                      const std::string& tlb_flush, Pins* pins) {
+                      const std::string& tlb_flush, Pins* pins, const std::string& memory_model,
+                      const std::string& arch) {
   *pins = Pins{};
   if (!scenario.empty() && FindScenario(scenario) == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("unknown scenario \"", scenario, "\""));
@@ -256,6 +275,33 @@ absl::Status MakePins(const std::string& scenario, const std::string& variant,
           absl::StrCat("unknown TLB flush mode \"", tlb_flush, "\" (ipi or broadcast)"));
     }
   }
+  if (!memory_model.empty()) {
+    if (memory_model == "sc") {
+      pins->memory_model = proto::MEMORY_MODEL_SC;
+    } else if (memory_model == "tso") {
+      pins->memory_model = proto::MEMORY_MODEL_TSO;
+    } else if (memory_model == "relaxed") {
+      pins->memory_model = proto::MEMORY_MODEL_RELAXED;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown memory model \"", memory_model, "\" (sc, tso or relaxed)"));
+    }
+  }
+  if (!arch.empty()) {
+    if (arch == "x86_64") {
+      pins->arch = proto::ARCH_X86_64;
+    } else if (arch == "arm64") {
+      pins->arch = proto::ARCH_ARM64;
+      if (pins->tlb_flush == proto::TLB_FLUSH_IPI) {
+        return absl::InvalidArgumentError(
+            "arm64 flushes remote TLBs by broadcast TLBI, never by IPI: use --tlb-flush=broadcast");
+      }
+      pins->tlb_flush = proto::TLB_FLUSH_BROADCAST;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown architecture \"", arch, "\" (x86_64 or arm64)"));
+    }
+  }
   pins->scenario = scenario;
   pins->variant = variant;
   return absl::OkStatus();
@@ -267,12 +313,16 @@ void ApplyPins(const Pins& pins, proto::Scenario* s) {
   }
   if (!pins.variant.empty()) s->set_variant(pins.variant);
   if (pins.tlb_flush) s->set_tlb_flush(*pins.tlb_flush);
+  if (pins.memory_model) s->set_memory_model(*pins.memory_model);
+  if (pins.arch) s->set_arch(*pins.arch);
 }
 
 bool MatchesPins(const Pins& pins, const proto::Scenario& s) {
   return (pins.scenario.empty() || s.name() == pins.scenario) &&
          (pins.variant.empty() || s.variant() == pins.variant) &&
-         (!pins.tlb_flush || s.tlb_flush() == *pins.tlb_flush);
+         (!pins.tlb_flush || s.tlb_flush() == *pins.tlb_flush) &&
+         (!pins.memory_model || s.memory_model() == *pins.memory_model) &&
+         (!pins.arch || s.arch() == *pins.arch);
 }
 
 size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed,

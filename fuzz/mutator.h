@@ -30,11 +30,17 @@ struct Pins {
   std::string scenario;
   std::string variant;
   std::optional<proto::TlbFlushMode> tlb_flush;
+  std::optional<proto::MemoryModel> memory_model;
+  std::optional<proto::Arch> arch;
 };
 
-// kInvalidArgument for an unknown scenario, variant of it, or flush mode name ("ipi"/"broadcast").
+// kInvalidArgument for an unknown scenario, variant of it, flush mode name ("ipi"/"broadcast"),
+// memory model ("sc"/"tso"/"relaxed") or architecture ("x86_64"/"arm64").
 absl::Status MakePins(const std::string& scenario, const std::string& variant,
-                      const std::string& tlb_flush, Pins* pins);
+                      const std::string& tlb_flush, Pins* pins,
+                      const std::string& memory_model = "", const std::string& arch = "");
+// "sc", "tso", "relaxed", or "arch default" for MEMORY_MODEL_ARCH_DEFAULT.
+const char* MemoryModelFlagName(proto::MemoryModel model);
 // Forces the pinned fields. A different pinned scenario replaces the whole scenario by its
 // default configuration.
 void ApplyPins(const Pins& pins, proto::Scenario* scenario);

@@ -38,10 +38,12 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr char kFuzzUsage[] =
-    "ptfuzz fuzz [--scenario=NAME] [--variant=V] [--tlb-flush=ipi|broadcast] [--max-time=S]\n"
+    "ptfuzz fuzz [--scenario=NAME] [--variant=V] [--tlb-flush=ipi|broadcast]\n"
+    "            [--memory-model=sc|tso|relaxed] [--arch=x86_64|arm64] [--max-time=S]\n"
     "            [--out=DIR] [--corpus=DIR] [--seed=N] [--runs=N] [--jobs=N]\n"
     "  Runs ptfuzz_fuzzer on the scenario (default gup_vs_zap) with the variant (default fixed)\n"
-    "  and, when given, the TLB flush mode pinned; otherwise the fuzzer explores both modes.\n"
+    "  and, when given, the TLB flush mode, memory model and architecture pinned; what is not\n"
+    "  pinned the fuzzer explores (both flush modes; SC, TSO and the relaxed model).\n"
     "  Stops at the first violation or after S seconds (default 60), or N runs. On a finding it\n"
     "  minimizes the crash, writes DIR/crashing/<violation>-<hash>.textproto and prints its\n"
     "  replay. DIR defaults to out/<scenario>-<variant>; --corpus defaults to the source tree's\n"
@@ -85,7 +87,9 @@ int RunChild(const std::vector<std::string>& argv, const std::vector<std::string
 int FuzzCommand(const std::vector<std::string>& args) {
   CliArgs cli;
   if (absl::Status st = cli.Parse(
-          args, {"scenario", "variant", "tlb-flush", "max-time", "out", "corpus", "seed", "runs", "jobs"},
+          args,
+          {"scenario", "variant", "tlb-flush", "memory-model", "arch", "max-time", "out", "corpus",
+           "seed", "runs", "jobs"},
           {"help", "h"});
       !st.ok()) {
     std::fprintf(stderr, "ptfuzz: %s\nusage: %s\n", std::string(st.message()).c_str(), kFuzzUsage);
@@ -98,8 +102,10 @@ int FuzzCommand(const std::vector<std::string>& args) {
   const std::string scenario = cli.Get("scenario").value_or("gup_vs_zap");
   const std::string variant = cli.Get("variant").value_or("fixed");
   const std::string flush = cli.Get("tlb-flush").value_or("");
+  const std::string model = cli.Get("memory-model").value_or("");
+  const std::string arch = cli.Get("arch").value_or("");
   Pins pins;
-  if (absl::Status st = MakePins(scenario, variant, flush, &pins); !st.ok()) {
+  if (absl::Status st = MakePins(scenario, variant, flush, &pins, model, arch); !st.ok()) {
     return Fail(std::string(st.message()));
   }
   long long max_time = 60, seed = -1, runs = -1, jobs = 0;
@@ -168,10 +174,16 @@ int FuzzCommand(const std::vector<std::string>& args) {
   std::vector<std::string> env = {absl::StrCat("PTFUZZ_SCENARIO=", scenario),
                                   absl::StrCat("PTFUZZ_VARIANT=", variant)};
   if (!flush.empty()) env.push_back(absl::StrCat("PTFUZZ_TLB_FLUSH=", flush));
-  std::fprintf(stderr, "ptfuzz: fuzzing %s/%s (tlb flush %s) for up to %llds; corpus %s (%d seeds), "
-               "artifacts %s\n",
-               scenario.c_str(), variant.c_str(), flush.empty() ? "ipi+broadcast" : flush.c_str(),
-               max_time, corpus_dir.c_str(), std::max(seeds, 1), run_dir.c_str());
+  if (!model.empty()) env.push_back(absl::StrCat("PTFUZZ_MEMORY_MODEL=", model));
+  if (!arch.empty()) env.push_back(absl::StrCat("PTFUZZ_ARCH=", arch));
+  std::fprintf(stderr,
+               "ptfuzz: fuzzing %s/%s (tlb flush %s, memory model %s%s%s) for up to %llds; corpus "
+               "%s (%d seeds), artifacts %s\n",
+               scenario.c_str(), variant.c_str(),
+               pins.tlb_flush ? (*pins.tlb_flush == proto::TLB_FLUSH_IPI ? "ipi" : "broadcast")
+                              : "ipi+broadcast",
+               model.empty() ? "sc+tso+relaxed" : model.c_str(), arch.empty() ? "" : ", arch ",
+               arch.c_str(), max_time, corpus_dir.c_str(), std::max(seeds, 1), run_dir.c_str());
   const int status = RunChild(argv, env);
 
   std::vector<fs::path> crashes;
