@@ -1,0 +1,19 @@
+// `ptfuzz litmus`: runs Linux-kernel memory model litmus tests (the kernel's C format,
+// tools/memory-model/litmus-tests) under the simulator's memory models and reports herd's
+// verdict for each. See core/litmus/explore.h for what the verdicts mean and when the answer is
+// Unsupported, and docs/cli.md for the command line.
+#ifndef PTFUZZ_REPLAY_LITMUS_COMMAND_H_
+#define PTFUZZ_REPLAY_LITMUS_COMMAND_H_
+
+#include <string>
+#include <vector>
+
+namespace ptfuzz {
+
+// Exit codes as in replay/commands.h: 0 done (and, with --expect, every verdict as expected),
+// 1 some verdict disagrees with the file's expectation, 2 usage, input or parse error.
+int LitmusCommand(const std::vector<std::string>& args);
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_REPLAY_LITMUS_COMMAND_H_
