@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzz throughput of gup_vs_zap against the ceiling, in one run on the same machine:
-#   1. ptfuzz_fuzzer on the gup_vs_zap seeds (fixed variant, so nothing stops the run),
+#   1. ptfuzz_fuzzer on the gup_vs_zap seeds (fixed variant, so nothing stops the run), pinned in
+#      turn to each memory model (SC, TSO, relaxed; the seeds rewritten to that model),
 #   2. ptfuzz_empty_fuzzer, an empty libFuzzer target,
 # each for the same wall time with a fixed -seed, printing libFuzzer's average exec/s (libFuzzer
 # divides by whole seconds, so short runs are imprecise: keep SECONDS >= 10).
@@ -11,13 +12,19 @@ build=${1:-build}
 secs=${2:-20}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/corpus" "$work/empty"
-# The text seeds as they are (the target reads text too); all are variant fixed.
-for f in corpus/gup_vs_zap/seed/*.textproto; do cp "$f" "$work/corpus/"; done
+mkdir -p "$work/empty"
 rate() { grep -o 'average_exec_per_sec: *[0-9]*' | grep -o '[0-9]*$'; }
-target=$(PTFUZZ_VARIANT=fixed "$build/ptfuzz_fuzzer" -max_total_time="$secs" -seed=1 -print_final_stats=1 \
-  "$work/corpus" 2>&1 | rate)
 empty=$("$build/ptfuzz_empty_fuzzer" -max_total_time="$secs" -seed=1 -print_final_stats=1 "$work/empty" 2>&1 | rate)
-echo "gup_vs_zap fuzz target: $target exec/s (${secs}s)"
+for model in sc tso relaxed; do
+  upper=$(echo "$model" | tr a-z A-Z)
+  mkdir -p "$work/$model"
+  # The text seeds (all variant fixed), as format-2 schedules of this memory model.
+  for f in corpus/gup_vs_zap/seed/*.textproto; do
+    sed -e 's/^format_version: 1$/format_version: 2/' \
+        -e "s/^scenario {\$/scenario {\n  memory_model: MEMORY_MODEL_$upper/" "$f" > "$work/$model/$(basename "$f")"
+  done
+  target=$(PTFUZZ_VARIANT=fixed PTFUZZ_MEMORY_MODEL=$model "$build/ptfuzz_fuzzer" \
+    -max_total_time="$secs" -seed=1 -print_final_stats=1 "$work/$model" 2>&1 | rate)
+  echo "gup_vs_zap fuzz target, $model: $target exec/s (${secs}s), $(awk -v a="$target" -v b="$empty" 'BEGIN { printf "%.1f%%", 100 * a / b }') of the ceiling"
+done
 echo "empty libFuzzer target: $empty exec/s (${secs}s)"
-echo "ratio: $(awk -v a="$target" -v b="$empty" 'BEGIN { printf "%.1f%%", 100 * a / b }') of the ceiling"

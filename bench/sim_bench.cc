@@ -18,17 +18,22 @@ namespace {
 
 // The default gup_vs_zap scenario with a tape that preempts every few decisions: a typical
 // fuzzer input (about 30 steps).
-proto::Schedule TypicalSchedule(proto::TlbFlushMode mode) {
+proto::Schedule TypicalSchedule(proto::TlbFlushMode mode,
+                                proto::MemoryModel model = proto::MEMORY_MODEL_SC) {
   proto::Schedule s;
   s.set_format_version(kFormatVersion);
   *s.mutable_scenario() = FindScenario("gup_vs_zap")->default_scenario();
   s.mutable_scenario()->set_tlb_flush(mode);
+  s.mutable_scenario()->set_memory_model(model);
   for (int i = 0; i < 32; ++i) s.add_raw_tape(i % 5 == 4 ? 1 + i % 2 : 0);
   return s;
 }
 
+// Args: TLB flush mode, memory model (1 SC, 2 TSO, 3 relaxed). The same tape under each model:
+// TSO adds store-buffer agents to the schedule options, relaxed adds reads-from choices.
 void BM_RunScenario(benchmark::State& state) {
-  const proto::Schedule s = TypicalSchedule(static_cast<proto::TlbFlushMode>(state.range(0)));
+  const proto::Schedule s = TypicalSchedule(static_cast<proto::TlbFlushMode>(state.range(0)),
+                                            static_cast<proto::MemoryModel>(state.range(1)));
   const std::vector<uint32_t> raw = RawTape(s);
   uint64_t steps = 0;
   for (auto _ : state) {
@@ -40,7 +45,10 @@ void BM_RunScenario(benchmark::State& state) {
   state.counters["steps/run"] = benchmark::Counter(static_cast<double>(steps) / state.iterations());
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_RunScenario)->Arg(proto::TLB_FLUSH_IPI)->Arg(proto::TLB_FLUSH_BROADCAST);
+BENCHMARK(BM_RunScenario)
+    ->ArgNames({"flush", "model"})
+    ->ArgsProduct({{proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST},
+                   {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}});
 
 void BM_ParseValidateRun(benchmark::State& state) {
   const std::string bytes = TypicalSchedule(proto::TLB_FLUSH_BROADCAST).SerializeAsString();

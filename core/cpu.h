@@ -112,6 +112,8 @@ struct Cpu {
   VirtAddr ipi_flush_end = 0;
   // The dependency token of the last load (relaxed model only; kNoDep otherwise).
   Dep last_dep = kNoDep;
+  // The machine runs SC: barriers are free and never asked about (the fast path).
+  bool sc = true;
   Tlb tlb;
   Task<void> root;
 
@@ -199,6 +201,7 @@ inline Loaded LoadAwaiter::await_resume() {
 }
 
 inline bool FenceAwaiter::await_ready() noexcept {
+  if (cpu_->sc) return true;
   if (FenceIsStep(*cpu_->world, *cpu_, fence_)) return false;
   ApplyLocalFence(*cpu_->world, *cpu_, fence_);
   return true;

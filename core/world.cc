@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/str_format.h"
@@ -91,6 +93,7 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
     cpus_[i].world = this;
     cpus_[i].id = i;
+    cpus_[i].sc = config.memory_model == MemoryModelKind::kSc;
   }
   pgd_ = SetupAlloc(static_cast<int>(PtLevel::kPgd));
   PTFUZZ_CHECK(pgd_ != kNoFrame);
@@ -350,6 +353,15 @@ uint64_t World::DoStore(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
 
 uint64_t World::DoRmw(Cpu& cpu, Loc loc, RmwOp rmw, uint64_t a, uint64_t b, MemOrder order,
                       bool* success) {
+  if (cpu.sc && LocSpaceOf(loc) == LocSpace::kRefcount &&
+      (rmw == RmwOp::kAdd || rmw == RmwOp::kAddUnless)) {
+    // The fast path for folio_ref_add() / folio_try_get() / folio_put() under SC.
+    int64_t& count = memory_.mutable_frame(static_cast<FrameId>(LocPayload(loc))).refcount;
+    const uint64_t old = static_cast<uint64_t>(count);
+    *success = rmw == RmwOp::kAdd || old != b;
+    if (*success) count = static_cast<int64_t>(old + a);
+    return old;
+  }
   // Under TSO the CPU waited until its store buffer drained (a locked instruction); under every
   // model the RMW reads and writes the newest value atomically.
   const uint64_t old = ReadLoc(loc);
@@ -406,7 +418,7 @@ void World::DrainOldest(CpuId cpu_id, int agent) {
 }
 
 uint64_t World::Execute(Cpu& cpu) {
-  const PendingOp op = cpu.pending;
+  const PendingOp& op = cpu.pending;
   TraceEvent ev;
   ev.op = op.kind;
   ev.addr = op.addr;
@@ -417,8 +429,12 @@ uint64_t World::Execute(Cpu& cpu) {
     case OpKind::kLoad: {
       if (LocSpaceOf(op.addr) == LocSpace::kPtEntry) {
         oracles_.OnTableLoad(cpu, AddrFrame(op.addr), op.level);
+        // The SC fast path, inline: a page-table entry's Loc is its physical address.
+        result = cpu.sc ? memory_.ReadWord(AddrFrame(op.addr), AddrIndex(op.addr))
+                        : DoLoad(cpu, op, ev);
+      } else {
+        result = DoLoad(cpu, op, ev);
       }
-      result = DoLoad(cpu, op, ev);
       ev.old_value = ev.new_value = result;
       break;
     }
@@ -689,21 +705,25 @@ RunResult World::Run() {
   }
   // The runners, in schedule order: each CPU followed by its agents, then machine agents. A
   // runner r >= 0 is CPU r; r < 0 is agent ~r. Without agents (SC, relaxed) this is the CPUs.
-  std::vector<int> runners;
+  // At most 32 CPUs (checked at construction) and a handful of agents each.
+  constexpr size_t kMaxRunners = 128;
+  PTFUZZ_CHECK(cpus_.size() + agents_.size() <= kMaxRunners);
+  int runners[kMaxRunners];
+  uint32_t n = 0;
   for (const Cpu& cpu : cpus_) {
-    runners.push_back(static_cast<int>(cpu.id));
+    runners[n++] = static_cast<int>(cpu.id);
     for (size_t a = 0; a < agents_.size(); ++a) {
-      if (agents_[a]->owner() == cpu.id) runners.push_back(~static_cast<int>(a));
+      if (agents_[a]->owner() == cpu.id) runners[n++] = ~static_cast<int>(a);
     }
   }
   for (size_t a = 0; a < agents_.size(); ++a) {
-    if (agents_[a]->owner() == kMachineAgent) runners.push_back(~static_cast<int>(a));
+    if (agents_[a]->owner() == kMachineAgent) runners[n++] = ~static_cast<int>(a);
   }
+  const bool have_agents = !agents_.empty();
   auto runnable = [&](int r) {
-    return r >= 0 ? Runnable(cpus_[r]) : agents_[~r]->Runnable(*this);
+    return !have_agents || r >= 0 ? Runnable(cpus_[r]) : agents_[~r]->Runnable(*this);
   };
-  std::vector<uint32_t> options;  // positions in `runners`
-  options.reserve(runners.size());
+  uint32_t options[kMaxRunners];  // positions in `runners`
   uint32_t last = 0;  // position in `runners` of the previous step's runner
   bool have_last = false;
   for (;;) {
@@ -718,13 +738,11 @@ RunResult World::Run() {
       break;
     }
     // Options: the previous runner first when runnable, then cyclic order after it.
-    options.clear();
-    const uint32_t n = static_cast<uint32_t>(runners.size());
-    for (uint32_t k = 0; k < n; ++k) {
-      const uint32_t pos = (last + k) % n;
-      if (runnable(runners[pos])) options.push_back(pos);
+    uint32_t num_options = 0;
+    for (uint32_t k = 0, pos = last; k < n; ++k, pos = pos + 1 == n ? 0 : pos + 1) {
+      if (runnable(runners[pos])) options[num_options++] = pos;
     }
-    if (options.empty()) {
+    if (num_options == 0) {
       bool all_finished = true;
       for (const Cpu& c : cpus_) all_finished &= c.finished;
       if (all_finished) {
@@ -739,9 +757,7 @@ RunResult World::Run() {
       result.outcome = Outcome::kStepBound;
       break;
     }
-    const uint32_t choice =
-        options.size() > 1 ? Decide(DecisionKind::kSchedule, static_cast<uint32_t>(options.size()))
-                           : 0;
+    const uint32_t choice = num_options > 1 ? Decide(DecisionKind::kSchedule, num_options) : 0;
     const uint32_t pos = options[choice];
     if (have_last && pos != last) {
       ++result.context_switches;
@@ -750,7 +766,7 @@ RunResult World::Run() {
     last = pos;
     have_last = true;
     const int r = runners[pos];
-    if (r < 0) {
+    if (have_agents && r < 0) {
       agents_[~r]->Step(*this);
       ++step_;
       continue;

@@ -135,20 +135,15 @@ class LoadStoreOrder {
         case LitmusStmt::Kind::kFence:
           if (IsStrongFence(s.fence)) Order(st);
           break;
-        case LitmusStmt::Kind::kLoad:
-          AddLoad(s, st);
-          break;
-        case LitmusStmt::Kind::kStore:
-          CheckStore(s, ctrl, st);
-          break;
+        case LitmusStmt::Kind::kLoad: AddLoad(s, st); break;
+        case LitmusStmt::Kind::kStore: CheckStore(s, ctrl, st); break;
         case LitmusStmt::Kind::kRmw:
           CheckStore(s, ctrl, st);
           if (IsFullRmw(s)) Order(st);
           AddLoad(s, st);
           break;
         case LitmusStmt::Kind::kSpinLock:
-        case LitmusStmt::Kind::kSpinUnlock:
-          break;
+        case LitmusStmt::Kind::kSpinUnlock: break;
       }
     }
   }
@@ -160,11 +155,13 @@ class LoadStoreOrder {
   void AddLoad(const LitmusStmt& s, State& st) {
     const int id = static_cast<int>(load_lines_.size());
     load_lines_.push_back(s.line);
+    load_vars_.push_back(s.target.var);
     const bool acquire = s.order == MemOrder::kAcquire || IsFullRmw(s);
     st.loads[id] = acquire;
     if (s.dst >= 0) {
       std::set<int> deps = {id};
-      if (s.target.reg >= 0) deps.insert(st.reg_deps[s.target.reg].begin(), st.reg_deps[s.target.reg].end());
+      if (s.target.reg >= 0)
+        deps.insert(st.reg_deps[s.target.reg].begin(), st.reg_deps[s.target.reg].end());
       st.reg_deps[s.dst] = std::move(deps);
     }
   }
@@ -174,9 +171,12 @@ class LoadStoreOrder {
     std::set<int> deps = ctrl;
     ExprDeps(s.a, st.reg_deps, &deps);
     ExprDeps(s.b, st.reg_deps, &deps);
-    if (s.target.reg >= 0) deps.insert(st.reg_deps[s.target.reg].begin(), st.reg_deps[s.target.reg].end());
+    if (s.target.reg >= 0)
+      deps.insert(st.reg_deps[s.target.reg].begin(), st.reg_deps[s.target.reg].end());
     for (const auto& [id, ordered] : st.loads) {
-      if (!ordered && !deps.count(id)) found_.push_back({load_lines_[id], s.line});
+      // Coherence already orders a load before a later store to the same variable.
+      const bool same_var = s.target.var >= 0 && load_vars_[id] == s.target.var;
+      if (!ordered && !same_var && !deps.count(id)) found_.push_back({load_lines_[id], s.line});
     }
   }
 
@@ -184,7 +184,8 @@ class LoadStoreOrder {
   // ordered only if it is in both branches' states as ordered.
   static State Merge(const State& a, const State& b) {
     State m = a;
-    for (size_t r = 0; r < m.reg_deps.size(); ++r) m.reg_deps[r].insert(b.reg_deps[r].begin(), b.reg_deps[r].end());
+    for (size_t r = 0; r < m.reg_deps.size(); ++r)
+      m.reg_deps[r].insert(b.reg_deps[r].begin(), b.reg_deps[r].end());
     for (const auto& [id, ordered] : b.loads) {
       auto it = m.loads.find(id);
       if (it == m.loads.end()) {
@@ -198,6 +199,7 @@ class LoadStoreOrder {
 
   State state_;
   std::vector<int> load_lines_;
+  std::vector<int> load_vars_;  // -1: through a pointer register
   std::vector<std::pair<int, int>> found_;
 };
 
@@ -224,8 +226,7 @@ void CollectStores(const std::vector<LitmusStmt>& body, int* epoch, std::vector<
         CollectStores(s.then_body, epoch, out);
         CollectStores(s.else_body, epoch, out);
         break;
-      default:
-        break;
+      default: break;
     }
   }
 }
@@ -248,7 +249,8 @@ void CheckAtomicBarriers(const std::vector<LitmusStmt>& body, std::vector<int>* 
         (i + 1 >= body.size() || body[i + 1].kind != LitmusStmt::Kind::kRmw)) {
       lines->push_back(s.line);
     }
-    if (s.fence == FenceKind::kMbAfterAtomic && (i == 0 || body[i - 1].kind != LitmusStmt::Kind::kRmw)) {
+    if (s.fence == FenceKind::kMbAfterAtomic &&
+        (i == 0 || body[i - 1].kind != LitmusStmt::Kind::kRmw)) {
       lines->push_back(s.line);
     }
   }
@@ -263,9 +265,10 @@ std::vector<std::string> UnsupportedReasons(const LitmusTest& test, MemoryModelK
   std::vector<int> barrier_lines;
   for (const LitmusThreadCode& t : test.threads) CheckAtomicBarriers(t.body, &barrier_lines);
   for (int line : barrier_lines) {
-    reasons.push_back(absl::StrCat(
-        "line ", line, ": smp_mb__before_atomic/smp_mb__after_atomic not next to an atomic RMW "
-        "is a full barrier here but orders nothing in the LKMM"));
+    reasons.push_back(
+        absl::StrCat("line ", line,
+                     ": smp_mb__before_atomic/smp_mb__after_atomic not next to an atomic RMW "
+                     "is a full barrier here but orders nothing in the LKMM"));
   }
   if (model != MemoryModelKind::kRelaxed) return reasons;
 
@@ -341,9 +344,9 @@ LitmusRun RunLitmus(const LitmusTest& test, MemoryModelKind model, Decider& deci
       world.SetupVar(static_cast<uint32_t>(i), test.vars[i].init);
     }
     for (int t = 0; t < threads; ++t) {
-      world.SetActor(static_cast<CpuId>(t), ActorInfo{kThreadNames[t], 0},
-                     LitmusThread(world.cpu(static_cast<CpuId>(t)), test, t, &out.regs[t],
-                                  &faults[t]));
+      world.SetActor(
+          static_cast<CpuId>(t), ActorInfo{kThreadNames[t], 0},
+          LitmusThread(world.cpu(static_cast<CpuId>(t)), test, t, &out.regs[t], &faults[t]));
     }
     out.run = world.Run();
     out.vars.resize(test.vars.size());
@@ -371,9 +374,9 @@ absl::StatusOr<ExploreResult> ExploreLitmus(const LitmusTest& test, const Explor
     DfsDecider decider(prefix);
     const LitmusRun run = RunLitmus(test, options.model, decider, false);
     if (!decider.divergence().empty()) {
-      return absl::InternalError(absl::StrCat(
-          "the engine is nondeterministic: ", decider.divergence(), " (", result.runs,
-          " executions explored so far)"));
+      return absl::InternalError(
+          absl::StrCat("the engine is nondeterministic: ", decider.divergence(), " (", result.runs,
+                       " executions explored so far)"));
     }
     ++result.runs;
     if (run.run.outcome != Outcome::kClean || !run.fault.empty()) {

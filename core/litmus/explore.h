@@ -89,8 +89,9 @@ absl::StatusOr<ExploreResult> ExploreLitmus(const LitmusTest& test, const Explor
 
 // Why the engine's answer `explored` under `model` may not be the LKMM's (empty: it is).
 //  (a) relaxed, not Sometimes, and some thread has a load followed in program order by a store
-//      that is not ordered after it: no acquire on the load, no release on the store, no strong
-//      fence or fully ordered RMW between them, and no data, address or control dependency.
+//      to another variable that is not ordered after it: no acquire on the load, no release on
+//      the store, no strong fence or fully ordered RMW between them, and no data, address or
+//      control dependency.
 //      The LKMM allows such a load to read a store that comes later in another CPU's program
 //      order (load buffering), which needs speculation this model does not do.
 //  (b) relaxed, not Sometimes, and some thread stores to x and then to y with no strong fence or

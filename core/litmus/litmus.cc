@@ -85,10 +85,9 @@ struct Token {
 };
 
 // Multi-character punctuation first: the lexer takes the longest match.
-constexpr absl::string_view kPunct[] = {"/\\", "\\/", "==", "!=", "<=", ">=", "&&", "||",
-                                        "(",   ")",   "{",  "}",  "[",  "]",  ";",  ",",
-                                        "*",   "&",   "=",  "<",  ">",  "!",  "+",  "-",
-                                        "^",   "|",   "~",  ":",  "."};
+constexpr absl::string_view kPunct[] = {"/\\", "\\/", "==", "!=", "<=", ">=", "&&", "||", "(", ")",
+                                        "{",   "}",   "[",  "]",  ";",  ",",  "*",  "&",  "=", "<",
+                                        ">",   "!",   "+",  "-",  "^",  "|",  "~",  ":",  "."};
 
 // Splits `text` from `offset` on, skipping whitespace and C comments.
 absl::StatusOr<std::vector<Token>> Lex(absl::string_view text, size_t offset, int line,
@@ -153,7 +152,8 @@ absl::StatusOr<std::vector<Token>> Lex(absl::string_view text, size_t offset, in
           break;
         }
       }
-      if (t.text.empty()) return error(absl::StrCat("unexpected character `", text.substr(i, 1), "`"));
+      if (t.text.empty())
+        return error(absl::StrCat("unexpected character `", text.substr(i, 1), "`"));
       i += t.text.size();
     }
     t.end = i;
@@ -235,22 +235,22 @@ constexpr RmwSpec kRmws[] = {
     {"atomic_dec", RmwOp::kAdd, RmwArgs::kLoc, Operand::kMinusOne, RmwResult::kNone, false},
     {"atomic_add_unless", RmwOp::kAddUnless, RmwArgs::kLocValLimit, Operand::kAsIs,
      RmwResult::kSucceeded, false},
-    {"atomic_inc_not_zero", RmwOp::kAddUnless, RmwArgs::kLoc, Operand::kOne,
-     RmwResult::kSucceeded, false},
+    {"atomic_inc_not_zero", RmwOp::kAddUnless, RmwArgs::kLoc, Operand::kOne, RmwResult::kSucceeded,
+     false},
     {"atomic_dec_and_test", RmwOp::kAdd, RmwArgs::kLoc, Operand::kMinusOne, RmwResult::kNewIsZero,
      false},
     {"atomic_inc_and_test", RmwOp::kAdd, RmwArgs::kLoc, Operand::kOne, RmwResult::kNewIsZero,
      false},
-    {"atomic_sub_and_test", RmwOp::kAdd, RmwArgs::kValLoc, Operand::kNegate,
-     RmwResult::kNewIsZero, false},
+    {"atomic_sub_and_test", RmwOp::kAdd, RmwArgs::kValLoc, Operand::kNegate, RmwResult::kNewIsZero,
+     false},
 };
 
 // Words that may start a declaration (of a register, a parameter or an initial variable).
 bool IsTypeWord(absl::string_view w) {
   static constexpr absl::string_view kTypes[] = {
-      "int",      "unsigned", "long",      "short",    "char",     "signed",   "const",
-      "volatile", "atomic_t", "spinlock_t", "intptr_t", "uintptr_t", "u8",      "u16",
-      "u32",      "u64",      "s8",        "s16",      "s32",       "s64",     "bool"};
+      "int",      "unsigned", "long",       "short",    "char",      "signed", "const",
+      "volatile", "atomic_t", "spinlock_t", "intptr_t", "uintptr_t", "u8",     "u16",
+      "u32",      "u64",      "s8",         "s16",      "s32",       "s64",    "bool"};
   for (absl::string_view t : kTypes) {
     if (w == t) return true;
   }
@@ -333,7 +333,8 @@ class Parser {
     return absl::InvalidArgumentError(absl::StrCat(test_.file, ":", at.line, ": ", what));
   }
   static std::string Quote(const Token& t) {
-    return t.type == Token::Type::kEnd ? std::string("end of file") : absl::StrCat("`", t.text, "`");
+    return t.type == Token::Type::kEnd ? std::string("end of file")
+                                       : absl::StrCat("`", t.text, "`");
   }
   absl::Status Expect(absl::string_view p, absl::string_view context) {
     if (TakePunct(p)) return absl::OkStatus();
@@ -391,9 +392,9 @@ absl::Status Parser::Parse() {
   if (test_.threads.empty()) return Error(Peek(), "expected a thread `P0(...) { ... }`");
   for (const RegInit& init : reg_inits_) {
     if (init.thread >= static_cast<int>(test_.threads.size())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(test_.file, ":", init.line, ": the initial state sets a register of P",
-                       init.thread, ", which does not exist"));
+      return absl::InvalidArgumentError(absl::StrCat(test_.file, ":", init.line,
+                                                     ": the initial state sets a register of P",
+                                                     init.thread, ", which does not exist"));
     }
     std::vector<LitmusReg>& regs = test_.threads[init.thread].regs;
     bool found = false;
@@ -438,7 +439,8 @@ absl::Status Parser::ParseInit() {
       }
     }
     if (name.empty() || IsTypeWord(name)) {
-      return Error(Peek(), absl::StrCat("expected an initial value like `x=1;`, found ", Quote(Peek())));
+      return Error(Peek(),
+                   absl::StrCat("expected an initial value like `x=1;`, found ", Quote(Peek())));
     }
     if (var_index_.count(name) && test_.vars[var_index_[name]].init != 0) {
       return Error(first, absl::StrCat("`", name, "` is initialised twice"));
@@ -474,7 +476,8 @@ absl::StatusOr<uint64_t> Parser::ParseInitValue() {
     return *v;
   }
   if (Peek().type != Token::Type::kIdent) {
-    return Error(Peek(), absl::StrCat("expected a value (a number or a variable), found ", Quote(Peek())));
+    return Error(Peek(),
+                 absl::StrCat("expected a value (a number or a variable), found ", Quote(Peek())));
   }
   return LitmusAddress(Var(Next().text));
 }
@@ -484,7 +487,8 @@ absl::Status Parser::ParseThread() {
   int n = 0;
   if (!absl::SimpleAtoi(absl::string_view(head.text).substr(1), &n) ||
       n != static_cast<int>(test_.threads.size())) {
-    return Error(head, absl::StrCat("expected thread P", test_.threads.size(), ", found ", Quote(head)));
+    return Error(head,
+                 absl::StrCat("expected thread P", test_.threads.size(), ", found ", Quote(head)));
   }
   if (n >= kMaxLitmusThreads) {
     return Error(head, absl::StrCat("at most ", kMaxLitmusThreads, " threads are supported"));
@@ -522,11 +526,13 @@ absl::Status Parser::ParseParams(Scope& scope) {
       }
     }
     if (name.empty() || IsTypeWord(name)) {
-      return Error(Peek(), absl::StrCat("expected a parameter like `int *x`, found ", Quote(Peek())));
+      return Error(Peek(),
+                   absl::StrCat("expected a parameter like `int *x`, found ", Quote(Peek())));
     }
     if (!pointer) {
-      return Error(start, absl::StrCat("parameter `", name,
-                                       "` must be a pointer to a shared variable (`int *", name, "`)"));
+      return Error(start,
+                   absl::StrCat("parameter `", name,
+                                "` must be a pointer to a shared variable (`int *", name, "`)"));
     }
     scope.params[name] = Var(name);
     if (TakePunct(")")) return absl::OkStatus();
@@ -581,8 +587,8 @@ absl::Status Parser::ParseStmt(Scope& scope, std::vector<LitmusStmt>* out) {
     absl::StatusOr<LitmusExpr> value = ParseExpr(scope);
     if (!value.ok()) return value.status();
     s.a = *std::move(value);
-    test_.unsupported.push_back(absl::StrCat(
-        "line ", t.line, ": plain accesses and data races are not modelled"));
+    test_.unsupported.push_back(
+        absl::StrCat("line ", t.line, ": plain accesses and data races are not modelled"));
     out->push_back(std::move(s));
     return Expect(";", "after the statement");
   }
@@ -605,8 +611,8 @@ absl::Status Parser::ParseStmt(Scope& scope, std::vector<LitmusStmt>* out) {
       absl::StatusOr<LitmusTarget> target = ParseTarget(scope, false, "a plain load");
       if (!target.ok()) return target.status();
       s.target = *target;
-      test_.unsupported.push_back(absl::StrCat(
-          "line ", t.line, ": plain accesses and data races are not modelled"));
+      test_.unsupported.push_back(
+          absl::StrCat("line ", t.line, ": plain accesses and data races are not modelled"));
       out->push_back(std::move(s));
       return Expect(";", "after the statement");
     }
@@ -684,7 +690,8 @@ absl::Status Parser::ParseCall(Scope& scope, int dst, std::vector<LitmusStmt>* o
     return Error(name_tok, absl::StrCat("`", name, "` returns no value"));
   };
   auto finish = [&]() -> absl::Status {
-    if (absl::Status st = Expect(")", absl::StrCat("to close `", name, "(...)`")); !st.ok()) return st;
+    if (absl::Status st = Expect(")", absl::StrCat("to close `", name, "(...)`")); !st.ok())
+      return st;
     out->push_back(std::move(s));
     return Expect(";", "after the statement");
   };
@@ -739,9 +746,10 @@ absl::Status Parser::ParseCall(Scope& scope, int dst, std::vector<LitmusStmt>* o
   absl::string_view base = name;
   MemOrder suffix_order = MemOrder::kFull;
   bool suffixed = false;
-  for (auto [suffix, order] : {std::pair<absl::string_view, MemOrder>{"_relaxed", MemOrder::kRelaxed},
-                               {"_acquire", MemOrder::kAcquire},
-                               {"_release", MemOrder::kRelease}}) {
+  for (auto [suffix, order] :
+       {std::pair<absl::string_view, MemOrder>{"_relaxed", MemOrder::kRelaxed},
+        {"_acquire", MemOrder::kAcquire},
+        {"_release", MemOrder::kRelease}}) {
     if (absl::ConsumeSuffix(&base, suffix)) {
       suffix_order = order;
       suffixed = true;
@@ -821,8 +829,8 @@ absl::StatusOr<LitmusTarget> Parser::ParseTarget(Scope& scope, bool deref,
   } else if (auto r = scope.regs.find(*name); r != scope.regs.end()) {
     target.reg = r->second;
   } else {
-    return Error(t, absl::StrCat("`", *name, "` is neither a parameter nor a register of P",
-                                 scope.thread));
+    return Error(
+        t, absl::StrCat("`", *name, "` is neither a parameter nor a register of P", scope.thread));
   }
   return target;
 }
@@ -834,10 +842,10 @@ struct BinaryOp {
   int prec;
 };
 constexpr BinaryOp kBinaryOps[] = {
-    {"||", ExprOp::kOr, 1},     {"&&", ExprOp::kAnd, 2},   {"|", ExprOp::kBitOr, 3},
-    {"^", ExprOp::kBitXor, 4},  {"&", ExprOp::kBitAnd, 5}, {"==", ExprOp::kEq, 6},
-    {"!=", ExprOp::kNe, 6},     {"<", ExprOp::kLt, 7},     {">", ExprOp::kGt, 7},
-    {"<=", ExprOp::kLe, 7},     {">=", ExprOp::kGe, 7},    {"+", ExprOp::kAdd, 8},
+    {"||", ExprOp::kOr, 1},    {"&&", ExprOp::kAnd, 2},   {"|", ExprOp::kBitOr, 3},
+    {"^", ExprOp::kBitXor, 4}, {"&", ExprOp::kBitAnd, 5}, {"==", ExprOp::kEq, 6},
+    {"!=", ExprOp::kNe, 6},    {"<", ExprOp::kLt, 7},     {">", ExprOp::kGt, 7},
+    {"<=", ExprOp::kLe, 7},    {">=", ExprOp::kGe, 7},    {"+", ExprOp::kAdd, 8},
     {"-", ExprOp::kSub, 8},
 };
 
@@ -878,14 +886,16 @@ absl::StatusOr<LitmusExpr> Parser::ParsePrimary(Scope& scope) {
       return Unary(op, *std::move(arg));
     }
     if (t.text == "*") {
-      return Error(t, "a plain access inside an expression is not supported; load it into a "
-                      "register first (`r = READ_ONCE(*x);`)");
+      return Error(t,
+                   "a plain access inside an expression is not supported; load it into a "
+                   "register first (`r = READ_ONCE(*x);`)");
     }
     return Error(t, absl::StrCat("expected an expression, found ", Quote(t)));
   }
   if (t.type == Token::Type::kIdent) {
     if (IsPunct("(")) {
-      return Error(t, absl::StrCat("`", t.text, "(...)` inside an expression is not supported; "
+      return Error(t, absl::StrCat("`", t.text,
+                                   "(...)` inside an expression is not supported; "
                                    "shared accesses are whole statements (`r = READ_ONCE(*x);`)"));
     }
     if (auto r = scope.regs.find(t.text); r != scope.regs.end()) {
@@ -897,8 +907,8 @@ absl::StatusOr<LitmusExpr> Parser::ParsePrimary(Scope& scope) {
     if (auto p = scope.params.find(t.text); p != scope.params.end()) {
       return Const(LitmusAddress(p->second));
     }
-    return Error(t, absl::StrCat("`", t.text, "` is neither a register nor a parameter of P",
-                                 scope.thread));
+    return Error(
+        t, absl::StrCat("`", t.text, "` is neither a register nor a parameter of P", scope.thread));
   }
   return Error(t, absl::StrCat("expected an expression, found ", Quote(t)));
 }
@@ -936,11 +946,11 @@ absl::Status Parser::ParseFinal() {
   if (!cond.ok()) return cond.status();
   test_.condition = *std::move(cond);
   const size_t end = tokens_[pos_ - 1].end;
-  test_.condition_text = absl::StrCat(
-      LitmusQuantifierName(test_.quantifier), " ",
-      absl::StrJoin(absl::StrSplit(text_.substr(begin, end - begin), absl::ByAnyChar(" \t\n"),
-                                   absl::SkipEmpty()),
-                    " "));
+  test_.condition_text =
+      absl::StrCat(LitmusQuantifierName(test_.quantifier), " ",
+                   absl::StrJoin(absl::StrSplit(text_.substr(begin, end - begin),
+                                                absl::ByAnyChar(" \t\n"), absl::SkipEmpty()),
+                                 " "));
   TakePunct(";");
   if (Peek().type != Token::Type::kEnd) {
     return Error(Peek(), absl::StrCat("unexpected ", Quote(Peek()), " after the final condition"));
@@ -1076,10 +1086,9 @@ absl::Status ParseHeaderComment(absl::string_view comment, int first_line, Litmu
       } else if (key == "ptfuzz-sc") {
         model = "sc";
       }
-      const std::string word =
-          colon == absl::string_view::npos
-              ? std::string()
-              : std::string(absl::StripAsciiWhitespace(l.substr(colon + 1)));
+      const std::string word = colon == absl::string_view::npos
+                                   ? std::string()
+                                   : std::string(absl::StripAsciiWhitespace(l.substr(colon + 1)));
       if (model.empty() || (word != "Unsupported" && !ParseLitmusResult(word))) {
         return absl::InvalidArgumentError(absl::StrCat(
             test->file, ":", line,
@@ -1108,8 +1117,8 @@ absl::StatusOr<LitmusTest> ParseLitmus(absl::string_view text, absl::string_view
   std::vector<absl::string_view> words =
       absl::StrSplit(text.substr(pos, eol - pos), absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
   if (words.size() < 2 || words[0] != "C") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        file, ":", line, ": expected `C NAME` (only C litmus tests are supported)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(file, ":", line, ": expected `C NAME` (only C litmus tests are supported)"));
   }
   test.name = std::string(words[1]);
   pos = eol;

@@ -52,9 +52,24 @@ enum class LitmusResult : uint8_t { kNever, kSometimes, kAlways };
 absl::string_view LitmusResultName(LitmusResult r);
 std::optional<LitmusResult> ParseLitmusResult(absl::string_view word);
 
+// Binary: kAdd .. kOr (C's `+ - & | ^ == != < > <= >= && ||`); unary: kNot, kNeg, kBitNot.
 enum class ExprOp : uint8_t {
-  kAdd, kSub, kBitAnd, kBitOr, kBitXor, kEq, kNe, kLt, kGt, kLe, kGe, kAnd, kOr,  // binary
-  kNot, kNeg, kBitNot,                                                           // unary
+  kAdd,
+  kSub,
+  kBitAnd,
+  kBitOr,
+  kBitXor,
+  kEq,
+  kNe,
+  kLt,
+  kGt,
+  kLe,
+  kGe,
+  kAnd,
+  kOr,
+  kNot,
+  kNeg,
+  kBitNot,
 };
 
 // A register expression: evaluated locally, never touches shared memory.
@@ -85,13 +100,13 @@ enum class RmwResult : uint8_t {
 
 struct LitmusStmt {
   enum class Kind : uint8_t {
-    kLoad,        // dst = load(target)       READ_ONCE, smp_load_acquire, atomic_read, `r = *x`
-    kStore,       // store(target, a)         WRITE_ONCE, smp_store_release, atomic_set, `*x = e`
-    kRmw,         // dst = rmw(target, a, b)  xchg, cmpxchg, atomic_*
-    kFence,       // smp_mb() and friends
-    kAssign,      // dst = a                  register arithmetic, no shared access
-    kIf,          // if (a) then_body else else_body
-    kSpinLock,    // parsed only: makes the test unsupported
+    kLoad,      // dst = load(target)       READ_ONCE, smp_load_acquire, atomic_read, `r = *x`
+    kStore,     // store(target, a)         WRITE_ONCE, smp_store_release, atomic_set, `*x = e`
+    kRmw,       // dst = rmw(target, a, b)  xchg, cmpxchg, atomic_*
+    kFence,     // smp_mb() and friends
+    kAssign,    // dst = a                  register arithmetic, no shared access
+    kIf,        // if (a) then_body else else_body
+    kSpinLock,  // parsed only: makes the test unsupported
     kSpinUnlock,
   };
   Kind kind = Kind::kAssign;

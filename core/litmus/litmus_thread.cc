@@ -106,24 +106,18 @@ Task<void> LitmusThread(Cpu& cpu, const LitmusTest& test, int thread,
     }
     const LitmusStmt& s = (*top.stmts)[top.next++];
     switch (s.kind) {
-      case LitmusStmt::Kind::kAssign:
-        regs[s.dst] = Eval(s.a, regs);
-        continue;
+      case LitmusStmt::Kind::kAssign: regs[s.dst] = Eval(s.a, regs); continue;
       case LitmusStmt::Kind::kIf: {
         const std::vector<LitmusStmt>& body = Eval(s.a, regs).v != 0 ? s.then_body : s.else_body;
         if (!body.empty()) stack.push_back({&body, 0});
         continue;
       }
-      case LitmusStmt::Kind::kFence:
-        co_await cpu.Fence(s.fence);
-        continue;
+      case LitmusStmt::Kind::kFence: co_await cpu.Fence(s.fence); continue;
       case LitmusStmt::Kind::kSpinLock:
-      case LitmusStmt::Kind::kSpinUnlock:
-        continue;
+      case LitmusStmt::Kind::kSpinUnlock: continue;
       case LitmusStmt::Kind::kLoad:
       case LitmusStmt::Kind::kStore:
-      case LitmusStmt::Kind::kRmw:
-        break;
+      case LitmusStmt::Kind::kRmw: break;
     }
     // A memory access: resolve the location, directly or through a pointer register.
     int var = s.target.var;
@@ -134,10 +128,10 @@ Task<void> LitmusThread(Cpu& cpu, const LitmusTest& test, int thread,
       dep = ptr.dep;
       std::string fault;
       if (var < 0) {
-        fault = absl::StrCat("line ", s.line, ": P", thread, " accesses *",
-                             code.regs[s.target.reg].name, " but ", code.regs[s.target.reg].name,
-                             " = ", FormatLitmusValue(test, ptr.v),
-                             " is not the address of a variable");
+        fault =
+            absl::StrCat("line ", s.line, ": P", thread, " accesses *",
+                         code.regs[s.target.reg].name, " but ", code.regs[s.target.reg].name, " = ",
+                         FormatLitmusValue(test, ptr.v), " is not the address of a variable");
       } else if (dep != kNoDep && cpu.last_dep - dep >= RelaxedMemory::kDepSlots) {
         // The relaxed model remembers the views of the last kDepSlots loads only.
         fault = absl::StrCat("line ", s.line, ": the address dependency spans more than ",
