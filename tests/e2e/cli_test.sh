@@ -94,6 +94,24 @@ check "unknown flag exits 2" 2 "$ptfuzz" replay --frob "$seed"
 check "replay --help exits 0" 0 "$ptfuzz" replay --help
 check "fuzz --help exits 0" 0 "$ptfuzz" fuzz --help
 check "fuzz with unknown variant exits 2" 2 "$ptfuzz" fuzz --variant=nope --out="$tmp/f"
+check "fuzz with unknown memory model exits 2" 2 "$ptfuzz" fuzz --memory-model=psc --out="$tmp/f"
+expect_in "unknown memory model named" "$tmp/err" 'unknown memory model "psc"'
+check "fuzz arm64 with IPI flushes exits 2" 2 "$ptfuzz" fuzz --arch=arm64 --tlb-flush=ipi --out="$tmp/f"
+
+# Memory models: the same file under TSO and relaxed; version-1 files read as SC.
+sed -e 's/^format_version: 1$/format_version: 2/' \
+    -e 's/^scenario {$/scenario {\n  memory_model: MEMORY_MODEL_TSO/' "$seed" > "$tmp/tso.textproto"
+check "TSO replay exits 0" 0 "$ptfuzz" replay "$tmp/tso.textproto"
+expect_in "TSO header" "$tmp/out" "memory model tso"
+expect_in "TSO drains in the timeline" "$tmp/out" "store_buffer"
+"$ptfuzz" replay "$tmp/tso.textproto" > "$tmp/t2" 2>&1
+cmp -s "$tmp/out" "$tmp/t2" && echo "ok   TSO replay deterministic" || { echo "FAIL TSO replay differs"; failures=$((failures + 1)); }
+check "version-1 replay is SC" 0 "$ptfuzz" replay "$seed"
+expect_in "version-1 header" "$tmp/out" "memory model sc"
+sed 's/memory_model: MEMORY_MODEL_TSO/memory_model: MEMORY_MODEL_BOGUS/' "$tmp/tso.textproto" > "$tmp/bogus.textproto"
+check "unknown memory model in a file exits 2" 2 "$ptfuzz" replay "$tmp/bogus.textproto"
+check "relaxed violation exits 1" 1 "$ptfuzz" replay "$src/corpus/gup_vs_zap/regression/ref_add_not_try_ipi_relaxed_stale_recheck.textproto"
+expect_in "stale read in the timeline" "$tmp/out" "[stale:"
 
 echo "$failures failed"
 [ "$failures" -eq 0 ]

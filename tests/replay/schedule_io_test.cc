@@ -100,6 +100,45 @@ TEST(ScheduleIoTest, ScenarioLimitsAreChecked) {
   EXPECT_FALSE(CheckSchedule(s).ok());
 }
 
+TEST(ScheduleIoTest, VersionOneIsReadAsScOnX86) {
+  // A version-1 file has no arch or memory model; it ran x86-64 primitives under SC.
+  const std::string v1 =
+      "format_version: 1\n"
+      "scenario { name: \"gup_vs_zap\" variant: \"fixed\" num_cpus: 2 num_frames: 8\n"
+      "  mappings { vaddr: 0x7f0000000000 }\n"
+      "  actors { kind: ACTOR_GUP_FAST vaddr: 0x7f0000000000 }\n"
+      "  actors { kind: ACTOR_ZAP cpu: 1 vaddr: 0x7f0000000000 } }\n"
+      "raw_tape: [0, 1]\n";
+  proto::Schedule s;
+  ASSERT_TRUE(ParseSchedule(v1, &s).ok());
+  EXPECT_EQ(s.format_version(), kFormatVersion);
+  EXPECT_EQ(s.scenario().memory_model(), proto::MEMORY_MODEL_SC);
+  EXPECT_EQ(s.scenario().arch(), proto::ARCH_X86_64);
+  EXPECT_TRUE(CheckSchedule(s).ok());
+  // Binary too.
+  proto::Schedule binary_v1 = s;
+  binary_v1.set_format_version(1);
+  binary_v1.mutable_scenario()->clear_memory_model();
+  binary_v1.mutable_scenario()->clear_arch();
+  proto::Schedule from_binary;
+  ASSERT_TRUE(ParseSchedule(binary_v1.SerializeAsString(), &from_binary).ok());
+  EXPECT_EQ(from_binary.SerializeAsString(), s.SerializeAsString());
+}
+
+TEST(ScheduleIoTest, ArchAndMemoryModelAreValidated) {
+  proto::Schedule s = Default();
+  s.mutable_scenario()->set_arch(proto::ARCH_X86_PAE);
+  EXPECT_NE(CheckSchedule(s).message().find("not modelled yet"), absl::string_view::npos);
+  s = Default();
+  s.mutable_scenario()->set_arch(proto::ARCH_ARM64);
+  s.mutable_scenario()->set_tlb_flush(proto::TLB_FLUSH_IPI);
+  EXPECT_NE(CheckSchedule(s).message().find("never by IPI"), absl::string_view::npos);
+  s.mutable_scenario()->set_tlb_flush(proto::TLB_FLUSH_BROADCAST);
+  EXPECT_TRUE(CheckSchedule(s).ok());
+  s.mutable_scenario()->set_memory_model(static_cast<proto::MemoryModel>(9));
+  EXPECT_NE(CheckSchedule(s).message().find("not a MemoryModel"), absl::string_view::npos);
+}
+
 TEST(ScheduleIoTest, MixedTapeFlavoursAreRejected) {
   proto::Schedule s = Default();
   s.add_tape()->set_value(1);  // canonical entries without canonical: true
