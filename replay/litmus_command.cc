@@ -86,7 +86,8 @@ std::string DescribeLitmusOp(const LitmusTest& test, const TraceEvent& e) {
 }
 
 std::string FormatTimeline(const LitmusTest& test, const RunResult& run) {
-  std::string out = absl::StrFormat("  %5s  %-4s  %-14s  %s\n", "step", "cpu", "function", "operation");
+  std::string out =
+      absl::StrFormat("  %5s  %-4s  %-14s  %s\n", "step", "cpu", "function", "operation");
   for (const TraceEvent& e : run.trace) {
     absl::StrAppendFormat(&out, "  %5u  P%-3u  %-14s  %s\n", e.step, e.cpu,
                           e.func != nullptr ? e.func->name : "-", DescribeLitmusOp(test, e));
@@ -151,8 +152,8 @@ std::string ExpectedWord(const LitmusTest& test, MemoryModelKind model) {
 
 int LitmusCommand(const std::vector<std::string>& args) {
   CliArgs cli;
-  if (absl::Status st = cli.Parse(args, {"model", "budget", "tape"},
-                                  {"expect", "witness", "help", "h"});
+  if (absl::Status st =
+          cli.Parse(args, {"model", "budget", "tape"}, {"expect", "witness", "help", "h"});
       !st.ok()) {
     return Usage(std::string(st.message()));
   }
@@ -219,7 +220,8 @@ int LitmusCommand(const std::vector<std::string>& args) {
       absl::StrAppend(&line, ", explored: ", LitmusResultName(*r->explored));
     }
     std::cout << line << "\n";
-    for (const std::string& reason : r->unsupported) std::cout << "  unsupported: " << reason << "\n";
+    for (const std::string& reason : r->unsupported)
+      std::cout << "  unsupported: " << reason << "\n";
     if (!r->complete) {
       std::cout << "  incomplete: stopped after the budget of " << options.budget
                 << " executions\n";

@@ -1,7 +1,7 @@
 // `ptfuzz litmus`: runs Linux-kernel memory model litmus tests (the kernel's C format,
 // tools/memory-model/litmus-tests) under the simulator's memory models and reports herd's
-// verdict for each. See core/litmus/explore.h for what the verdicts mean and when the answer is
-// Unsupported, and docs/cli.md for the command line.
+// verdict for each. core/litmus/explore.h says what the verdicts mean and when the answer is
+// Unsupported; `ptfuzz litmus --help` (kLitmusUsage in litmus_command.cc) lists the flags.
 #ifndef PTFUZZ_REPLAY_LITMUS_COMMAND_H_
 #define PTFUZZ_REPLAY_LITMUS_COMMAND_H_
 

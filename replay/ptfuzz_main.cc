@@ -1,10 +1,12 @@
-// ptfuzz: replay, minimize, list and fuzz schedules of the lockless page-table simulator.
+// ptfuzz: replay, minimize, list and fuzz schedules of the lockless page-table simulator, and run
+// C litmus tests against its memory models.
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "core/format_version.h"
 #include "replay/commands.h"
+#include "replay/litmus_command.h"
 
 namespace {
 
@@ -20,6 +22,7 @@ constexpr char kHelp[] =
     "  scenarios [--json]         list built-in scenarios, variants and expected verdicts\n"
     "  fuzz [--scenario=...]      run a libFuzzer campaign, minimize and replay the finding\n"
     "  regress FILE...            check corpus files replay deterministically to their verdict\n"
+    "  litmus FILE...             run LKMM C litmus tests under a memory model (docs/memory-models.md)\n"
     "\n"
     "exit codes: 0 clean, 1 violation found, 2 usage or input error\n"
     "schedule format version: %u (docs/schedule-format.md)\n";
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
   if (command == "scenarios") return ptfuzz::ScenariosCommand(args);
   if (command == "fuzz") return ptfuzz::FuzzCommand(args);
   if (command == "regress") return ptfuzz::RegressCommand(args);
+  if (command == "litmus") return ptfuzz::LitmusCommand(args);
   std::fprintf(stderr, "ptfuzz: unknown command \"%s\"; see ptfuzz --help\n", command.c_str());
   return ptfuzz::kExitUsage;
 }

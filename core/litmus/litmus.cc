@@ -1,10 +1,15 @@
 // The LKMM litmus parser: a hand-written lexer and recursive-descent parser over the subset
 // described in litmus.h. Every error names FILE:LINE and what was expected, so a test that uses
 // a primitive outside the subset is rejected, never half-understood.
+//
+// Why one file of about 1100 lines: the lexer, the primitive tables and the grammar together
+// are the definition of the accepted format; reviewing a change to it means reading all three.
 #include "core/litmus/litmus.h"
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <utility>
 
@@ -16,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "core/check.h"
 
 namespace ptfuzz {
 
@@ -381,13 +387,14 @@ class Parser {
   LitmusTest& test_;
   std::map<std::string, int> var_index_;
   std::vector<RegInit> reg_inits_;
+  std::set<std::string> initialised_;  // variables the initial-state block names
 };
 
 absl::Status Parser::Parse() {
-  if (absl::Status st = ParseInit(); !st.ok()) return st;
+  PTFUZZ_RETURN_IF_ERROR(ParseInit());
   while (Peek().type == Token::Type::kIdent && Peek().text.size() >= 2 && Peek().text[0] == 'P' &&
          absl::ascii_isdigit(static_cast<unsigned char>(Peek().text[1]))) {
-    if (absl::Status st = ParseThread(); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(ParseThread());
   }
   if (test_.threads.empty()) return Error(Peek(), "expected a thread `P0(...) { ... }`");
   for (const RegInit& init : reg_inits_) {
@@ -410,7 +417,7 @@ absl::Status Parser::Parse() {
 }
 
 absl::Status Parser::ParseInit() {
-  if (absl::Status st = Expect("{", "to open the initial state"); !st.ok()) return st;
+  PTFUZZ_RETURN_IF_ERROR(Expect("{", "to open the initial state"));
   while (!TakePunct("}")) {
     if (TakePunct(";")) continue;
     const Token& first = Peek();
@@ -418,13 +425,11 @@ absl::Status Parser::ParseInit() {
     if (first.type == Token::Type::kNumber && IsPunct(":", 1)) {
       Next();
       Next();
-      absl::StatusOr<std::string> reg = ExpectIdent("a register name after `N:`");
-      if (!reg.ok()) return reg.status();
-      if (absl::Status st = Expect("=", "after the register"); !st.ok()) return st;
-      absl::StatusOr<uint64_t> v = ParseInitValue();
-      if (!v.ok()) return v.status();
+      PTFUZZ_ASSIGN_OR_RETURN(std::string reg, ExpectIdent("a register name after `N:`"));
+      PTFUZZ_RETURN_IF_ERROR(Expect("=", "after the register"));
+      PTFUZZ_ASSIGN_OR_RETURN(uint64_t v, ParseInitValue());
       if (first.number >= kMaxLitmusThreads) return Error(first, "no such thread");
-      reg_inits_.push_back({static_cast<int>(first.number), *reg, *v, first.line});
+      reg_inits_.push_back({static_cast<int>(first.number), reg, v, first.line});
       continue;
     }
     // [type words] [*...] name [= value]
@@ -442,17 +447,16 @@ absl::Status Parser::ParseInit() {
       return Error(Peek(),
                    absl::StrCat("expected an initial value like `x=1;`, found ", Quote(Peek())));
     }
-    if (var_index_.count(name) && test_.vars[var_index_[name]].init != 0) {
+    if (!initialised_.insert(name).second) {
       return Error(first, absl::StrCat("`", name, "` is initialised twice"));
     }
     const int var = Var(name);
     if (TakePunct("=")) {
-      absl::StatusOr<uint64_t> v = ParseInitValue();
-      if (!v.ok()) return v.status();
-      test_.vars[var].init = *v;
+      PTFUZZ_ASSIGN_OR_RETURN(uint64_t v, ParseInitValue());
+      test_.vars[var].init = v;
     }
     if (!IsPunct("}")) {
-      if (absl::Status st = Expect(";", "after an initial value"); !st.ok()) return st;
+      PTFUZZ_RETURN_IF_ERROR(Expect(";", "after an initial value"));
     }
   }
   return absl::OkStatus();
@@ -469,11 +473,10 @@ absl::StatusOr<uint64_t> Parser::ParseInitValue() {
   TakePunct("&");
   if (IsIdent("ATOMIC_INIT")) {
     Next();
-    if (absl::Status st = Expect("(", "after ATOMIC_INIT"); !st.ok()) return st;
-    absl::StatusOr<uint64_t> v = ParseInitValue();
-    if (!v.ok()) return v.status();
-    if (absl::Status st = Expect(")", "to close ATOMIC_INIT"); !st.ok()) return st;
-    return *v;
+    PTFUZZ_RETURN_IF_ERROR(Expect("(", "after ATOMIC_INIT"));
+    PTFUZZ_ASSIGN_OR_RETURN(uint64_t v, ParseInitValue());
+    PTFUZZ_RETURN_IF_ERROR(Expect(")", "to close ATOMIC_INIT"));
+    return v;
   }
   if (Peek().type != Token::Type::kIdent) {
     return Error(Peek(),
@@ -498,7 +501,7 @@ absl::Status Parser::ParseThread() {
   scope.thread = n;
   scope.code = &test_.threads.back();
   scope.code->line = head.line;
-  if (absl::Status st = ParseParams(scope); !st.ok()) return st;
+  PTFUZZ_RETURN_IF_ERROR(ParseParams(scope));
   // Registers set in the init block are visible in the body even if it does not declare them.
   for (const RegInit& init : reg_inits_) {
     if (init.thread == n && !scope.regs.count(init.name)) {
@@ -506,12 +509,12 @@ absl::Status Parser::ParseThread() {
       scope.code->regs.push_back({init.name, init.value});
     }
   }
-  if (absl::Status st = Expect("{", "to open the thread's body"); !st.ok()) return st;
+  PTFUZZ_RETURN_IF_ERROR(Expect("{", "to open the thread's body"));
   return ParseBlock(scope, &scope.code->body);
 }
 
 absl::Status Parser::ParseParams(Scope& scope) {
-  if (absl::Status st = Expect("(", "after the thread name"); !st.ok()) return st;
+  PTFUZZ_RETURN_IF_ERROR(Expect("(", "after the thread name"));
   if (TakePunct(")")) return absl::OkStatus();
   while (true) {
     const Token& start = Peek();
@@ -536,7 +539,7 @@ absl::Status Parser::ParseParams(Scope& scope) {
     }
     scope.params[name] = Var(name);
     if (TakePunct(")")) return absl::OkStatus();
-    if (absl::Status st = Expect(",", "between parameters"); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(Expect(",", "between parameters"));
   }
 }
 
@@ -544,7 +547,7 @@ absl::Status Parser::ParseParams(Scope& scope) {
 absl::Status Parser::ParseBlock(Scope& scope, std::vector<LitmusStmt>* out) {
   while (!TakePunct("}")) {
     if (Peek().type == Token::Type::kEnd) return Error(Peek(), "missing `}`");
-    if (absl::Status st = ParseStmt(scope, out); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(ParseStmt(scope, out));
   }
   return absl::OkStatus();
 }
@@ -559,15 +562,14 @@ absl::Status Parser::ParseStmt(Scope& scope, std::vector<LitmusStmt>* out) {
     s.kind = LitmusStmt::Kind::kIf;
     s.line = t.line;
     s.primitive = "if";
-    if (absl::Status st = Expect("(", "after `if`"); !st.ok()) return st;
-    absl::StatusOr<LitmusExpr> cond = ParseExpr(scope);
-    if (!cond.ok()) return cond.status();
-    s.a = *std::move(cond);
-    if (absl::Status st = Expect(")", "after the if condition"); !st.ok()) return st;
-    if (absl::Status st = ParseStmt(scope, &s.then_body); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(Expect("(", "after `if`"));
+    PTFUZZ_ASSIGN_OR_RETURN(LitmusExpr cond, ParseExpr(scope));
+    s.a = std::move(cond);
+    PTFUZZ_RETURN_IF_ERROR(Expect(")", "after the if condition"));
+    PTFUZZ_RETURN_IF_ERROR(ParseStmt(scope, &s.then_body));
     if (IsIdent("else")) {
       Next();
-      if (absl::Status st = ParseStmt(scope, &s.else_body); !st.ok()) return st;
+      PTFUZZ_RETURN_IF_ERROR(ParseStmt(scope, &s.else_body));
     }
     out->push_back(std::move(s));
     return absl::OkStatus();
@@ -580,13 +582,11 @@ absl::Status Parser::ParseStmt(Scope& scope, std::vector<LitmusStmt>* out) {
     s.line = t.line;
     s.primitive = "plain store";
     s.order = MemOrder::kPlain;
-    absl::StatusOr<LitmusTarget> target = ParseTarget(scope, false, "a plain store");
-    if (!target.ok()) return target.status();
-    s.target = *target;
-    if (absl::Status st = Expect("=", "in a plain store `*p = value;`"); !st.ok()) return st;
-    absl::StatusOr<LitmusExpr> value = ParseExpr(scope);
-    if (!value.ok()) return value.status();
-    s.a = *std::move(value);
+    PTFUZZ_ASSIGN_OR_RETURN(LitmusTarget target, ParseTarget(scope, false, "a plain store"));
+    s.target = target;
+    PTFUZZ_RETURN_IF_ERROR(Expect("=", "in a plain store `*p = value;`"));
+    PTFUZZ_ASSIGN_OR_RETURN(LitmusExpr value, ParseExpr(scope));
+    s.a = std::move(value);
     test_.unsupported.push_back(
         absl::StrCat("line ", t.line, ": plain accesses and data races are not modelled"));
     out->push_back(std::move(s));
@@ -608,9 +608,8 @@ absl::Status Parser::ParseStmt(Scope& scope, std::vector<LitmusStmt>* out) {
       s.primitive = "plain load";
       s.order = MemOrder::kPlain;
       s.dst = dst;
-      absl::StatusOr<LitmusTarget> target = ParseTarget(scope, false, "a plain load");
-      if (!target.ok()) return target.status();
-      s.target = *target;
+      PTFUZZ_ASSIGN_OR_RETURN(LitmusTarget target, ParseTarget(scope, false, "a plain load"));
+      s.target = target;
       test_.unsupported.push_back(
           absl::StrCat("line ", t.line, ": plain accesses and data races are not modelled"));
       out->push_back(std::move(s));
@@ -624,9 +623,8 @@ absl::Status Parser::ParseStmt(Scope& scope, std::vector<LitmusStmt>* out) {
     s.line = t.line;
     s.primitive = "=";
     s.dst = dst;
-    absl::StatusOr<LitmusExpr> value = ParseExpr(scope);
-    if (!value.ok()) return value.status();
-    s.a = *std::move(value);
+    PTFUZZ_ASSIGN_OR_RETURN(LitmusExpr value, ParseExpr(scope));
+    s.a = std::move(value);
     out->push_back(std::move(s));
     return Expect(";", "after the assignment");
   }
@@ -643,22 +641,20 @@ absl::Status Parser::ParseStmt(Scope& scope, std::vector<LitmusStmt>* out) {
 absl::Status Parser::ParseDeclaration(Scope& scope, std::vector<LitmusStmt>* out) {
   while (Peek().type == Token::Type::kIdent && IsTypeWord(Peek().text)) Next();
   while (true) {
-    while (TakePunct("*")) {
-    }
+    while (IsPunct("*")) Next();
     const Token& name_tok = Peek();
-    absl::StatusOr<std::string> name = ExpectIdent("a register name");
-    if (!name.ok()) return name.status();
-    if (scope.params.count(*name)) {
-      return Error(name_tok, absl::StrCat("register `", *name, "` shadows a parameter"));
+    PTFUZZ_ASSIGN_OR_RETURN(std::string name, ExpectIdent("a register name"));
+    if (scope.params.count(name)) {
+      return Error(name_tok, absl::StrCat("register `", name, "` shadows a parameter"));
     }
-    if (!scope.regs.count(*name)) {
-      scope.regs[*name] = static_cast<int>(scope.code->regs.size());
-      scope.code->regs.push_back({*name, 0});
+    if (!scope.regs.count(name)) {
+      scope.regs[name] = static_cast<int>(scope.code->regs.size());
+      scope.code->regs.push_back({name, 0});
     }
     if (TakePunct("=")) {
-      const int dst = scope.regs[*name];
+      const int dst = scope.regs[name];
       if (Peek().type == Token::Type::kIdent && IsPunct("(", 1)) {
-        if (absl::Status st = ParseCall(scope, dst, out); !st.ok()) return st;
+        PTFUZZ_RETURN_IF_ERROR(ParseCall(scope, dst, out));
         return absl::OkStatus();  // ParseCall consumed the `;`
       }
       LitmusStmt s;
@@ -666,13 +662,12 @@ absl::Status Parser::ParseDeclaration(Scope& scope, std::vector<LitmusStmt>* out
       s.line = name_tok.line;
       s.primitive = "=";
       s.dst = dst;
-      absl::StatusOr<LitmusExpr> value = ParseExpr(scope);
-      if (!value.ok()) return value.status();
-      s.a = *std::move(value);
+      PTFUZZ_ASSIGN_OR_RETURN(LitmusExpr value, ParseExpr(scope));
+      s.a = std::move(value);
       out->push_back(std::move(s));
     }
     if (TakePunct(";")) return absl::OkStatus();
-    if (absl::Status st = Expect(",", "or `;` in a declaration"); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(Expect(",", "or `;` in a declaration"));
   }
 }
 
@@ -684,39 +679,36 @@ absl::Status Parser::ParseCall(Scope& scope, int dst, std::vector<LitmusStmt>* o
   s.line = name_tok.line;
   s.primitive = name;
   s.dst = dst;
-  if (absl::Status st = Expect("(", absl::StrCat("after `", name, "`")); !st.ok()) return st;
+  PTFUZZ_RETURN_IF_ERROR(Expect("(", absl::StrCat("after `", name, "`")));
   auto no_value = [&]() -> absl::Status {
     if (dst < 0) return absl::OkStatus();
     return Error(name_tok, absl::StrCat("`", name, "` returns no value"));
   };
   auto finish = [&]() -> absl::Status {
-    if (absl::Status st = Expect(")", absl::StrCat("to close `", name, "(...)`")); !st.ok())
-      return st;
+    PTFUZZ_RETURN_IF_ERROR(Expect(")", absl::StrCat("to close `", name, "(...)`")));
     out->push_back(std::move(s));
     return Expect(";", "after the statement");
   };
   auto expr = [&](LitmusExpr* e) -> absl::Status {
-    absl::StatusOr<LitmusExpr> v = ParseExpr(scope);
-    if (!v.ok()) return v.status();
-    *e = *std::move(v);
+    PTFUZZ_ASSIGN_OR_RETURN(LitmusExpr v, ParseExpr(scope));
+    *e = std::move(v);
     return absl::OkStatus();
   };
   auto target = [&](bool deref) -> absl::Status {
-    absl::StatusOr<LitmusTarget> t = ParseTarget(scope, deref, name);
-    if (!t.ok()) return t.status();
-    s.target = *t;
+    PTFUZZ_ASSIGN_OR_RETURN(LitmusTarget t, ParseTarget(scope, deref, name));
+    s.target = t;
     return absl::OkStatus();
   };
   auto comma = [&]() { return Expect(",", absl::StrCat("between the arguments of `", name, "`")); };
 
   if (name == "barrier") {  // a compiler barrier: orders nothing between CPUs in the LKMM
-    if (absl::Status st = no_value(); !st.ok()) return st;
-    if (absl::Status st = Expect(")", "after `barrier(`"); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(no_value());
+    PTFUZZ_RETURN_IF_ERROR(Expect(")", "after `barrier(`"));
     return Expect(";", "after the statement");
   }
   for (const FenceSpec& f : kFences) {
     if (name != f.name) continue;
-    if (absl::Status st = no_value(); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(no_value());
     s.kind = LitmusStmt::Kind::kFence;
     s.fence = f.fence;
     return finish();
@@ -726,19 +718,19 @@ absl::Status Parser::ParseCall(Scope& scope, int dst, std::vector<LitmusStmt>* o
     s.kind = a.kind;
     s.order = a.order;
     if (a.kind == LitmusStmt::Kind::kStore) {
-      if (absl::Status st = no_value(); !st.ok()) return st;
+      PTFUZZ_RETURN_IF_ERROR(no_value());
     }
-    if (absl::Status st = target(a.deref); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(target(a.deref));
     if (a.kind == LitmusStmt::Kind::kStore) {
-      if (absl::Status st = comma(); !st.ok()) return st;
-      if (absl::Status st = expr(&s.a); !st.ok()) return st;
+      PTFUZZ_RETURN_IF_ERROR(comma());
+      PTFUZZ_RETURN_IF_ERROR(expr(&s.a));
     }
     return finish();
   }
   if (name == "spin_lock" || name == "spin_unlock") {
-    if (absl::Status st = no_value(); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(no_value());
     s.kind = name == "spin_lock" ? LitmusStmt::Kind::kSpinLock : LitmusStmt::Kind::kSpinUnlock;
-    if (absl::Status st = target(false); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(target(false));
     test_.unsupported.push_back(absl::StrCat(
         "line ", name_tok.line, ": spin_lock/spin_unlock on litmus variables are not modelled"));
     return finish();
@@ -765,36 +757,34 @@ absl::Status Parser::ParseCall(Scope& scope, int dst, std::vector<LitmusStmt>* o
     s.order = suffixed ? suffix_order
                        : (r.result == RmwResult::kNone ? MemOrder::kRelaxed : MemOrder::kFull);
     if (r.result == RmwResult::kNone) {
-      if (absl::Status st = no_value(); !st.ok()) return st;
+      PTFUZZ_RETURN_IF_ERROR(no_value());
     }
     LitmusExpr operand = Const(0);
     switch (r.args) {
       case RmwArgs::kLocVal:
-        if (absl::Status st = target(false); !st.ok()) return st;
-        if (absl::Status st = comma(); !st.ok()) return st;
-        if (absl::Status st = expr(&operand); !st.ok()) return st;
+        PTFUZZ_RETURN_IF_ERROR(target(false));
+        PTFUZZ_RETURN_IF_ERROR(comma());
+        PTFUZZ_RETURN_IF_ERROR(expr(&operand));
         break;
       case RmwArgs::kLocOldNew:
-        if (absl::Status st = target(false); !st.ok()) return st;
-        if (absl::Status st = comma(); !st.ok()) return st;
-        if (absl::Status st = expr(&operand); !st.ok()) return st;
-        if (absl::Status st = comma(); !st.ok()) return st;
-        if (absl::Status st = expr(&s.b); !st.ok()) return st;
+        PTFUZZ_RETURN_IF_ERROR(target(false));
+        PTFUZZ_RETURN_IF_ERROR(comma());
+        PTFUZZ_RETURN_IF_ERROR(expr(&operand));
+        PTFUZZ_RETURN_IF_ERROR(comma());
+        PTFUZZ_RETURN_IF_ERROR(expr(&s.b));
         break;
       case RmwArgs::kValLoc:
-        if (absl::Status st = expr(&operand); !st.ok()) return st;
-        if (absl::Status st = comma(); !st.ok()) return st;
-        if (absl::Status st = target(false); !st.ok()) return st;
+        PTFUZZ_RETURN_IF_ERROR(expr(&operand));
+        PTFUZZ_RETURN_IF_ERROR(comma());
+        PTFUZZ_RETURN_IF_ERROR(target(false));
         break;
-      case RmwArgs::kLoc:
-        if (absl::Status st = target(false); !st.ok()) return st;
-        break;
+      case RmwArgs::kLoc: PTFUZZ_RETURN_IF_ERROR(target(false)); break;
       case RmwArgs::kLocValLimit:
-        if (absl::Status st = target(false); !st.ok()) return st;
-        if (absl::Status st = comma(); !st.ok()) return st;
-        if (absl::Status st = expr(&operand); !st.ok()) return st;
-        if (absl::Status st = comma(); !st.ok()) return st;
-        if (absl::Status st = expr(&s.b); !st.ok()) return st;
+        PTFUZZ_RETURN_IF_ERROR(target(false));
+        PTFUZZ_RETURN_IF_ERROR(comma());
+        PTFUZZ_RETURN_IF_ERROR(expr(&operand));
+        PTFUZZ_RETURN_IF_ERROR(comma());
+        PTFUZZ_RETURN_IF_ERROR(expr(&s.b));
         break;
     }
     switch (r.operand) {
@@ -821,16 +811,16 @@ absl::StatusOr<LitmusTarget> Parser::ParseTarget(Scope& scope, bool deref,
     return Error(Peek(), absl::StrCat("`", primitive, "` takes a pointer `p`, not `*p`"));
   }
   const Token& t = Peek();
-  absl::StatusOr<std::string> name = ExpectIdent("a location (a parameter or a pointer register)");
-  if (!name.ok()) return name.status();
+  PTFUZZ_ASSIGN_OR_RETURN(std::string name,
+                          ExpectIdent("a location (a parameter or a pointer register)"));
   LitmusTarget target;
-  if (auto it = scope.params.find(*name); it != scope.params.end()) {
+  if (auto it = scope.params.find(name); it != scope.params.end()) {
     target.var = it->second;
-  } else if (auto r = scope.regs.find(*name); r != scope.regs.end()) {
+  } else if (auto r = scope.regs.find(name); r != scope.regs.end()) {
     target.reg = r->second;
   } else {
     return Error(
-        t, absl::StrCat("`", *name, "` is neither a parameter nor a register of P", scope.thread));
+        t, absl::StrCat("`", name, "` is neither a parameter nor a register of P", scope.thread));
   }
   return target;
 }
@@ -874,7 +864,7 @@ absl::StatusOr<LitmusExpr> Parser::ParsePrimary(Scope& scope) {
     if (t.text == "(") {
       absl::StatusOr<LitmusExpr> e = ParseExpr(scope);
       if (!e.ok()) return e;
-      if (absl::Status st = Expect(")", "to close the parenthesis"); !st.ok()) return st;
+      PTFUZZ_RETURN_IF_ERROR(Expect(")", "to close the parenthesis"));
       return e;
     }
     for (auto [text, op] : {std::pair<absl::string_view, ExprOp>{"!", ExprOp::kNot},
@@ -916,7 +906,7 @@ absl::StatusOr<LitmusExpr> Parser::ParsePrimary(Scope& scope) {
 absl::Status Parser::ParseFinal() {
   if (IsIdent("locations")) {  // the variables herd lists in its output: irrelevant here
     Next();
-    if (absl::Status st = Expect("[", "after `locations`"); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(Expect("[", "after `locations`"));
     while (!TakePunct("]")) {
       if (Peek().type == Token::Type::kEnd) return Error(Peek(), "missing `]` after `locations [`");
       Next();
@@ -925,9 +915,8 @@ absl::Status Parser::ParseFinal() {
   }
   if (IsIdent("filter")) {
     Next();
-    absl::StatusOr<LitmusCond> filter = ParseProp();
-    if (!filter.ok()) return filter.status();
-    test_.filter = *std::move(filter);
+    PTFUZZ_ASSIGN_OR_RETURN(LitmusCond filter, ParseProp());
+    test_.filter = std::move(filter);
   }
   const Token& q = Peek();
   if (IsIdent("exists")) {
@@ -942,9 +931,8 @@ absl::Status Parser::ParseFinal() {
   }
   Next();
   const size_t begin = Peek().begin;
-  absl::StatusOr<LitmusCond> cond = ParseProp();
-  if (!cond.ok()) return cond.status();
-  test_.condition = *std::move(cond);
+  PTFUZZ_ASSIGN_OR_RETURN(LitmusCond cond, ParseProp());
+  test_.condition = std::move(cond);
   const size_t end = tokens_[pos_ - 1].end;
   test_.condition_text =
       absl::StrCat(LitmusQuantifierName(test_.quantifier), " ",
@@ -989,7 +977,7 @@ absl::StatusOr<LitmusCond> Parser::ParseCondUnary() {
   if (TakePunct("(")) {
     absl::StatusOr<LitmusCond> inner = ParseProp();
     if (!inner.ok()) return inner;
-    if (absl::Status st = Expect(")", "to close the condition"); !st.ok()) return st;
+    PTFUZZ_RETURN_IF_ERROR(Expect(")", "to close the condition"));
     return inner;
   }
   if (IsIdent("true") || IsIdent("false")) {
@@ -1006,8 +994,7 @@ absl::StatusOr<LitmusCond> Parser::ParseAtom() {
     Next();
     Next();
     const Token& reg_tok = Peek();
-    absl::StatusOr<std::string> reg = ExpectIdent("a register after `N:`");
-    if (!reg.ok()) return reg.status();
+    PTFUZZ_ASSIGN_OR_RETURN(std::string reg, ExpectIdent("a register after `N:`"));
     if (t.number >= test_.threads.size()) {
       return Error(t, absl::StrCat("the condition names P", t.number, ", which does not exist"));
     }
@@ -1015,10 +1002,10 @@ absl::StatusOr<LitmusCond> Parser::ParseAtom() {
     atom.thread = static_cast<int>(t.number);
     const std::vector<LitmusReg>& regs = test_.threads[atom.thread].regs;
     for (size_t i = 0; i < regs.size(); ++i) {
-      if (regs[i].name == *reg) atom.reg = static_cast<int>(i);
+      if (regs[i].name == reg) atom.reg = static_cast<int>(i);
     }
     if (atom.reg < 0) {
-      return Error(reg_tok, absl::StrCat("P", t.number, " has no register `", *reg, "`"));
+      return Error(reg_tok, absl::StrCat("P", t.number, " has no register `", reg, "`"));
     }
   } else if (t.type == Token::Type::kIdent) {
     Next();
@@ -1037,9 +1024,8 @@ absl::StatusOr<LitmusCond> Parser::ParseAtom() {
   } else if (!TakePunct("=") && !TakePunct("==")) {
     return Error(Peek(), absl::StrCat("expected `=` in the condition, found ", Quote(Peek())));
   }
-  absl::StatusOr<uint64_t> value = ParseCondValue();
-  if (!value.ok()) return value.status();
-  atom.value = *value;
+  PTFUZZ_ASSIGN_OR_RETURN(uint64_t value, ParseCondValue());
+  atom.value = value;
   if (negated) return CondNode(LitmusCond::Kind::kNot, {std::move(atom)});
   return atom;
 }
@@ -1068,8 +1054,7 @@ absl::Status ParseHeaderComment(absl::string_view comment, int first_line, Litmu
   int line = first_line;
   for (absl::string_view raw : absl::StrSplit(comment, '\n')) {
     absl::string_view l = absl::StripAsciiWhitespace(raw);
-    while (absl::ConsumePrefix(&l, "*")) {
-    }
+    l.remove_prefix(std::min(l.find_first_not_of('*'), l.size()));
     l = absl::StripAsciiWhitespace(l);
     if (absl::ConsumePrefix(&l, "Result:")) {
       std::vector<absl::string_view> words =
@@ -1135,18 +1120,14 @@ absl::StatusOr<LitmusTest> ParseLitmus(absl::string_view text, absl::string_view
       return absl::InvalidArgumentError(
           absl::StrCat(file, ":", comment_line, ": unterminated (* comment"));
     }
-    if (absl::Status st =
-            ParseHeaderComment(text.substr(after + 2, close - after - 2), comment_line, &test);
-        !st.ok()) {
-      return st;
-    }
+    PTFUZZ_RETURN_IF_ERROR(
+        ParseHeaderComment(text.substr(after + 2, close - after - 2), comment_line, &test));
     for (size_t k = pos; k < close; ++k) line += text[k] == '\n';
     pos = close + 2;
   }
-  absl::StatusOr<std::vector<Token>> tokens = Lex(text, pos, line, file);
-  if (!tokens.ok()) return tokens.status();
-  Parser parser(*std::move(tokens), text, &test);
-  if (absl::Status st = parser.Parse(); !st.ok()) return st;
+  PTFUZZ_ASSIGN_OR_RETURN(std::vector<Token> tokens, Lex(text, pos, line, file));
+  Parser parser(std::move(tokens), text, &test);
+  PTFUZZ_RETURN_IF_ERROR(parser.Parse());
   return test;
 }
 

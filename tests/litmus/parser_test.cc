@@ -257,6 +257,8 @@ TEST(LitmusParserTest, ErrorsNameTheLine) {
             "t.litmus:3: expected `ptfuzz[-relaxed|-tso|-sc]: Never|Sometimes|Always|Unsupported`");
   EXPECT_EQ(ParseError("C t\n{}\nP0(int *x) { WRITE_ONCE(*x, 1); }\nexists (x=1) junk\n"),
             "t.litmus:4: unexpected `junk` after the final condition");
+  EXPECT_EQ(ParseError("C t\n{ x=0;\n x=1; }\nP0(int *x) {}\nexists (x=1)\n"),
+            "t.litmus:3: `x` is initialised twice");
   EXPECT_EQ(ParseError("C t\n{}\nP0(int *x) {\n /* never closed\n"),
             "t.litmus:4: unterminated /* comment");
 }

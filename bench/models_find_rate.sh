@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Executions to the first violation for every buggy gup_vs_zap variant under every memory model:
+# `ptfuzz fuzz` pinned to the variant, the flush mode where the variant's bug shows, and the model,
+# with seeds 1..K. Prints one row per (variant, flush, model): the executions libFuzzer reports
+# for each seed (the seed corpus included) and the signatures found ("-" when nothing was found
+# within the time limit: expected where the variant is clean under that model).
+# Usage: bench/models_find_rate.sh [BUILD_DIR] [SEEDS] [MAX_TIME]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+seeds=${2:-3}
+max_time=${3:-20}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+printf '%-18s %-9s %-8s %-28s %s\n' variant flush model "executions per seed" found
+for case in no_pte_recheck:ipi no_pte_recheck:broadcast ref_add_not_try:ipi \
+            ref_add_not_try:broadcast free_before_flush:ipi; do
+  variant=${case%%:*}
+  flush=${case##*:}
+  for model in sc tso relaxed; do
+    execs=()
+    found=()
+    for seed in $(seq 1 "$seeds"); do
+      out="$work/$variant-$flush-$model-$seed"
+      "$build/ptfuzz" fuzz --variant="$variant" --tlb-flush="$flush" --memory-model="$model" \
+        --seed="$seed" --max-time="$max_time" --out="$out" > "$out.log" 2>&1 || true
+      n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out.log" | grep -o '[0-9]*$' | head -1 || true)
+      sig=$(grep -o 'ptfuzz: found [^ ]*' "$out.log" | head -1 | cut -d' ' -f3 | tr -d . || true)
+      execs+=("${n:-?}")
+      found+=("${sig:--}")
+    done
+    printf '%-18s %-9s %-8s %-28s %s\n' "$variant" "$flush" "$model" "${execs[*]}" \
+      "$(printf '%s\n' "${found[@]}" | sort -u | tr '\n' ' ')"
+  done
+done
