@@ -162,9 +162,14 @@ struct Cpu {
   FenceAwaiter Fence(FenceKind fence) { return {this, fence}; }
   OpAwaiter IrqDisable() { return {this, {OpKind::kIrqDisable}}; }
   OpAwaiter IrqEnable() { return {this, {OpKind::kIrqEnable}}; }
-  // spin_lock (an acquire RMW on the lock word) / spin_unlock (a release store).
-  OpAwaiter SpinLock(uint64_t lock) { return {this, {OpKind::kSpinLock, lock}}; }
-  OpAwaiter SpinUnlock(uint64_t lock) { return {this, {OpKind::kSpinUnlock, lock}}; }
+  // spin_lock (an acquire RMW on the lock word, waiting while it is held) / spin_unlock (a
+  // release store). `lock` is a PTE-table frame (its split PTL) or kMmPageTableLock.
+  OpAwaiter SpinLock(uint64_t lock) { return {this, {OpKind::kSpinLock, LockLoc(lock)}}; }
+  OpAwaiter SpinUnlock(uint64_t lock) { return {this, {OpKind::kSpinUnlock, LockLoc(lock)}}; }
+  // The same on a plain shared variable used as a spinlock (litmus tests): 0 is free, CPU c
+  // holding it stores c + 1.
+  OpAwaiter VarSpinLock(uint32_t index) { return {this, {OpKind::kSpinLock, VarLoc(index)}}; }
+  OpAwaiter VarSpinUnlock(uint32_t index) { return {this, {OpKind::kSpinUnlock, VarLoc(index)}}; }
   // Raise the flush IPI for [start, end) on every other CPU; then wait for all of them.
   OpAwaiter IpiSend(VirtAddr start, VirtAddr end) { return {this, {OpKind::kIpiSend, start, end}}; }
   OpAwaiter IpiWait() { return {this, {OpKind::kIpiWait}}; }

@@ -143,6 +143,28 @@ void RelaxedMemory::Fence(CpuId cpu, FenceKind fence) {
   }
 }
 
+void RelaxedMemory::Lock(CpuId cpu, Loc loc, uint64_t value) {
+  const uint32_t slot = Slot(loc, 0);
+  // The unlock (or initial value) this acquisition reads: its stores are ordered before this
+  // CPU's later stores too (po-unlock-lock-po through rf), not only before its later loads.
+  const View released = locs_[slot].ring[locs_[slot].newest % kHistory].view;
+  Rmw(cpu, loc, 0, true, value, MemOrder::kAcquire);
+  CpuViews& c = cpus_[cpu];
+  Join(c.fence, released);
+  if (c.unlocked) {
+    Join(c.cur, c.unlock_acq);    // loads after the lock: after everything before the unlock
+    Join(c.fence, c.unlock_own);  // stores after the lock: after the stores before the unlock
+  }
+}
+
+void RelaxedMemory::Unlock(CpuId cpu, Loc loc, uint64_t current) {
+  CpuViews& c = cpus_[cpu];
+  c.unlocked = true;
+  c.unlock_acq = c.acq;
+  c.unlock_own = c.own;
+  Store(cpu, loc, current, 0, MemOrder::kRelease);
+}
+
 std::vector<Loc> RelaxedMemory::TrackedIn(Loc lo, Loc hi) const {
   std::vector<Loc> out;
   for (const LocState& l : locs_) {

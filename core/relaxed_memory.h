@@ -85,6 +85,16 @@ class RelaxedMemory {
   // smp_mb, smp_rmb, smp_wmb, smp_mb__before/after_atomic.
   void Fence(CpuId cpu, FenceKind fence);
 
+  // spin_lock(): an acquire RMW that found the lock free. It also orders what the unlock it read
+  // carried before this CPU's later stores, and after an earlier spin_unlock() by the same CPU
+  // (of any lock) everything before that unlock before everything after this lock: the LKMM's
+  // po-unlock-lock-po (ppo and cumul-fence in tools/memory-model/linux-kernel.cat). Through rf
+  // this may order slightly more than the LKMM: the unlock's view includes what the releasing
+  // CPU had observed, not only its own accesses.
+  void Lock(CpuId cpu, Loc loc, uint64_t value);
+  // spin_unlock(): a release store of 0; remembers what it orders for a later Lock().
+  void Unlock(CpuId cpu, Loc loc, uint64_t current);
+
   // The locations the model tracks whose Loc lies in [lo, hi), ascending.
   std::vector<Loc> TrackedIn(Loc lo, Loc hi) const;
 
@@ -104,6 +114,9 @@ class RelaxedMemory {
   };
   struct CpuViews {
     View cur, acq, own, fence;
+    // At this CPU's last spin_unlock(): what it had observed and stored (po-unlock-lock-po).
+    bool unlocked = false;
+    View unlock_acq, unlock_own;
     uint32_t dep_serial = 0;              // serial of the last load's dependency token
     std::vector<View> dep_views;          // kDepSlots, by serial % kDepSlots
   };

@@ -110,10 +110,7 @@ std::string DescribeOp(const TraceEvent& e) {
       return std::string(op);
     case OpKind::kSpinLock:
     case OpKind::kSpinUnlock:
-      return absl::StrCat(op, " ",
-                          e.addr == 0xffffffffull ? std::string("mm->page_table_lock")
-                                                  : absl::StrFormat("ptl(f%u)", e.addr),
-                          ViaNote(e));
+      return absl::StrCat(op, " ", LocName(e), ViaNote(e));
     case OpKind::kIpiSend:
       return absl::StrFormat("%s to cpus %#x (flush %#x)", op, e.addr, e.new_value);
     case OpKind::kIpiWait:

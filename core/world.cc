@@ -507,30 +507,30 @@ uint64_t World::Execute(Cpu& cpu) {
       cpu.irqs_disabled = false;
       break;
     case OpKind::kSpinLock: {
-      const size_t slot = LockSlot(op.addr);
-      PTFUZZ_CHECK(slot < lock_owner_.size() && lock_owner_[slot] == 0);
+      // Runnable() held this CPU back while the lock word was not 0 (and, under TSO, while its
+      // store buffer was not empty: arch_spin_lock() is a locked RMW).
+      PTFUZZ_CHECK(ReadLoc(op.addr) == 0);
       if (config_.memory_model == MemoryModelKind::kRelaxed) {
-        // arch_spin_lock(): an acquire RMW on the lock word that reads it free.
-        relaxed_->Rmw(cpu.id, LockLoc(op.addr), 0, true, cpu.id + 1, MemOrder::kAcquire);
+        // An acquire RMW on the lock word that reads it free.
+        relaxed_->Lock(cpu.id, op.addr, cpu.id + 1);
       }
-      lock_owner_[slot] = cpu.id + 1;
+      WriteLoc(op.addr, cpu.id + 1);
       break;
     }
     case OpKind::kSpinUnlock: {
-      const size_t slot = LockSlot(op.addr);
-      PTFUZZ_CHECK(slot < lock_owner_.size() && lock_owner_[slot] == cpu.id + 1);
+      PTFUZZ_CHECK(ReadLoc(op.addr) == cpu.id + 1);
       switch (config_.memory_model) {
         case MemoryModelKind::kSc:
-          lock_owner_[slot] = 0;
+          WriteLoc(op.addr, 0);
           break;
         case MemoryModelKind::kTso:
           // x86 spin_unlock is a plain store (a release under TSO): it waits in the buffer.
-          store_buffers_[cpu.id].Push(LockLoc(op.addr), 0, PtLevel::kPte);
+          store_buffers_[cpu.id].Push(op.addr, 0, PtLevel::kPte);
           ev.via = TraceEvent::Via::kBuffered;
           break;
         case MemoryModelKind::kRelaxed:
-          relaxed_->Store(cpu.id, LockLoc(op.addr), cpu.id + 1, 0, MemOrder::kRelease);
-          lock_owner_[slot] = 0;
+          relaxed_->Unlock(cpu.id, op.addr, cpu.id + 1);
+          WriteLoc(op.addr, 0);
           break;
       }
       break;
@@ -664,7 +664,7 @@ bool World::Runnable(const Cpu& cpu) const {
   if (config_.memory_model == MemoryModelKind::kTso && WaitsForDrain(cpu)) return false;
   switch (cpu.pending.kind) {
     case OpKind::kSpinLock:
-      return lock_owner_[LockSlot(cpu.pending.addr)] == 0;
+      return ReadLoc(cpu.pending.addr) == 0;
     case OpKind::kIpiWait:
       return cpu.ipi_waiting_on == 0;
     default:
@@ -686,8 +686,7 @@ void World::ReportDeadlock() {
         }
       }
     } else if (cpu.pending.kind == OpKind::kSpinLock) {
-      absl::StrAppend(&why, " spins on a lock held by cpu ",
-                      lock_owner_[LockSlot(cpu.pending.addr)] - 1);
+      absl::StrAppend(&why, " spins on a lock held by cpu ", ReadLoc(cpu.pending.addr) - 1);
     }
   }
   oracles_.ReportGlobal(ViolationKind::kDeadlock,

@@ -101,8 +101,12 @@ class LoadStoreOrder {
  public:
   explicit LoadStoreOrder(size_t num_regs) : state_{std::vector<std::set<int>>(num_regs), {}} {}
 
-  // The line pairs (load, store) of unordered load->store pairs, in program order.
-  std::vector<std::pair<int, int>> Run(const std::vector<LitmusStmt>& body) {
+  // An unordered load->store pair: lines and variables (-1: through a pointer register).
+  struct Pair {
+    int load_line, store_line, load_var, store_var;
+  };
+  // The unordered load->store pairs, in program order.
+  std::vector<Pair> Run(const std::vector<LitmusStmt>& body) {
     Walk(body, {}, state_);
     return found_;
   }
@@ -111,6 +115,7 @@ class LoadStoreOrder {
   struct State {
     std::vector<std::set<int>> reg_deps;
     std::map<int, bool> loads;  // load id -> ordered before every later store
+    std::set<int> before_unlock;  // loads program-order-before a spin_unlock
   };
 
   void Walk(const std::vector<LitmusStmt>& body, const std::set<int>& ctrl, State& st) {
@@ -143,7 +148,15 @@ class LoadStoreOrder {
           AddLoad(s, st);
           break;
         case LitmusStmt::Kind::kSpinLock:
-        case LitmusStmt::Kind::kSpinUnlock: break;
+          // po-unlock-lock-po: everything before an earlier unlock is ordered before everything
+          // after this lock. Then the lock itself is an acquire.
+          for (int id : st.before_unlock) st.loads[id] = true;
+          AddLoad(s, st);
+          break;
+        case LitmusStmt::Kind::kSpinUnlock:
+          CheckStore(s, ctrl, st);  // a release: never unordered
+          for (const auto& [id, ordered] : st.loads) st.before_unlock.insert(id);
+          break;
       }
     }
   }
@@ -176,7 +189,9 @@ class LoadStoreOrder {
     for (const auto& [id, ordered] : st.loads) {
       // Coherence already orders a load before a later store to the same variable.
       const bool same_var = s.target.var >= 0 && load_vars_[id] == s.target.var;
-      if (!ordered && !same_var && !deps.count(id)) found_.push_back({load_lines_[id], s.line});
+      if (!ordered && !same_var && !deps.count(id)) {
+        found_.push_back({load_lines_[id], s.line, load_vars_[id], s.target.var});
+      }
     }
   }
 
@@ -186,6 +201,12 @@ class LoadStoreOrder {
     State m = a;
     for (size_t r = 0; r < m.reg_deps.size(); ++r)
       m.reg_deps[r].insert(b.reg_deps[r].begin(), b.reg_deps[r].end());
+    // A load is before an unlock after the if/else only if it is in both branches.
+    std::set<int> both;
+    for (int id : a.before_unlock) {
+      if (b.before_unlock.count(id)) both.insert(id);
+    }
+    m.before_unlock = std::move(both);
     for (const auto& [id, ordered] : b.loads) {
       auto it = m.loads.find(id);
       if (it == m.loads.end()) {
@@ -200,7 +221,7 @@ class LoadStoreOrder {
   State state_;
   std::vector<int> load_lines_;
   std::vector<int> load_vars_;  // -1: through a pointer register
-  std::vector<std::pair<int, int>> found_;
+  std::vector<Pair> found_;
 };
 
 // A store to a known variable, with the number of strong fences before it in its thread.
@@ -227,6 +248,34 @@ void CollectStores(const std::vector<LitmusStmt>& body, int* epoch, std::vector<
         CollectStores(s.else_body, epoch, out);
         break;
       default: break;
+    }
+  }
+}
+
+// The variables a thread's loads and stores name; -1 when one goes through a pointer register.
+void CollectAccesses(const std::vector<LitmusStmt>& body, std::set<int>* loads,
+                     std::set<int>* stores) {
+  for (const LitmusStmt& s : body) {
+    switch (s.kind) {
+      case LitmusStmt::Kind::kLoad:
+      case LitmusStmt::Kind::kSpinLock:
+        loads->insert(s.target.var);
+        if (s.kind == LitmusStmt::Kind::kSpinLock) stores->insert(s.target.var);
+        break;
+      case LitmusStmt::Kind::kStore:
+      case LitmusStmt::Kind::kSpinUnlock:
+        stores->insert(s.target.var);
+        break;
+      case LitmusStmt::Kind::kRmw:
+        loads->insert(s.target.var);
+        stores->insert(s.target.var);
+        break;
+      case LitmusStmt::Kind::kIf:
+        CollectAccesses(s.then_body, loads, stores);
+        CollectAccesses(s.else_body, loads, stores);
+        break;
+      default:
+        break;
     }
   }
 }
@@ -272,14 +321,49 @@ std::vector<std::string> UnsupportedReasons(const LitmusTest& test, MemoryModelK
   }
   if (model != MemoryModelKind::kRelaxed) return reasons;
 
-  for (size_t t = 0; t < test.threads.size(); ++t) {
+  // Which variables each thread loads and stores (-1 stands for "through a pointer": any).
+  const size_t n = test.threads.size();
+  std::vector<std::set<int>> loads_of(n), stores_of(n);
+  for (size_t t = 0; t < n; ++t) CollectAccesses(test.threads[t].body, &loads_of[t], &stores_of[t]);
+  auto touches = [](const std::set<int>& vars, int var) {
+    return var < 0 || vars.count(var) || vars.count(-1);
+  };
+  for (size_t t = 0; t < n; ++t) {
     LoadStoreOrder order(test.threads[t].regs.size());
-    const std::vector<std::pair<int, int>> pairs = order.Run(test.threads[t].body);
-    if (!pairs.empty()) {
+    for (const LoadStoreOrder::Pair& p : order.Run(test.threads[t].body)) {
+      // Reordering P's load after its store matters only inside a cycle: the store is seen by
+      // (read or overwritten by) another thread, whose own stores lead, through any number of
+      // threads, to a store of the variable P's load reads (rf, co and fr edges together).
+      std::vector<bool> reached(n, false);
+      std::vector<size_t> work;
+      for (size_t u = 0; u < n; ++u) {
+        if (u != t && (touches(loads_of[u], p.store_var) || touches(stores_of[u], p.store_var))) {
+          reached[u] = true;
+          work.push_back(u);
+        }
+      }
+      bool cycle = false;
+      while (!work.empty() && !cycle) {
+        const size_t u = work.back();
+        work.pop_back();
+        if (touches(stores_of[u], p.load_var)) cycle = true;
+        for (int v : stores_of[u]) {
+          for (size_t w = 0; w < n; ++w) {
+            // A path back through P itself does not close a cycle around this pair.
+            if (w == u || w == t || reached[w]) continue;
+            if (touches(loads_of[w], v) || touches(stores_of[w], v)) {
+              reached[w] = true;
+              work.push_back(w);
+            }
+          }
+        }
+      }
+      if (!cycle) continue;
       reasons.push_back(absl::StrCat(
-          "P", t, " line ", pairs[0].first, " -> line ", pairs[0].second,
+          "P", t, " line ", p.load_line, " -> line ", p.store_line,
           ": load buffering (a load reading a store that is later in another CPU's program "
           "order) needs speculation, which this model cannot produce"));
+      break;
     }
   }
 

@@ -125,6 +125,18 @@ absl::StatusOr<std::vector<Token>> Lex(absl::string_view text, size_t offset, in
       i = close + 2;
       continue;
     }
+    // herd's `(* ... *)` comments also appear after the code (e.g. after `locations [...]`). In
+    // code `(*` starts a dereference, `(*x)`, so a comment is `(*` followed by a space, a
+    // newline, another `*` or `)`.
+    if (absl::StartsWith(text.substr(i), "(*") && i + 2 < text.size() &&
+        (absl::ascii_isspace(static_cast<unsigned char>(text[i + 2])) || text[i + 2] == '*' ||
+         text[i + 2] == ')')) {
+      const size_t close = text.find("*)", i + 2);
+      if (close == absl::string_view::npos) return error("unterminated (* comment");
+      for (size_t k = i; k < close; ++k) line += text[k] == '\n';
+      i = close + 2;
+      continue;
+    }
     Token t;
     t.line = line;
     t.begin = i;
@@ -203,6 +215,10 @@ constexpr FenceSpec kFences[] = {
     {"smp_wmb", FenceKind::kWmb},
     {"smp_mb__before_atomic", FenceKind::kMbBeforeAtomic},
     {"smp_mb__after_atomic", FenceKind::kMbAfterAtomic},
+    // Full barriers where they stand: after a lock acquisition, and upgrading an unlock+lock
+    // pair (include/linux/spinlock.h, kernel/rcu/tree.h).
+    {"smp_mb__after_spinlock", FenceKind::kMb},
+    {"smp_mb__after_unlock_lock", FenceKind::kMb},
 };
 
 // Read-modify-writes, by base name (without _relaxed/_acquire/_release).
@@ -706,6 +722,17 @@ absl::Status Parser::ParseCall(Scope& scope, int dst, std::vector<LitmusStmt>* o
     PTFUZZ_RETURN_IF_ERROR(Expect(")", "after `barrier(`"));
     return Expect(";", "after the statement");
   }
+  // RCU read-side critical sections order nothing by themselves; only a grace period
+  // (synchronize_rcu()) gives them meaning, and that is not modelled.
+  if (name == "rcu_read_lock" || name == "rcu_read_unlock" || name == "synchronize_rcu") {
+    PTFUZZ_RETURN_IF_ERROR(no_value());
+    PTFUZZ_RETURN_IF_ERROR(Expect(")", absl::StrCat("after `", name, "(`")));
+    if (name == "synchronize_rcu") {
+      test_.unsupported.push_back(absl::StrCat(
+          "line ", name_tok.line, ": synchronize_rcu(): RCU grace periods are not modelled in litmus tests"));
+    }
+    return Expect(";", "after the statement");
+  }
   for (const FenceSpec& f : kFences) {
     if (name != f.name) continue;
     PTFUZZ_RETURN_IF_ERROR(no_value());
@@ -729,10 +756,16 @@ absl::Status Parser::ParseCall(Scope& scope, int dst, std::vector<LitmusStmt>* o
   }
   if (name == "spin_lock" || name == "spin_unlock") {
     PTFUZZ_RETURN_IF_ERROR(no_value());
+    // spin_lock(): an acquire RMW that waits while the lock is held; spin_unlock(): a release
+    // store (include/asm-generic/qspinlock.h). The lock is a shared variable: 0 free, c + 1 held
+    // by CPU c.
     s.kind = name == "spin_lock" ? LitmusStmt::Kind::kSpinLock : LitmusStmt::Kind::kSpinUnlock;
+    s.order = name == "spin_lock" ? MemOrder::kAcquire : MemOrder::kRelease;
     PTFUZZ_RETURN_IF_ERROR(target(false));
-    test_.unsupported.push_back(absl::StrCat(
-        "line ", name_tok.line, ": spin_lock/spin_unlock on litmus variables are not modelled"));
+    if (s.target.var < 0) {
+      test_.unsupported.push_back(absl::StrCat(
+          "line ", name_tok.line, ": a spinlock reached through a pointer register is not modelled"));
+    }
     return finish();
   }
   absl::string_view base = name;

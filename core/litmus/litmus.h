@@ -106,7 +106,7 @@ struct LitmusStmt {
     kFence,     // smp_mb() and friends
     kAssign,    // dst = a                  register arithmetic, no shared access
     kIf,        // if (a) then_body else else_body
-    kSpinLock,  // parsed only: makes the test unsupported
+    kSpinLock,  // spin_lock(p): acquire, waits while held; spin_unlock(p): release
     kSpinUnlock,
   };
   Kind kind = Kind::kAssign;

@@ -114,7 +114,11 @@ Task<void> LitmusThread(Cpu& cpu, const LitmusTest& test, int thread,
       }
       case LitmusStmt::Kind::kFence: co_await cpu.Fence(s.fence); continue;
       case LitmusStmt::Kind::kSpinLock:
-      case LitmusStmt::Kind::kSpinUnlock: continue;
+        if (s.target.var >= 0) co_await cpu.VarSpinLock(static_cast<uint32_t>(s.target.var));
+        continue;
+      case LitmusStmt::Kind::kSpinUnlock:
+        if (s.target.var >= 0) co_await cpu.VarSpinUnlock(static_cast<uint32_t>(s.target.var));
+        continue;
       case LitmusStmt::Kind::kLoad:
       case LitmusStmt::Kind::kStore:
       case LitmusStmt::Kind::kRmw: break;
