@@ -61,14 +61,20 @@ bool Oracles::SlotsMapRef(const GupWindow& w) const {
   const FrameId pmd_table = AddrFrame(w.pmdp);
   const FrameId pte_table = AddrFrame(w.ptep);
   if (mem.frame(pmd_table).state != FrameState::kPageTable ||
-      mem.frame(pte_table).state != FrameState::kPageTable) {
+      mem.frame(pte_table).state != FrameState::kPageTable ||
+      mem.frame(w.ref_frame).generation != w.ref_generation) {
     return false;
   }
-  const uint64_t pmd = mem.ReadWord(pmd_table, AddrIndex(w.pmdp));
-  if (!EntryPresent(pmd) || EntryFrame(pmd) != pte_table) return false;
-  const uint64_t pte = mem.ReadWord(pte_table, AddrIndex(w.ptep));
-  return EntryPresent(pte) && EntryFrame(pte) == w.ref_frame &&
-         mem.frame(w.ref_frame).generation == w.ref_generation;
+  // "At some instant" under a weak model: the walker's CPU may still read a pmd naming the PTE
+  // table and a PTE naming the page, i.e. no unmap is ordered before its reference in its own
+  // view (under SC and TSO: memory holds them now).
+  return world_.MayStillRead(w.cpu, PtEntryLoc(w.pmdp),
+                             [&](uint64_t pmd) {
+                               return EntryPresent(pmd) && EntryFrame(pmd) == pte_table;
+                             }) &&
+         world_.MayStillRead(w.cpu, PtEntryLoc(w.ptep), [&](uint64_t pte) {
+           return EntryPresent(pte) && EntryFrame(pte) == w.ref_frame;
+         });
 }
 
 void Oracles::OnTableStore() {

@@ -165,6 +165,18 @@ void RelaxedMemory::Unlock(CpuId cpu, Loc loc, uint64_t current) {
   Store(cpu, loc, current, 0, MemOrder::kRelease);
 }
 
+std::vector<uint64_t> RelaxedMemory::Readable(CpuId cpu, Loc loc) const {
+  std::vector<uint64_t> values;
+  const auto it = slot_of_.find(loc);
+  if (it == slot_of_.end()) return values;
+  const LocState& l = locs_[it->second];
+  for (uint32_t i = l.newest + 1; i-- > Lower(cpus_[cpu], l, it->second, kNoDep);) {
+    values.push_back(l.ring[i % kHistory].value);
+    if (i == 0) break;
+  }
+  return values;
+}
+
 std::vector<Loc> RelaxedMemory::TrackedIn(Loc lo, Loc hi) const {
   std::vector<Loc> out;
   for (const LocState& l : locs_) {

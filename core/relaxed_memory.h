@@ -95,6 +95,10 @@ class RelaxedMemory {
   // spin_unlock(): a release store of 0; remembers what it orders for a later Lock().
   void Unlock(CpuId cpu, Loc loc, uint64_t current);
 
+  // The values a plain load of `loc` by `cpu` could still return now (newest first), or an empty
+  // vector when the model has never seen `loc` (then only its ground truth exists).
+  std::vector<uint64_t> Readable(CpuId cpu, Loc loc) const;
+
   // The locations the model tracks whose Loc lies in [lo, hi), ascending.
   std::vector<Loc> TrackedIn(Loc lo, Loc hi) const;
 

@@ -274,6 +274,15 @@ uint64_t World::ReadLoc(Loc loc) const {
   return 0;
 }
 
+bool World::MayStillRead(CpuId cpu, Loc loc, const std::function<bool(uint64_t)>& pred) const {
+  if (pred(ReadLoc(loc))) return true;  // the newest store is always readable
+  if (!relaxed_) return false;
+  for (uint64_t v : relaxed_->Readable(cpu, loc)) {
+    if (pred(v)) return true;
+  }
+  return false;
+}
+
 void World::WriteLoc(Loc loc, uint64_t value) {
   const uint64_t payload = LocPayload(loc);
   switch (LocSpaceOf(loc)) {

@@ -26,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include <functional>
 #include <memory>
 
 #include "core/agent.h"
@@ -145,6 +146,10 @@ class World {
   // store still in a store buffer is not there yet). No yield, no trace, no ordering.
   uint64_t ReadLoc(Loc loc) const;
   MemoryModelKind memory_model() const { return config_.memory_model; }
+  // Whether a load of `loc` by `cpu` could return a value satisfying `pred` now: under the
+  // relaxed model any store its view still allows, otherwise the ground truth. For oracles
+  // that ask what a CPU may still observe (Oracles::SlotsMapRef).
+  bool MayStillRead(CpuId cpu, Loc loc, const std::function<bool(uint64_t)>& pred) const;
   // TSO: CPU `cpu`'s store buffer (empty under the other models).
   const StoreBuffer& store_buffer(CpuId cpu) const { return store_buffers_[cpu]; }
   // TSO: writes the oldest buffered store of `cpu` to memory (the store-buffer agent's step).

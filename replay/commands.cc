@@ -41,8 +41,8 @@ constexpr char kMinimizeUsage[] =
 constexpr char kScenariosUsage[] =
     "ptfuzz scenarios [--json]\n"
     "  Lists the built-in scenarios and variants with the verdict each must reach under each\n"
-    "  TLB flush mode (under SC, TSO and the relaxed model alike unless a relaxed line says\n"
-    "  otherwise) and the kernel code it models.";
+    "  TLB flush mode (under SC, TSO and the relaxed model alike) and the kernel code it\n"
+    "  models.";
 
 constexpr char kRegressUsage[] =
     "ptfuzz regress FILE...\n"
@@ -160,13 +160,9 @@ int ScenariosCommand(const std::vector<std::string>& args) {
         absl::StrAppendFormat(
             &out,
             "%s{\"name\":\"%s\",\"summary\":\"%s\",\"expected\":{\"ipi\":\"%s\","
-            "\"broadcast\":\"%s\"},\"expected_relaxed\":{\"ipi\":\"%s\",\"broadcast\":\"%s\"},"
-            "\"also\":\"%s\"}",
+            "\"broadcast\":\"%s\"},\"also\":\"%s\"}",
             i ? "," : "", JsonEscape(v.name), JsonEscape(v.summary), JsonEscape(v.expected_ipi),
-            JsonEscape(v.expected_broadcast),
-            JsonEscape(ExpectedVerdict(v, proto::TLB_FLUSH_IPI, proto::MEMORY_MODEL_RELAXED)),
-            JsonEscape(ExpectedVerdict(v, proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_RELAXED)),
-            JsonEscape(v.also));
+            JsonEscape(v.expected_broadcast), JsonEscape(v.also));
       }
       absl::StrAppend(&out, "]}");
     } else {
@@ -176,12 +172,6 @@ int ScenariosCommand(const std::vector<std::string>& args) {
       for (const VariantSpec& v : s.variants) {
         absl::StrAppendFormat(&out, "  %-20s %-24s %-24s\n", v.name, v.expected_ipi,
                               v.expected_broadcast);
-        if (!v.relaxed_ipi.empty() || !v.relaxed_broadcast.empty()) {
-          absl::StrAppendFormat(
-              &out, "  %-20s %-24s %-24s\n", "  (relaxed model)",
-              ExpectedVerdict(v, proto::TLB_FLUSH_IPI, proto::MEMORY_MODEL_RELAXED),
-              ExpectedVerdict(v, proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_RELAXED));
-        }
         if (!v.also.empty()) absl::StrAppendFormat(&out, "      may also surface as: %s\n", v.also);
         absl::StrAppendFormat(&out, "      %s\n", v.summary);
       }

@@ -35,7 +35,7 @@ ScenarioSpec GupVsZapSpec() {
       "GUP-fast vs MADV_DONTNEED zap, with an anonymous fault reusing the freed frame";
   spec.kernel_ref =
       "mm/gup.c gup_fast_pte_range(); mm/memory.c zap_pte_range(), do_anonymous_page(); "
-      "mm/mmu_gather.c tlb_flush_mmu(); seed 003, kernel-mm.md sections 1.3, 10.1, 12";
+      "mm/mmu_gather.c tlb_flush_mmu(); include/asm-generic/tlb.h";
   spec.actor_kinds = {proto::ACTOR_GUP_FAST, proto::ACTOR_ZAP, proto::ACTOR_ANON_FAULT};
   ProtocolVariant no_pte_recheck;
   no_pte_recheck.gup_pte_recheck = false;
@@ -54,11 +54,8 @@ ScenarioSpec GupVsZapSpec() {
        "ref_taken_after_unmap"},
       {"ref_add_not_try",
        "GUP-fast takes its reference with folio_ref_add() instead of add-unless-zero, "
-       "resurrecting a freed folio when the flush does not wait for it; and since atomic_add() "
-       "returns no value it orders nothing, so under the relaxed model the recheck may read the "
-       "PTE from before the zap",
-       ref_add, "clean", "refcount_inc_from_zero", "pinned_page_not_mapped ref_taken_after_unmap",
-       "ref_taken_after_unmap", ""},
+       "resurrecting a freed folio when the flush does not wait for it",
+       ref_add, "clean", "refcount_inc_from_zero", "pinned_page_not_mapped ref_taken_after_unmap"},
       {"free_before_flush",
        "tlb_flush_mmu() frees the batched pages before invalidating the TLBs that still map them",
        free_first, "stale_tlb_after_free", "stale_tlb_after_free"},

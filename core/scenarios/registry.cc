@@ -27,14 +27,8 @@ const VariantSpec* FindVariant(const ScenarioSpec& scenario, absl::string_view v
   return nullptr;
 }
 
-absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode,
-                                  proto::MemoryModel model) {
-  const bool broadcast = mode == proto::TLB_FLUSH_BROADCAST;
-  if (model == proto::MEMORY_MODEL_RELAXED) {
-    const absl::string_view v = broadcast ? variant.relaxed_broadcast : variant.relaxed_ipi;
-    if (!v.empty()) return v;
-  }
-  return broadcast ? variant.expected_broadcast : variant.expected_ipi;
+absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode) {
+  return mode == proto::TLB_FLUSH_BROADCAST ? variant.expected_broadcast : variant.expected_ipi;
 }
 
 bool IsAlsoVerdict(const VariantSpec& variant, absl::string_view verdict) {

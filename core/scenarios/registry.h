@@ -26,10 +26,6 @@ struct VariantSpec {
   // Other violation kinds the same bug may surface as on some schedules, space-separated (""
   // for none): a schedule-level search accepts them beside the expected one.
   absl::string_view also = "";
-  // Under the relaxed memory model, where the verdict differs ("" = as above): a bug that only
-  // a reordering exposes.
-  absl::string_view relaxed_ipi = "";
-  absl::string_view relaxed_broadcast = "";
 };
 
 struct ScenarioSpec {
@@ -45,8 +41,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios();
 // nullptr when unknown.
 const ScenarioSpec* FindScenario(absl::string_view name);
 const VariantSpec* FindVariant(const ScenarioSpec& scenario, absl::string_view variant);
-absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode,
-                                  proto::MemoryModel model);
+absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode);
 // Whether `verdict` is one of variant.also.
 bool IsAlsoVerdict(const VariantSpec& variant, absl::string_view verdict);
 

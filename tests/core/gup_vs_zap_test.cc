@@ -125,7 +125,7 @@ TEST_P(GupVsZapBoundedTest, ReachesExactlyTheExpectedVerdict) {
   const Case& c = GetParam();
   const VariantSpec* variant = FindVariant(*FindScenario("gup_vs_zap"), c.variant);
   ASSERT_NE(variant, nullptr);
-  const std::string expected(ExpectedVerdict(*variant, c.mode, c.model));
+  const std::string expected(ExpectedVerdict(*variant, c.mode));
   std::map<std::string, int> verdicts;
   const testing::SearchStats stats =
       testing::BoundedSearch(Scenario(c.variant, c.mode, c.model), 2, [&](const RunResult& r) {

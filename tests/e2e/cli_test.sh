@@ -110,7 +110,7 @@ check "version-1 replay is SC" 0 "$ptfuzz" replay "$seed"
 expect_in "version-1 header" "$tmp/out" "memory model sc"
 sed 's/memory_model: MEMORY_MODEL_TSO/memory_model: MEMORY_MODEL_BOGUS/' "$tmp/tso.textproto" > "$tmp/bogus.textproto"
 check "unknown memory model in a file exits 2" 2 "$ptfuzz" replay "$tmp/bogus.textproto"
-check "relaxed violation exits 1" 1 "$ptfuzz" replay "$src/corpus/gup_vs_zap/regression/ref_add_not_try_ipi_relaxed_stale_recheck.textproto"
+check "relaxed stale read replays clean" 0 "$ptfuzz" replay "$src/corpus/gup_vs_zap/regression/fixed_broadcast_arm64_relaxed_stale_recheck.textproto"
 expect_in "stale read in the timeline" "$tmp/out" "[stale:"
 
 echo "$failures failed"
