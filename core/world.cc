@@ -48,6 +48,13 @@ absl::string_view MemoryModelName(MemoryModelKind model) {
   return "?";
 }
 
+std::optional<MemoryModelKind> MemoryModelFromName(absl::string_view name) {
+  for (MemoryModelKind m : {MemoryModelKind::kSc, MemoryModelKind::kTso, MemoryModelKind::kRelaxed}) {
+    if (name == MemoryModelName(m)) return m;
+  }
+  return std::nullopt;
+}
+
 absl::string_view ArchName(Arch arch) {
   switch (arch) {
     case Arch::kX86_64: return "x86_64";

@@ -48,6 +48,8 @@ enum class TlbFlushMode : uint8_t { kIpi = 0, kBroadcast = 1 };
 // Which memory model the machine runs (docs/memory-models.md). Values equal proto::MemoryModel.
 enum class MemoryModelKind : uint8_t { kSc = 1, kTso = 2, kRelaxed = 3 };
 absl::string_view MemoryModelName(MemoryModelKind model);
+// The inverse of MemoryModelName ("sc", "tso", "relaxed"); nullopt for anything else.
+std::optional<MemoryModelKind> MemoryModelFromName(absl::string_view name);
 
 // The architecture whose primitives the protocols use (how ptep_get_and_clear() orders, which
 // flush is native). Values equal proto::Arch.

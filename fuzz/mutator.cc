@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/format_version.h"
+#include "core/world.h"
 #include "core/run.h"
 #include "core/scenarios/registry.h"
 #include "core/schedule_io.h"
@@ -243,12 +244,8 @@ size_t Emit(proto::Schedule& s, uint8_t* out, size_t max_size) {
 }  // namespace
 
 const char* MemoryModelFlagName(proto::MemoryModel model) {
-  switch (model) {
-    case proto::MEMORY_MODEL_SC: return "sc";
-    case proto::MEMORY_MODEL_TSO: return "tso";
-    case proto::MEMORY_MODEL_RELAXED: return "relaxed";
-    default: return "arch default";
-  }
+  if (model == proto::MEMORY_MODEL_ARCH_DEFAULT) return "arch default";
+  return MemoryModelName(static_cast<MemoryModelKind>(model)).data();
 }
 
 absl::Status MakePins(const std::string& scenario, const std::string& variant,
@@ -276,16 +273,12 @@ absl::Status MakePins(const std::string& scenario, const std::string& variant,
     }
   }
   if (!memory_model.empty()) {
-    if (memory_model == "sc") {
-      pins->memory_model = proto::MEMORY_MODEL_SC;
-    } else if (memory_model == "tso") {
-      pins->memory_model = proto::MEMORY_MODEL_TSO;
-    } else if (memory_model == "relaxed") {
-      pins->memory_model = proto::MEMORY_MODEL_RELAXED;
-    } else {
+    const std::optional<MemoryModelKind> m = MemoryModelFromName(memory_model);
+    if (!m) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown memory model \"", memory_model, "\" (sc, tso or relaxed)"));
     }
+    pins->memory_model = static_cast<proto::MemoryModel>(*m);  // the values are equal
   }
   if (!arch.empty()) {
     if (arch == "x86_64") {

@@ -42,13 +42,6 @@ int Usage(const std::string& message) {
   return kExitUsage;
 }
 
-std::optional<MemoryModelKind> ParseModel(const std::string& name) {
-  if (name == "relaxed") return MemoryModelKind::kRelaxed;
-  if (name == "tso") return MemoryModelKind::kTso;
-  if (name == "sc") return MemoryModelKind::kSc;
-  return std::nullopt;
-}
-
 // One step for the timeline; litmus variables by name and values in decimal.
 std::string DescribeLitmusOp(const LitmusTest& test, const TraceEvent& e) {
   const bool var_op = LocSpaceOf(e.addr) == LocSpace::kVar &&
@@ -162,7 +155,7 @@ int LitmusCommand(const std::vector<std::string>& args) {
     return kExitClean;
   }
   if (cli.positional().empty()) return Usage("litmus needs at least one FILE");
-  const std::optional<MemoryModelKind> model = ParseModel(cli.Get("model").value_or("relaxed"));
+  const std::optional<MemoryModelKind> model = MemoryModelFromName(cli.Get("model").value_or("relaxed"));
   if (!model) return Usage("--model must be relaxed, tso or sc");
   ExploreOptions options;
   options.model = *model;
