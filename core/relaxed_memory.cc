@@ -8,7 +8,9 @@
 namespace ptfuzz {
 
 RelaxedMemory::RelaxedMemory(uint32_t num_cpus) : cpus_(num_cpus) {
-  for (CpuViews& c : cpus_) c.dep_views.resize(kDepSlots);
+  // A run of a built-in scenario touches a few dozen locations: no rehash, no reallocation.
+  slot_of_.reserve(64);
+  locs_.reserve(64);
 }
 
 void RelaxedMemory::Raise(View& v, uint32_t slot, uint32_t index) {
@@ -24,12 +26,10 @@ void RelaxedMemory::Join(View& into, const View& from) {
 uint32_t RelaxedMemory::Slot(Loc loc, uint64_t current) {
   auto [it, inserted] = slot_of_.try_emplace(loc, static_cast<uint32_t>(locs_.size()));
   if (inserted) {
-    LocState l;
+    LocState& l = locs_.emplace_back();
     l.loc = loc;
     l.newest = 0;
-    l.ring.resize(kHistory);
     l.ring[0].value = current;  // the initial store: no writer, empty view
-    locs_.push_back(std::move(l));
   }
   return it->second;
 }
@@ -136,9 +136,9 @@ void RelaxedMemory::Fence(CpuId cpu, FenceKind fence) {
     case FenceKind::kMbBeforeAtomic:
     case FenceKind::kMbAfterAtomic:
       Join(sc_, c.acq);
-      Join(c.acq, sc_);
-      Join(c.cur, c.acq);
-      Join(c.fence, c.acq);
+      c.acq = sc_;  // sc_ now covers acq
+      c.cur = c.acq;    // cur and fence are below acq: the joins are copies
+      c.fence = c.acq;
       break;
   }
 }

@@ -42,6 +42,7 @@
 #ifndef PTFUZZ_CORE_RELAXED_MEMORY_H_
 #define PTFUZZ_CORE_RELAXED_MEMORY_H_
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -112,17 +113,20 @@ class RelaxedMemory {
     View view;
   };
   struct LocState {
+    LocState() {}  // user-provided: emplace_back() must not zero the whole ring first
     Loc loc = 0;
-    uint32_t newest = 0;                  // index of the newest store
-    std::vector<StoreRec> ring;           // kHistory slots, by index % kHistory
+    uint32_t newest = 0;                      // index of the newest store
+    std::array<StoreRec, kHistory> ring;      // by index % kHistory
   };
+  // Invariant: cur, own and fence are below acq (everything they order, the CPU has observed).
   struct CpuViews {
+    CpuViews() {}  // user-provided: no zeroing of the dependency slots first
     View cur, acq, own, fence;
     // At this CPU's last spin_unlock(): what it had observed and stored (po-unlock-lock-po).
     bool unlocked = false;
     View unlock_acq, unlock_own;
-    uint32_t dep_serial = 0;              // serial of the last load's dependency token
-    std::vector<View> dep_views;          // kDepSlots, by serial % kDepSlots
+    uint32_t dep_serial = 0;                  // serial of the last load's dependency token
+    std::array<View, kDepSlots> dep_views;    // by serial % kDepSlots
   };
 
   static uint32_t Get(const View& v, uint32_t slot) { return slot < v.size() ? v[slot] : 0; }
