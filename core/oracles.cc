@@ -65,16 +65,18 @@ bool Oracles::SlotsMapRef(const GupWindow& w) const {
       mem.frame(w.ref_frame).generation != w.ref_generation) {
     return false;
   }
-  // "At some instant" under a weak model: the walker's CPU may still read a pmd naming the PTE
-  // table and a PTE naming the page, i.e. no unmap is ordered before its reference in its own
-  // view (under SC and TSO: memory holds them now).
-  return world_.MayStillRead(w.cpu, PtEntryLoc(w.pmdp),
-                             [&](uint64_t pmd) {
-                               return EntryPresent(pmd) && EntryFrame(pmd) == pte_table;
-                             }) &&
-         world_.MayStillRead(w.cpu, PtEntryLoc(w.ptep), [&](uint64_t pte) {
-           return EntryPresent(pte) && EntryFrame(pte) == w.ref_frame;
-         });
+  auto pmd_ok = [&](uint64_t pmd) { return EntryPresent(pmd) && EntryFrame(pmd) == pte_table; };
+  auto pte_ok = [&](uint64_t pte) { return EntryPresent(pte) && EntryFrame(pte) == w.ref_frame; };
+  if (world_.memory_model() != MemoryModelKind::kRelaxed) {
+    // Under SC and TSO the instant is now: memory holds both entries.
+    return pmd_ok(mem.ReadWord(pmd_table, AddrIndex(w.pmdp))) &&
+           pte_ok(mem.ReadWord(pte_table, AddrIndex(w.ptep)));
+  }
+  // "At some instant" under the relaxed model: the walker's CPU may still read a pmd naming the
+  // PTE table and a PTE naming the page, i.e. no unmap is ordered before its reference in its
+  // own view.
+  return world_.MayStillRead(w.cpu, PtEntryLoc(w.pmdp), pmd_ok) &&
+         world_.MayStillRead(w.cpu, PtEntryLoc(w.ptep), pte_ok);
 }
 
 void Oracles::OnTableStore() {

@@ -344,7 +344,7 @@ uint64_t World::DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
 
 uint64_t World::DoStore(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
   switch (config_.memory_model) {
-    case MemoryModelKind::kSc: {
+    case MemoryModelKind::kSc: {  // Execute() keeps SC stores inline; here for completeness
       const uint64_t old = ReadLoc(op.addr);
       WriteLoc(op.addr, op.value);
       return old;
@@ -369,15 +369,6 @@ uint64_t World::DoStore(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
 
 uint64_t World::DoRmw(Cpu& cpu, Loc loc, RmwOp rmw, uint64_t a, uint64_t b, MemOrder order,
                       bool* success) {
-  if (cpu.sc && LocSpaceOf(loc) == LocSpace::kRefcount &&
-      (rmw == RmwOp::kAdd || rmw == RmwOp::kAddUnless)) {
-    // The fast path for folio_ref_add() / folio_try_get() / folio_put() under SC.
-    int64_t& count = memory_.mutable_frame(static_cast<FrameId>(LocPayload(loc))).refcount;
-    const uint64_t old = static_cast<uint64_t>(count);
-    *success = rmw == RmwOp::kAdd || old != b;
-    if (*success) count = static_cast<int64_t>(old + a);
-    return old;
-  }
   // Under TSO the CPU waited until its store buffer drained (a locked instruction); under every
   // model the RMW reads and writes the newest value atomically.
   const uint64_t old = ReadLoc(loc);
@@ -433,6 +424,20 @@ void World::DrainOldest(CpuId cpu_id, int agent) {
   RecordAgent(agent, ev);
 }
 
+// folio->_refcount RMWs: add (folio_ref_add, folio_put with a = -n) or add unless `unless`
+// (folio_try_get). Returns the old count. Under SC they stay inline: the fuzzer's fast path.
+inline uint64_t World::RefcountRmw(Cpu& cpu, FrameId frame, RmwOp rmw, uint64_t a, uint64_t unless,
+                                   MemOrder order, bool* success) {
+  if (cpu.sc) {
+    int64_t& count = memory_.mutable_frame(frame).refcount;
+    const uint64_t old = static_cast<uint64_t>(count);
+    *success = rmw == RmwOp::kAdd || old != unless;
+    if (*success) count = static_cast<int64_t>(old + a);
+    return old;
+  }
+  return DoRmw(cpu, RefcountLoc(frame), rmw, a, unless, order, success);
+}
+
 uint64_t World::Execute(Cpu& cpu) {
   const PendingOp& op = cpu.pending;
   TraceEvent ev;
@@ -458,7 +463,12 @@ uint64_t World::Execute(Cpu& cpu) {
       if (LocSpaceOf(op.addr) == LocSpace::kPtEntry) {
         oracles_.OnTableLoad(cpu, AddrFrame(op.addr), op.level);
       }
-      result = DoStore(cpu, op, ev);
+      if (cpu.sc) {
+        result = ReadLoc(op.addr);
+        WriteLoc(op.addr, op.value);
+      } else {
+        result = DoStore(cpu, op, ev);
+      }
       ev.old_value = result;
       ev.new_value = op.value;
       break;
@@ -480,26 +490,26 @@ uint64_t World::Execute(Cpu& cpu) {
       // folio_ref_try_add() -> atomic_add_unless(&folio->_refcount, n, 0): fully ordered when it
       // succeeds (include/linux/page_ref.h).
       bool ok = false;
-      ev.old_value = DoRmw(cpu, RefcountLoc(static_cast<FrameId>(op.addr)), RmwOp::kAddUnless,
-                           op.value, 0, op.order, &ok);
+      const FrameId frame = static_cast<FrameId>(op.addr);
+      ev.old_value = RefcountRmw(cpu, frame, RmwOp::kAddUnless, op.value, 0, op.order, &ok);
       ev.ok = ok;
       result = ok ? 1 : 0;
-      ev.new_value = ReadLoc(RefcountLoc(static_cast<FrameId>(op.addr)));
+      ev.new_value = static_cast<uint64_t>(memory_.frame(frame).refcount);
       break;
     }
     case OpKind::kRefAdd: {
       const FrameId frame = static_cast<FrameId>(op.addr);
       oracles_.OnRefAdd(cpu, frame, memory_.frame(frame).refcount);
       bool ok = false;
-      ev.old_value = DoRmw(cpu, RefcountLoc(frame), RmwOp::kAdd, op.value, 0, op.order, &ok);
-      ev.new_value = ReadLoc(RefcountLoc(frame));
+      ev.old_value = RefcountRmw(cpu, frame, RmwOp::kAdd, op.value, 0, op.order, &ok);
+      ev.new_value = static_cast<uint64_t>(memory_.frame(frame).refcount);
       break;
     }
     case OpKind::kRefPut: {
       const FrameId frame = static_cast<FrameId>(op.addr);
       bool ok = false;
       ev.old_value =
-          DoRmw(cpu, RefcountLoc(frame), RmwOp::kAdd, uint64_t{0} - op.value, 0, op.order, &ok);
+          RefcountRmw(cpu, frame, RmwOp::kAdd, uint64_t{0} - op.value, 0, op.order, &ok);
       const FrameInfo& f = memory_.frame(frame);
       ev.new_value = static_cast<uint64_t>(f.refcount);
       Record(cpu, ev);

@@ -185,6 +185,8 @@ class World {
   // Returns the old value; *success tells whether it wrote.
   uint64_t DoRmw(Cpu& cpu, Loc loc, RmwOp rmw, uint64_t a, uint64_t b, MemOrder order,
                  bool* success);
+  uint64_t RefcountRmw(Cpu& cpu, FrameId frame, RmwOp rmw, uint64_t a, uint64_t unless,
+                       MemOrder order, bool* success);
   void FullFence(Cpu& cpu);
   // Relaxed: the allocation of `frame` zeroes it and sets its refcount; record those stores.
   void RecordAllocationStores(Cpu& cpu, FrameId frame);
