@@ -6,10 +6,33 @@ namespace ptfuzz {
 
 namespace {
 
-bool IsWrite(OpKind op) {
-  return op == OpKind::kStore || op == OpKind::kXchg || op == OpKind::kRefAdd ||
-         op == OpKind::kRefPut || op == OpKind::kRefTryAdd ||
-         op == OpKind::kAllocPage;
+// A write other CPUs can see from this step on. A TSO store that went into its store buffer is
+// not one yet: its drain (an agent's step) is.
+bool IsWrite(const TraceEvent& e) {
+  switch (e.op) {
+    case OpKind::kStore:
+      return e.via != TraceEvent::Via::kBuffered;
+    case OpKind::kRmw:
+      return e.ok;
+    case OpKind::kXchg:
+    case OpKind::kRefAdd:
+    case OpKind::kRefPut:
+    case OpKind::kRefTryAdd:
+    case OpKind::kAllocPage:
+    case OpKind::kDrain:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The frame of a location (core/mem_order.h): a page-table entry's table, a refcount's folio.
+int64_t LocFrame(Loc loc) {
+  switch (LocSpaceOf(loc)) {
+    case LocSpace::kPtEntry: return AddrFrame(LocPayload(loc));
+    case LocSpace::kRefcount: return static_cast<int64_t>(LocPayload(loc));
+    default: return -1;
+  }
 }
 
 // The frame an operation touches, or -1.
@@ -18,7 +41,9 @@ int64_t TouchedFrame(const TraceEvent& e) {
     case OpKind::kLoad:
     case OpKind::kStore:
     case OpKind::kXchg:
-      return AddrFrame(e.addr);
+    case OpKind::kRmw:
+    case OpKind::kDrain:
+      return LocFrame(e.addr);
     case OpKind::kRefTryAdd:
     case OpKind::kRefAdd:
     case OpKind::kRefPut:
@@ -55,13 +80,18 @@ void FeedbackObserver::OnStep(const TraceEvent& e, uint64_t func_hash) {
     if (writer != 0 && writer != e.cpu + 1) {
       Hit(MixHash(MixHash(2, last_write_site_[frame]), site));
     }
-    if (IsWrite(e.op)) {
+    if (IsWrite(e)) {
       last_write_site_[frame] = site;
       last_write_cpu_[frame] = e.cpu + 1;
     }
   }
   if (e.op == OpKind::kRefTryAdd || e.op == OpKind::kTlbFill || e.op == OpKind::kAllocPage) {
     Hit(MixHash(MixHash(3, site), e.ok));
+  }
+  // Weak-memory behaviour at this site: a load that read a stale store (how stale), one served
+  // by its own store buffer, a store that waited in the buffer.
+  if (e.via != TraceEvent::Via::kMemory) {
+    Hit(MixHash(MixHash(4, site), (static_cast<uint64_t>(e.via) << 8) | e.newer));
   }
 }
 

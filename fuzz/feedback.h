@@ -6,7 +6,10 @@
 //  - interleaving pairs: (site of the previous step, site of this step) when the CPU changed;
 //  - communication pairs: (site that last wrote a frame, site that now reads or writes it) when
 //    they are on different CPUs, the "reads-from" coverage of concurrency fuzzers (KRACE);
-//  - outcomes: (site, success) of conditional operations (try-get, TLB fill, allocation).
+//  - outcomes: (site, success) of conditional operations (try-get, TLB fill, allocation);
+//  - weak-memory behaviour: (site, how the memory model served it): a load that read a stale
+//    store and how stale, a load forwarded from the CPU's store buffer, a store into the buffer.
+//    A TSO store counts as a write for communication pairs when it drains, not when buffered.
 // A site is (kernel function, operation); its hash comes from the function name, never from a
 // pointer, so feedback is the same in every process (STYLE.md section 4).
 #ifndef PTFUZZ_FUZZ_FEEDBACK_H_

@@ -10,9 +10,11 @@
 namespace ptfuzz {
 namespace {
 
-std::vector<uint8_t> Counters(const std::vector<uint32_t>& tape) {
+std::vector<uint8_t> Counters(const std::vector<uint32_t>& tape,
+                              proto::MemoryModel model = proto::MEMORY_MODEL_SC) {
   proto::Scenario s = FindScenario("gup_vs_zap")->default_scenario();
   s.set_tlb_flush(proto::TLB_FLUSH_BROADCAST);
+  s.set_memory_model(model);
   std::vector<uint8_t> counters(1024, 0);
   FeedbackObserver observer(absl::MakeSpan(counters));
   SimOptions o;
@@ -34,6 +36,16 @@ TEST(FeedbackTest, DifferentInterleavingsGiveDifferentFeatures) {
   for (size_t i = 0; i < serial.size(); ++i) only_racy += serial[i] == 0 && racy[i] != 0;
   EXPECT_GT(only_racy, 0) << "the preempted run must reach interleaving features the serial run "
                              "does not";
+}
+
+TEST(FeedbackTest, WeakMemoryBehaviourIsAFeature) {
+  // The serial run under TSO buffers stores (zap's unlock, the fault's set_pte_at) that SC
+  // writes at once: features SC never produces.
+  const std::vector<uint8_t> sc = Counters({}, proto::MEMORY_MODEL_SC);
+  const std::vector<uint8_t> tso = Counters({}, proto::MEMORY_MODEL_TSO);
+  int only_tso = 0;
+  for (size_t i = 0; i < sc.size(); ++i) only_tso += sc[i] == 0 && tso[i] != 0;
+  EXPECT_GT(only_tso, 0);
 }
 
 }  // namespace
