@@ -4,8 +4,8 @@
 // FIFO order. The CPU's own loads forward from its newest buffered store to the same location.
 // When a buffered store drains is a scheduling decision: each CPU's buffer is an agent
 // (core/agent.h) that is runnable while the buffer is non-empty, and one drain is one step.
-// Locked RMWs, smp_mb() (mfence), taking an interrupt, sending an IPI and returning to user mode
-// (iret/sysret serialize) wait until the buffer is empty (core/world.cc).
+// Locked RMWs, smp_mb() (mfence), taking an interrupt, sending an IPI, TLB flushes and returning
+// to user mode (iret/sysret serialize) wait until the buffer is empty (core/world.cc).
 //
 // Not guaranteed: no bound on the buffer's length (a real one holds ~50 stores; the protocols
 // here never buffer more than a handful).

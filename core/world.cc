@@ -676,6 +676,7 @@ bool World::WaitsForDrain(const Cpu& cpu) const {
     case OpKind::kRefPut:
     case OpKind::kSpinLock:
     case OpKind::kIpiSend:            // the ICR write is fenced
+    case OpKind::kTlbFlushLocal:      // INVLPG and CR3 writes are serializing instructions
     case OpKind::kTlbFlushBroadcast:  // INVLPGB/TLBSYNC, or a paravirt hypercall: serializing
     case OpKind::kTlbFill:            // the return to user mode (iret/sysret) serializes
       return true;
