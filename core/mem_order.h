@@ -58,12 +58,18 @@ enum class MemOrder : uint8_t { kPlain, kOnce, kAcquire, kRelease, kRelaxed, kFu
 
 inline constexpr absl::string_view MemOrderName(MemOrder o) {
   switch (o) {
-    case MemOrder::kPlain: return "plain";
-    case MemOrder::kOnce: return "once";
-    case MemOrder::kAcquire: return "acquire";
-    case MemOrder::kRelease: return "release";
-    case MemOrder::kRelaxed: return "relaxed";
-    case MemOrder::kFull: return "full";
+    case MemOrder::kPlain:
+      return "plain";
+    case MemOrder::kOnce:
+      return "once";
+    case MemOrder::kAcquire:
+      return "acquire";
+    case MemOrder::kRelease:
+      return "release";
+    case MemOrder::kRelaxed:
+      return "relaxed";
+    case MemOrder::kFull:
+      return "full";
   }
   return "?";
 }
@@ -75,11 +81,16 @@ enum class FenceKind : uint8_t { kMb, kRmb, kWmb, kMbBeforeAtomic, kMbAfterAtomi
 
 inline constexpr absl::string_view FenceKindName(FenceKind f) {
   switch (f) {
-    case FenceKind::kMb: return "smp_mb";
-    case FenceKind::kRmb: return "smp_rmb";
-    case FenceKind::kWmb: return "smp_wmb";
-    case FenceKind::kMbBeforeAtomic: return "smp_mb__before_atomic";
-    case FenceKind::kMbAfterAtomic: return "smp_mb__after_atomic";
+    case FenceKind::kMb:
+      return "smp_mb";
+    case FenceKind::kRmb:
+      return "smp_rmb";
+    case FenceKind::kWmb:
+      return "smp_wmb";
+    case FenceKind::kMbBeforeAtomic:
+      return "smp_mb__before_atomic";
+    case FenceKind::kMbAfterAtomic:
+      return "smp_mb__after_atomic";
   }
   return "?";
 }

@@ -60,8 +60,8 @@ void RelaxedMemory::Observe(CpuViews& c, uint32_t slot, const StoreRec& s, bool 
   if (acquire) Join(c.cur, s.view);
 }
 
-RelaxedMemory::LoadResult RelaxedMemory::Load(CpuId cpu, Loc loc, uint32_t choice,
-                                              MemOrder order, Dep dep) {
+RelaxedMemory::LoadResult RelaxedMemory::Load(CpuId cpu, Loc loc, uint32_t choice, MemOrder order,
+                                              Dep dep) {
   const uint32_t slot = slot_of_.at(loc);
   CpuViews& c = cpus_[cpu];
   const LocState& l = locs_[slot];
@@ -136,8 +136,8 @@ void RelaxedMemory::Fence(CpuId cpu, FenceKind fence) {
     case FenceKind::kMbBeforeAtomic:
     case FenceKind::kMbAfterAtomic:
       Join(sc_, c.acq);
-      c.acq = sc_;  // sc_ now covers acq
-      c.cur = c.acq;    // cur and fence are below acq: the joins are copies
+      c.acq = sc_;    // sc_ now covers acq
+      c.cur = c.acq;  // cur and fence are below acq: the joins are copies
       c.fence = c.acq;
       break;
   }

@@ -70,9 +70,9 @@ class RelaxedMemory {
 
   struct LoadResult {
     uint64_t value = 0;
-    uint32_t newer = 0;             // how many newer stores the load skipped (0: the newest)
-    CpuId writer = kInitWriter;     // the CPU whose store it read
-    Dep dep = kNoDep;               // token for loads whose address depends on this one
+    uint32_t newer = 0;          // how many newer stores the load skipped (0: the newest)
+    CpuId writer = kInitWriter;  // the CPU whose store it read
+    Dep dep = kNoDep;            // token for loads whose address depends on this one
   };
   // REQUIRES: choice < LoadOptions(cpu, loc, current, dep) just returned.
   LoadResult Load(CpuId cpu, Loc loc, uint32_t choice, MemOrder order, Dep dep);
@@ -115,8 +115,8 @@ class RelaxedMemory {
   struct LocState {
     LocState() {}  // user-provided: emplace_back() must not zero the whole ring first
     Loc loc = 0;
-    uint32_t newest = 0;                      // index of the newest store
-    std::array<StoreRec, kHistory> ring;      // by index % kHistory
+    uint32_t newest = 0;                  // index of the newest store
+    std::array<StoreRec, kHistory> ring;  // by index % kHistory
   };
   // Invariant: cur, own and fence are below acq (everything they order, the CPU has observed).
   struct CpuViews {
@@ -125,8 +125,8 @@ class RelaxedMemory {
     // At this CPU's last spin_unlock(): what it had observed and stored (po-unlock-lock-po).
     bool unlocked = false;
     View unlock_acq, unlock_own;
-    uint32_t dep_serial = 0;                  // serial of the last load's dependency token
-    std::array<View, kDepSlots> dep_views;    // by serial % kDepSlots
+    uint32_t dep_serial = 0;                // serial of the last load's dependency token
+    std::array<View, kDepSlots> dep_views;  // by serial % kDepSlots
   };
 
   static uint32_t Get(const View& v, uint32_t slot) { return slot < v.size() ? v[slot] : 0; }

@@ -54,9 +54,14 @@ std::string DescribeLitmusOp(const LitmusTest& test, const TraceEvent& e) {
       e.order == MemOrder::kOnce ? "" : absl::StrCat(" (", MemOrderName(e.order), ")");
   std::string via;
   switch (e.via) {
-    case TraceEvent::Via::kMemory: break;
-    case TraceEvent::Via::kForwarded: via = " [forwarded from this cpu's store buffer]"; break;
-    case TraceEvent::Via::kBuffered: via = " [into the store buffer]"; break;
+    case TraceEvent::Via::kMemory:
+      break;
+    case TraceEvent::Via::kForwarded:
+      via = " [forwarded from this cpu's store buffer]";
+      break;
+    case TraceEvent::Via::kBuffered:
+      via = " [into the store buffer]";
+      break;
     case TraceEvent::Via::kStale:
       via = absl::StrFormat(" [stale: %s, %u newer store%s]",
                             e.writer == 0xffffffffu ? std::string("the initial value")
@@ -67,14 +72,17 @@ std::string DescribeLitmusOp(const LitmusTest& test, const TraceEvent& e) {
   const std::string old_v = FormatLitmusValue(test, e.old_value);
   const std::string new_v = FormatLitmusValue(test, e.new_value);
   switch (e.op) {
-    case OpKind::kLoad: return absl::StrCat("load ", var, " = ", new_v, order, via);
-    case OpKind::kStore: return absl::StrCat("store ", var, " ", old_v, " -> ", new_v, order, via);
+    case OpKind::kLoad:
+      return absl::StrCat("load ", var, " = ", new_v, order, via);
+    case OpKind::kStore:
+      return absl::StrCat("store ", var, " ", old_v, " -> ", new_v, order, via);
     case OpKind::kRmw:
       return e.ok ? absl::StrCat("rmw ", var, " ", old_v, " -> ", new_v, order)
                   : absl::StrCat("rmw ", var, " = ", old_v, ": fails, unordered");
     case OpKind::kDrain:
       return absl::StrCat("drain ", var, " ", old_v, " -> ", new_v, " (now visible to every cpu)");
-    default: return DescribeOp(e);
+    default:
+      return DescribeOp(e);
   }
 }
 
@@ -155,7 +163,8 @@ int LitmusCommand(const std::vector<std::string>& args) {
     return kExitClean;
   }
   if (cli.positional().empty()) return Usage("litmus needs at least one FILE");
-  const std::optional<MemoryModelKind> model = MemoryModelFromName(cli.Get("model").value_or("relaxed"));
+  const std::optional<MemoryModelKind> model =
+      MemoryModelFromName(cli.Get("model").value_or("relaxed"));
   if (!model) return Usage("--model must be relaxed, tso or sc");
   ExploreOptions options;
   options.model = *model;

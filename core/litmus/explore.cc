@@ -15,11 +15,16 @@ namespace ptfuzz {
 
 absl::string_view LitmusVerdictName(LitmusVerdict v) {
   switch (v) {
-    case LitmusVerdict::kNever: return "Never";
-    case LitmusVerdict::kSometimes: return "Sometimes";
-    case LitmusVerdict::kAlways: return "Always";
-    case LitmusVerdict::kUnsupported: return "Unsupported";
-    case LitmusVerdict::kIncomplete: return "Incomplete";
+    case LitmusVerdict::kNever:
+      return "Never";
+    case LitmusVerdict::kSometimes:
+      return "Sometimes";
+    case LitmusVerdict::kAlways:
+      return "Always";
+    case LitmusVerdict::kUnsupported:
+      return "Unsupported";
+    case LitmusVerdict::kIncomplete:
+      return "Incomplete";
   }
   return "?";
 }
@@ -114,7 +119,7 @@ class LoadStoreOrder {
  private:
   struct State {
     std::vector<std::set<int>> reg_deps;
-    std::map<int, bool> loads;  // load id -> ordered before every later store
+    std::map<int, bool> loads;    // load id -> ordered before every later store
     std::set<int> before_unlock;  // loads program-order-before a spin_unlock
   };
 
@@ -140,8 +145,12 @@ class LoadStoreOrder {
         case LitmusStmt::Kind::kFence:
           if (IsStrongFence(s.fence)) Order(st);
           break;
-        case LitmusStmt::Kind::kLoad: AddLoad(s, st); break;
-        case LitmusStmt::Kind::kStore: CheckStore(s, ctrl, st); break;
+        case LitmusStmt::Kind::kLoad:
+          AddLoad(s, st);
+          break;
+        case LitmusStmt::Kind::kStore:
+          CheckStore(s, ctrl, st);
+          break;
         case LitmusStmt::Kind::kRmw:
           CheckStore(s, ctrl, st);
           if (IsFullRmw(s)) Order(st);
@@ -247,7 +256,8 @@ void CollectStores(const std::vector<LitmusStmt>& body, int* epoch, std::vector<
         CollectStores(s.then_body, epoch, out);
         CollectStores(s.else_body, epoch, out);
         break;
-      default: break;
+      default:
+        break;
     }
   }
 }
@@ -503,9 +513,15 @@ absl::StatusOr<ExploreResult> ExploreLitmus(const LitmusTest& test, const Explor
     result.verdict = LitmusVerdict::kUnsupported;
   } else {
     switch (*result.explored) {
-      case LitmusResult::kNever: result.verdict = LitmusVerdict::kNever; break;
-      case LitmusResult::kSometimes: result.verdict = LitmusVerdict::kSometimes; break;
-      case LitmusResult::kAlways: result.verdict = LitmusVerdict::kAlways; break;
+      case LitmusResult::kNever:
+        result.verdict = LitmusVerdict::kNever;
+        break;
+      case LitmusResult::kSometimes:
+        result.verdict = LitmusVerdict::kSometimes;
+        break;
+      case LitmusResult::kAlways:
+        result.verdict = LitmusVerdict::kAlways;
+        break;
     }
   }
   return result;

@@ -33,9 +33,12 @@ int LitmusAddressVar(uint64_t value, int num_vars) {
 
 absl::string_view LitmusResultName(LitmusResult r) {
   switch (r) {
-    case LitmusResult::kNever: return "Never";
-    case LitmusResult::kSometimes: return "Sometimes";
-    case LitmusResult::kAlways: return "Always";
+    case LitmusResult::kNever:
+      return "Never";
+    case LitmusResult::kSometimes:
+      return "Sometimes";
+    case LitmusResult::kAlways:
+      return "Always";
   }
   return "?";
 }
@@ -49,9 +52,12 @@ std::optional<LitmusResult> ParseLitmusResult(absl::string_view word) {
 
 absl::string_view LitmusQuantifierName(LitmusQuantifier q) {
   switch (q) {
-    case LitmusQuantifier::kExists: return "exists";
-    case LitmusQuantifier::kNotExists: return "~exists";
-    case LitmusQuantifier::kForall: return "forall";
+    case LitmusQuantifier::kExists:
+      return "exists";
+    case LitmusQuantifier::kNotExists:
+      return "~exists";
+    case LitmusQuantifier::kForall:
+      return "forall";
   }
   return "?";
 }
@@ -59,11 +65,16 @@ absl::string_view LitmusQuantifierName(LitmusQuantifier q) {
 bool EvalLitmusCond(const LitmusCond& cond, const std::vector<std::vector<uint64_t>>& regs,
                     const std::vector<uint64_t>& vars) {
   switch (cond.kind) {
-    case LitmusCond::Kind::kTrue: return true;
-    case LitmusCond::Kind::kFalse: return false;
-    case LitmusCond::Kind::kRegEq: return regs[cond.thread][cond.reg] == cond.value;
-    case LitmusCond::Kind::kVarEq: return vars[cond.var] == cond.value;
-    case LitmusCond::Kind::kNot: return !EvalLitmusCond(cond.args[0], regs, vars);
+    case LitmusCond::Kind::kTrue:
+      return true;
+    case LitmusCond::Kind::kFalse:
+      return false;
+    case LitmusCond::Kind::kRegEq:
+      return regs[cond.thread][cond.reg] == cond.value;
+    case LitmusCond::Kind::kVarEq:
+      return vars[cond.var] == cond.value;
+    case LitmusCond::Kind::kNot:
+      return !EvalLitmusCond(cond.args[0], regs, vars);
     case LitmusCond::Kind::kAnd:
       return EvalLitmusCond(cond.args[0], regs, vars) && EvalLitmusCond(cond.args[1], regs, vars);
     case LitmusCond::Kind::kOr:
@@ -728,8 +739,9 @@ absl::Status Parser::ParseCall(Scope& scope, int dst, std::vector<LitmusStmt>* o
     PTFUZZ_RETURN_IF_ERROR(no_value());
     PTFUZZ_RETURN_IF_ERROR(Expect(")", absl::StrCat("after `", name, "(`")));
     if (name == "synchronize_rcu") {
-      test_.unsupported.push_back(absl::StrCat(
-          "line ", name_tok.line, ": synchronize_rcu(): RCU grace periods are not modelled in litmus tests"));
+      test_.unsupported.push_back(
+          absl::StrCat("line ", name_tok.line,
+                       ": synchronize_rcu(): RCU grace periods are not modelled in litmus tests"));
     }
     return Expect(";", "after the statement");
   }
@@ -763,8 +775,9 @@ absl::Status Parser::ParseCall(Scope& scope, int dst, std::vector<LitmusStmt>* o
     s.order = name == "spin_lock" ? MemOrder::kAcquire : MemOrder::kRelease;
     PTFUZZ_RETURN_IF_ERROR(target(false));
     if (s.target.var < 0) {
-      test_.unsupported.push_back(absl::StrCat(
-          "line ", name_tok.line, ": a spinlock reached through a pointer register is not modelled"));
+      test_.unsupported.push_back(
+          absl::StrCat("line ", name_tok.line,
+                       ": a spinlock reached through a pointer register is not modelled"));
     }
     return finish();
   }
@@ -811,7 +824,9 @@ absl::Status Parser::ParseCall(Scope& scope, int dst, std::vector<LitmusStmt>* o
         PTFUZZ_RETURN_IF_ERROR(comma());
         PTFUZZ_RETURN_IF_ERROR(target(false));
         break;
-      case RmwArgs::kLoc: PTFUZZ_RETURN_IF_ERROR(target(false)); break;
+      case RmwArgs::kLoc:
+        PTFUZZ_RETURN_IF_ERROR(target(false));
+        break;
       case RmwArgs::kLocValLimit:
         PTFUZZ_RETURN_IF_ERROR(target(false));
         PTFUZZ_RETURN_IF_ERROR(comma());
@@ -821,10 +836,18 @@ absl::Status Parser::ParseCall(Scope& scope, int dst, std::vector<LitmusStmt>* o
         break;
     }
     switch (r.operand) {
-      case Operand::kAsIs: s.a = std::move(operand); break;
-      case Operand::kNegate: s.a = Unary(ExprOp::kNeg, std::move(operand)); break;
-      case Operand::kOne: s.a = Const(1); break;
-      case Operand::kMinusOne: s.a = Const(~uint64_t{0}); break;
+      case Operand::kAsIs:
+        s.a = std::move(operand);
+        break;
+      case Operand::kNegate:
+        s.a = Unary(ExprOp::kNeg, std::move(operand));
+        break;
+      case Operand::kOne:
+        s.a = Const(1);
+        break;
+      case Operand::kMinusOne:
+        s.a = Const(~uint64_t{0});
+        break;
     }
     // atomic_inc_not_zero(v) is atomic_add_unless(v, 1, 0).
     if (r.op == RmwOp::kAddUnless && r.args == RmwArgs::kLoc) s.b = Const(0);

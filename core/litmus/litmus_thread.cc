@@ -27,15 +27,21 @@ struct Value {
 
 Value Eval(const LitmusExpr& e, const std::vector<Value>& regs) {
   switch (e.kind) {
-    case LitmusExpr::Kind::kConst: return {e.value, kNoDep};
-    case LitmusExpr::Kind::kReg: return regs[e.reg];
+    case LitmusExpr::Kind::kConst:
+      return {e.value, kNoDep};
+    case LitmusExpr::Kind::kReg:
+      return regs[e.reg];
     case LitmusExpr::Kind::kUnary: {
       const Value a = Eval(e.args[0], regs);
       switch (e.op) {
-        case ExprOp::kNot: return {a.v == 0 ? 1u : 0u, a.dep};
-        case ExprOp::kNeg: return {~a.v + 1, a.dep};
-        case ExprOp::kBitNot: return {~a.v, a.dep};
-        default: return a;
+        case ExprOp::kNot:
+          return {a.v == 0 ? 1u : 0u, a.dep};
+        case ExprOp::kNeg:
+          return {~a.v + 1, a.dep};
+        case ExprOp::kBitNot:
+          return {~a.v, a.dep};
+        default:
+          return a;
       }
     }
     case LitmusExpr::Kind::kBinary: {
@@ -46,20 +52,34 @@ Value Eval(const LitmusExpr& e, const std::vector<Value>& regs) {
       const int64_t sa = static_cast<int64_t>(a.v);
       const int64_t sb = static_cast<int64_t>(b.v);
       switch (e.op) {
-        case ExprOp::kAdd: return {a.v + b.v, dep};
-        case ExprOp::kSub: return {a.v - b.v, dep};
-        case ExprOp::kBitAnd: return {a.v & b.v, dep};
-        case ExprOp::kBitOr: return {a.v | b.v, dep};
-        case ExprOp::kBitXor: return {a.v ^ b.v, dep};
-        case ExprOp::kEq: return {a.v == b.v, dep};
-        case ExprOp::kNe: return {a.v != b.v, dep};
-        case ExprOp::kLt: return {sa < sb, dep};
-        case ExprOp::kGt: return {sa > sb, dep};
-        case ExprOp::kLe: return {sa <= sb, dep};
-        case ExprOp::kGe: return {sa >= sb, dep};
-        case ExprOp::kAnd: return {a.v != 0 && b.v != 0, dep};
-        case ExprOp::kOr: return {a.v != 0 || b.v != 0, dep};
-        default: return a;
+        case ExprOp::kAdd:
+          return {a.v + b.v, dep};
+        case ExprOp::kSub:
+          return {a.v - b.v, dep};
+        case ExprOp::kBitAnd:
+          return {a.v & b.v, dep};
+        case ExprOp::kBitOr:
+          return {a.v | b.v, dep};
+        case ExprOp::kBitXor:
+          return {a.v ^ b.v, dep};
+        case ExprOp::kEq:
+          return {a.v == b.v, dep};
+        case ExprOp::kNe:
+          return {a.v != b.v, dep};
+        case ExprOp::kLt:
+          return {sa < sb, dep};
+        case ExprOp::kGt:
+          return {sa > sb, dep};
+        case ExprOp::kLe:
+          return {sa <= sb, dep};
+        case ExprOp::kGe:
+          return {sa >= sb, dep};
+        case ExprOp::kAnd:
+          return {a.v != 0 && b.v != 0, dep};
+        case ExprOp::kOr:
+          return {a.v != 0 || b.v != 0, dep};
+        default:
+          return a;
       }
     }
   }
@@ -69,10 +89,14 @@ Value Eval(const LitmusExpr& e, const std::vector<Value>& regs) {
 uint64_t RmwReturn(const LitmusStmt& s, uint64_t old, uint64_t a, uint64_t b) {
   switch (s.result) {
     case RmwResult::kNone:
-    case RmwResult::kOld: return old;
-    case RmwResult::kNew: return old + a;
-    case RmwResult::kSucceeded: return old != b ? 1 : 0;
-    case RmwResult::kNewIsZero: return old + a == 0 ? 1 : 0;
+    case RmwResult::kOld:
+      return old;
+    case RmwResult::kNew:
+      return old + a;
+    case RmwResult::kSucceeded:
+      return old != b ? 1 : 0;
+    case RmwResult::kNewIsZero:
+      return old + a == 0 ? 1 : 0;
   }
   return old;
 }
@@ -106,13 +130,17 @@ Task<void> LitmusThread(Cpu& cpu, const LitmusTest& test, int thread,
     }
     const LitmusStmt& s = (*top.stmts)[top.next++];
     switch (s.kind) {
-      case LitmusStmt::Kind::kAssign: regs[s.dst] = Eval(s.a, regs); continue;
+      case LitmusStmt::Kind::kAssign:
+        regs[s.dst] = Eval(s.a, regs);
+        continue;
       case LitmusStmt::Kind::kIf: {
         const std::vector<LitmusStmt>& body = Eval(s.a, regs).v != 0 ? s.then_body : s.else_body;
         if (!body.empty()) stack.push_back({&body, 0});
         continue;
       }
-      case LitmusStmt::Kind::kFence: co_await cpu.Fence(s.fence); continue;
+      case LitmusStmt::Kind::kFence:
+        co_await cpu.Fence(s.fence);
+        continue;
       case LitmusStmt::Kind::kSpinLock:
         if (s.target.var >= 0) co_await cpu.VarSpinLock(static_cast<uint32_t>(s.target.var));
         continue;
@@ -121,7 +149,8 @@ Task<void> LitmusThread(Cpu& cpu, const LitmusTest& test, int thread,
         continue;
       case LitmusStmt::Kind::kLoad:
       case LitmusStmt::Kind::kStore:
-      case LitmusStmt::Kind::kRmw: break;
+      case LitmusStmt::Kind::kRmw:
+        break;
     }
     // A memory access: resolve the location, directly or through a pointer register.
     int var = s.target.var;

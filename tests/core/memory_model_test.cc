@@ -74,8 +74,8 @@ std::set<std::string> Outcomes(MemoryModelKind model, uint32_t num_vars,
     for (size_t t = 0; t < regs.size(); ++t) {
       for (uint64_t v : regs[t]) o += std::to_string(t) + ":" + std::to_string(v) + " ";
     }
-    for (uint32_t v = 0; v < num_vars; ++v) o += "x" + std::to_string(v) + "=" +
-                                                 std::to_string(world.ReadLoc(VarLoc(v))) + " ";
+    for (uint32_t v = 0; v < num_vars; ++v)
+      o += "x" + std::to_string(v) + "=" + std::to_string(world.ReadLoc(VarLoc(v))) + " ";
     outcomes.insert(o);
     if (!decider.Next(&tape)) break;
     if (runs > 200000) {
@@ -116,26 +116,33 @@ std::vector<Thread> Mp(MemOrder flag_store, MemOrder flag_load, bool wmb, bool r
 TEST(MemoryModelTest, MessagePassingWithoutBarriersIsReorderedOnlyUnderRelaxed) {
   const auto mp = Mp(MemOrder::kOnce, MemOrder::kOnce, false, false);
   EXPECT_FALSE(Reached(Outcomes(MemoryModelKind::kSc, 2, mp), "1:1 1:0 "));
-  EXPECT_FALSE(Reached(Outcomes(MemoryModelKind::kTso, 2, mp), "1:1 1:0 "));  // TSO keeps W->W, R->R
+  EXPECT_FALSE(
+      Reached(Outcomes(MemoryModelKind::kTso, 2, mp), "1:1 1:0 "));  // TSO keeps W->W, R->R
   EXPECT_TRUE(Reached(Outcomes(MemoryModelKind::kRelaxed, 2, mp), "1:1 1:0 "));
 }
 
 TEST(MemoryModelTest, MessagePassingWithWmbRmbOrReleaseAcquireIsForbidden) {
-  for (MemoryModelKind m : {MemoryModelKind::kSc, MemoryModelKind::kTso, MemoryModelKind::kRelaxed}) {
-    EXPECT_FALSE(Reached(Outcomes(m, 2, Mp(MemOrder::kOnce, MemOrder::kOnce, true, true)), "1:1 1:0 "))
-        << MemoryModelName(m);
+  for (MemoryModelKind m :
+       {MemoryModelKind::kSc, MemoryModelKind::kTso, MemoryModelKind::kRelaxed}) {
     EXPECT_FALSE(
-        Reached(Outcomes(m, 2, Mp(MemOrder::kRelease, MemOrder::kAcquire, false, false)), "1:1 1:0 "))
+        Reached(Outcomes(m, 2, Mp(MemOrder::kOnce, MemOrder::kOnce, true, true)), "1:1 1:0 "))
+        << MemoryModelName(m);
+    EXPECT_FALSE(Reached(Outcomes(m, 2, Mp(MemOrder::kRelease, MemOrder::kAcquire, false, false)),
+                         "1:1 1:0 "))
         << MemoryModelName(m);
     // And the other outcomes stay reachable: the fences forbid one outcome, not all interleavings.
-    EXPECT_TRUE(Reached(Outcomes(m, 2, Mp(MemOrder::kOnce, MemOrder::kOnce, true, true)), "1:0 1:0 "));
-    EXPECT_TRUE(Reached(Outcomes(m, 2, Mp(MemOrder::kOnce, MemOrder::kOnce, true, true)), "1:1 1:1 "));
+    EXPECT_TRUE(
+        Reached(Outcomes(m, 2, Mp(MemOrder::kOnce, MemOrder::kOnce, true, true)), "1:0 1:0 "));
+    EXPECT_TRUE(
+        Reached(Outcomes(m, 2, Mp(MemOrder::kOnce, MemOrder::kOnce, true, true)), "1:1 1:1 "));
   }
   // Only one side of the handshake: still reordered under relaxed.
-  EXPECT_TRUE(Reached(Outcomes(MemoryModelKind::kRelaxed, 2, Mp(MemOrder::kOnce, MemOrder::kOnce, true, false)),
-                      "1:1 1:0 "));
-  EXPECT_TRUE(Reached(Outcomes(MemoryModelKind::kRelaxed, 2, Mp(MemOrder::kRelease, MemOrder::kOnce, false, false)),
-                      "1:1 1:0 "));
+  EXPECT_TRUE(Reached(
+      Outcomes(MemoryModelKind::kRelaxed, 2, Mp(MemOrder::kOnce, MemOrder::kOnce, true, false)),
+      "1:1 1:0 "));
+  EXPECT_TRUE(Reached(
+      Outcomes(MemoryModelKind::kRelaxed, 2, Mp(MemOrder::kRelease, MemOrder::kOnce, false, false)),
+      "1:1 1:0 "));
 }
 
 TEST(MemoryModelTest, AddressDependencyOrdersTheDependentLoad) {
@@ -175,7 +182,8 @@ TEST(MemoryModelTest, StoreBufferingIsAllowedByTsoAndRelaxedAndForbiddenByMb) {
   EXPECT_FALSE(Reached(Outcomes(MemoryModelKind::kSc, 2, Sb(false)), "0:0 1:0 "));
   EXPECT_TRUE(Reached(Outcomes(MemoryModelKind::kTso, 2, Sb(false)), "0:0 1:0 "));
   EXPECT_TRUE(Reached(Outcomes(MemoryModelKind::kRelaxed, 2, Sb(false)), "0:0 1:0 "));
-  for (MemoryModelKind m : {MemoryModelKind::kSc, MemoryModelKind::kTso, MemoryModelKind::kRelaxed}) {
+  for (MemoryModelKind m :
+       {MemoryModelKind::kSc, MemoryModelKind::kTso, MemoryModelKind::kRelaxed}) {
     const std::set<std::string> o = Outcomes(m, 2, Sb(true));
     EXPECT_FALSE(Reached(o, "0:0 1:0 ")) << MemoryModelName(m);
     EXPECT_TRUE(Reached(o, "0:1 1:1 ")) << MemoryModelName(m);
@@ -198,12 +206,16 @@ TEST(MemoryModelTest, FullyOrderedRmwForbidsStoreBufferingUnlikeARelaxedOne) {
         },
     };
   };
-  for (MemoryModelKind m : {MemoryModelKind::kSc, MemoryModelKind::kTso, MemoryModelKind::kRelaxed}) {
-    EXPECT_FALSE(Reached(Outcomes(m, 2, threads(MemOrder::kFull)), "0:0 1:0 ")) << MemoryModelName(m);
+  for (MemoryModelKind m :
+       {MemoryModelKind::kSc, MemoryModelKind::kTso, MemoryModelKind::kRelaxed}) {
+    EXPECT_FALSE(Reached(Outcomes(m, 2, threads(MemOrder::kFull)), "0:0 1:0 "))
+        << MemoryModelName(m);
   }
   // atomic_add() orders nothing (a lock-prefixed add on x86 still does: TSO forbids it).
-  EXPECT_TRUE(Reached(Outcomes(MemoryModelKind::kRelaxed, 2, threads(MemOrder::kRelaxed)), "0:0 1:0 "));
-  EXPECT_FALSE(Reached(Outcomes(MemoryModelKind::kTso, 2, threads(MemOrder::kRelaxed)), "0:0 1:0 "));
+  EXPECT_TRUE(
+      Reached(Outcomes(MemoryModelKind::kRelaxed, 2, threads(MemOrder::kRelaxed)), "0:0 1:0 "));
+  EXPECT_FALSE(
+      Reached(Outcomes(MemoryModelKind::kTso, 2, threads(MemOrder::kRelaxed)), "0:0 1:0 "));
 }
 
 TEST(MemoryModelTest, CoherenceHoldsUnderEveryModel) {
@@ -218,7 +230,8 @@ TEST(MemoryModelTest, CoherenceHoldsUnderEveryModel) {
         r.push_back(co_await cpu.VarLoad(kX, MemOrder::kOnce));
       },
   };
-  for (MemoryModelKind m : {MemoryModelKind::kSc, MemoryModelKind::kTso, MemoryModelKind::kRelaxed}) {
+  for (MemoryModelKind m :
+       {MemoryModelKind::kSc, MemoryModelKind::kTso, MemoryModelKind::kRelaxed}) {
     const std::set<std::string> o = Outcomes(m, 1, corr);
     EXPECT_FALSE(Reached(o, "1:2 1:1 ")) << MemoryModelName(m);
     EXPECT_FALSE(Reached(o, "1:2 1:0 ")) << MemoryModelName(m);
@@ -246,7 +259,7 @@ TEST(MemoryModelTest, TsoForwardsOwnStoresAndDrainsInFifoOrder) {
   int executions = 0;
   const std::set<std::string> o = Outcomes(MemoryModelKind::kTso, 2, t, &executions);
   for (const std::string& s : o) {
-    EXPECT_EQ(s.rfind("0:1 ", 0), 0u) << s;  // forwarding
+    EXPECT_EQ(s.rfind("0:1 ", 0), 0u) << s;                // forwarding
     EXPECT_EQ(s.find("1:1 1:0"), std::string::npos) << s;  // FIFO
   }
   EXPECT_TRUE(Reached(o, "0:1 1:0 1:0 "));  // P1 ran while both stores were still buffered
@@ -264,14 +277,13 @@ TEST(MemoryModelTest, IriwNeedsBarriersUnderRelaxedOnly) {
         r.push_back(co_await cpu.VarLoad(second, MemOrder::kOnce));
       };
     };
-    return std::vector<Thread>{
-        [](Cpu& cpu, std::vector<uint64_t>&) -> Task<void> {
-          co_await cpu.VarStore(kX, 1, MemOrder::kOnce);
-        },
-        [](Cpu& cpu, std::vector<uint64_t>&) -> Task<void> {
-          co_await cpu.VarStore(kY, 1, MemOrder::kOnce);
-        },
-        reader(kX, kY), reader(kY, kX)};
+    return std::vector<Thread>{[](Cpu& cpu, std::vector<uint64_t>&) -> Task<void> {
+                                 co_await cpu.VarStore(kX, 1, MemOrder::kOnce);
+                               },
+                               [](Cpu& cpu, std::vector<uint64_t>&) -> Task<void> {
+                                 co_await cpu.VarStore(kY, 1, MemOrder::kOnce);
+                               },
+                               reader(kX, kY), reader(kY, kX)};
   };
   EXPECT_FALSE(Reached(Outcomes(MemoryModelKind::kTso, 2, threads(false)), "2:1 2:0 3:1 3:0 "));
   EXPECT_TRUE(Reached(Outcomes(MemoryModelKind::kRelaxed, 2, threads(false)), "2:1 2:0 3:1 3:0 "));
@@ -296,10 +308,10 @@ TEST(MemoryModelTest, ReleaseIsCumulative) {
         },
     };
   };
-  EXPECT_FALSE(Reached(Outcomes(MemoryModelKind::kRelaxed, 2, threads(MemOrder::kRelease)),
-                       "1:1 2:1 2:0 "));
-  EXPECT_TRUE(Reached(Outcomes(MemoryModelKind::kRelaxed, 2, threads(MemOrder::kOnce)),
-                      "1:1 2:1 2:0 "));
+  EXPECT_FALSE(
+      Reached(Outcomes(MemoryModelKind::kRelaxed, 2, threads(MemOrder::kRelease)), "1:1 2:1 2:0 "));
+  EXPECT_TRUE(
+      Reached(Outcomes(MemoryModelKind::kRelaxed, 2, threads(MemOrder::kOnce)), "1:1 2:1 2:0 "));
 }
 
 TEST(MemoryModelTest, ScAddsNoDecisionsBeyondScheduling) {

@@ -1,6 +1,7 @@
 // StoreBuffer (TSO) and RelaxedMemory, each alone, below the World.
-#include "core/relaxed_memory.h"
 #include "core/store_buffer.h"
+
+#include "core/relaxed_memory.h"
 #include "gtest/gtest.h"
 
 namespace ptfuzz {
@@ -71,7 +72,8 @@ TEST(RelaxedMemoryTest, TrackedInListsLocationsOfARange) {
   m.Store(0, PtEntryLoc(EntryAddr(3, 1)), 0, 5, MemOrder::kOnce);
   m.Store(0, PtEntryLoc(EntryAddr(3, 0)), 0, 5, MemOrder::kOnce);
   m.Store(0, PtEntryLoc(EntryAddr(4, 0)), 0, 5, MemOrder::kOnce);
-  const std::vector<Loc> in3 = m.TrackedIn(PtEntryLoc(EntryAddr(3, 0)), PtEntryLoc(EntryAddr(4, 0)));
+  const std::vector<Loc> in3 =
+      m.TrackedIn(PtEntryLoc(EntryAddr(3, 0)), PtEntryLoc(EntryAddr(4, 0)));
   ASSERT_EQ(in3.size(), 2u);
   EXPECT_EQ(in3[0], PtEntryLoc(EntryAddr(3, 0)));
 }
