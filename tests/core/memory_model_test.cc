@@ -266,6 +266,48 @@ TEST(MemoryModelTest, TsoForwardsOwnStoresAndDrainsInFifoOrder) {
   EXPECT_GT(executions, 10);
 }
 
+TEST(MemoryModelTest, TsoDrainsBeforeAnIpiIsSentAndWhenOneIsTaken) {
+  // P0: x = 1; send a flush IPI and wait. P1: y = 1, then interrupts stay enabled while it
+  // loads x. In every schedule: P0's store is in memory when its IPI goes out (the ICR write is
+  // fenced), and P1's store is in memory once P1 has taken the interrupt.
+  int executions = 0;
+  std::vector<uint32_t> tape;
+  for (;;) {
+    DfsDecider decider(tape);
+    MachineConfig config;
+    config.num_cpus = 2;
+    config.num_frames = 1;
+    config.num_vars = 2;
+    config.memory_model = MemoryModelKind::kTso;
+    SimOptions options;
+    options.record_trace = true;
+    World world(config, options, decider);
+    world.SetActor(0, ActorInfo{"P", 0}, [](Cpu& cpu) -> Task<void> {
+      co_await cpu.VarStore(kX, 1, MemOrder::kOnce);
+      co_await cpu.IpiSend(0, kPageSize);
+      co_await cpu.IpiWait();
+    }(world.cpu(0)));
+    world.SetActor(1, ActorInfo{"P", 0}, [](Cpu& cpu) -> Task<void> {
+      co_await cpu.VarStore(kY, 1, MemOrder::kOnce);
+      co_await cpu.VarLoad(kX, MemOrder::kOnce);
+    }(world.cpu(1)));
+    const RunResult r = world.Run();
+    EXPECT_EQ(r.outcome, Outcome::kClean);
+    ++executions;
+    bool x_drained = false, y_stored = false, y_drained = false;
+    for (const TraceEvent& e : r.trace) {
+      if (e.op == OpKind::kDrain) (e.addr == VarLoc(kX) ? x_drained : y_drained) = true;
+      if (e.op == OpKind::kStore && e.addr == VarLoc(kY)) y_stored = true;
+      if (e.op == OpKind::kIpiSend) EXPECT_TRUE(x_drained) << "IPI sent with x still buffered";
+      if (e.op == OpKind::kIpiHandle && y_stored) {
+        EXPECT_TRUE(y_drained) << "interrupt taken with y still buffered";
+      }
+    }
+    if (!decider.Next(&tape)) break;
+  }
+  EXPECT_GT(executions, 5);
+}
+
 TEST(MemoryModelTest, IriwNeedsBarriersUnderRelaxedOnly) {
   // Two writers, two readers reading in opposite orders; "2:1 2:0 3:1 3:0" = the readers
   // disagree on the order of the two independent stores.
