@@ -52,6 +52,9 @@ uint64_t ExecutePendingOp(World& world, Cpu& cpu);
 bool FenceIsStep(const World& world, const Cpu& cpu, FenceKind fence);
 // Applies a fence that is not a step (core/world.cc).
 void ApplyLocalFence(World& world, Cpu& cpu, FenceKind fence);
+// The dependency token of a value computed from two loaded values (relaxed model; CPU-local,
+// not a step). kNoDep stands for no dependency.
+Dep JoinDepTokens(World& world, const Cpu& cpu, Dep a, Dep b);
 
 class [[nodiscard]] OpAwaiter {
  public:

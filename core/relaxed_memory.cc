@@ -35,9 +35,27 @@ uint32_t RelaxedMemory::Slot(Loc loc, uint64_t current) {
 }
 
 const RelaxedMemory::View& RelaxedMemory::DepView(const CpuViews& c, Dep dep) const {
-  // Tokens are serials; a protocol naming a load older than kDepSlots loads is a ptfuzz bug.
-  PTFUZZ_CHECK(dep != kNoDep && dep <= c.dep_serial && c.dep_serial - dep < kDepSlots);
+  PTFUZZ_CHECK(dep != kNoDep && dep <= c.dep_serial);
+  // A token older than kDepSlots loads (a retry loop that keeps its first pmd's token) has lost
+  // its view: order the dependent load after everything the CPU observed instead, which only
+  // forbids more.
+  if (c.dep_serial - dep >= kDepSlots) return c.acq;
   return c.dep_views[dep % kDepSlots];
+}
+
+Dep RelaxedMemory::NewDep(CpuViews& c, View view) {
+  ++c.dep_serial;
+  c.dep_views[c.dep_serial % kDepSlots] = std::move(view);
+  return c.dep_serial;
+}
+
+Dep RelaxedMemory::JoinDeps(CpuId cpu, Dep a, Dep b) {
+  if (a == kNoDep) return b;
+  if (b == kNoDep) return a;
+  CpuViews& c = cpus_[cpu];
+  View view = DepView(c, a);
+  Join(view, DepView(c, b));
+  return NewDep(c, std::move(view));
 }
 
 uint32_t RelaxedMemory::Lower(const CpuViews& c, const LocState& l, uint32_t slot, Dep dep) const {
@@ -72,12 +90,16 @@ RelaxedMemory::LoadResult RelaxedMemory::Load(CpuId cpu, Loc loc, uint32_t choic
   r.value = s.value;
   r.newer = choice;
   r.writer = s.writer;
-  // The token: later loads through this value must see at least what this message carried.
-  ++c.dep_serial;
-  View& dv = c.dep_views[c.dep_serial % kDepSlots];
-  dv = s.view;
-  Raise(dv, slot, s.index);
-  r.dep = c.dep_serial;
+  // The token: later loads through this value must see at least what this message carried,
+  // and what the token this load's address came from carried (dependency chains compose).
+  View token = dep != kNoDep ? DepView(c, dep) : View();
+  Join(token, s.view);
+  Raise(token, slot, s.index);
+  // A value read back from this CPU's own store may carry a dependency on earlier loads (the
+  // LKMM's dep ; rfi in to-r). Stores do not record which loads their values came from, so
+  // order it after everything the CPU observed: that only forbids more.
+  if (s.writer == cpu) Join(token, c.acq);
+  r.dep = NewDep(c, std::move(token));
   return r;
 }
 

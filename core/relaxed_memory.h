@@ -59,7 +59,8 @@ class RelaxedMemory {
   // How many stores per location a load may choose among (the newest kHistory). Eight covers
   // every protocol here: no location is written more than a few times per run.
   static constexpr uint32_t kHistory = 8;
-  // How many recent loads per CPU an address dependency may name.
+  // How many recent dependency tokens per CPU keep their own view; an older one orders the
+  // dependent load after everything the CPU observed (stronger, never weaker).
   static constexpr uint32_t kDepSlots = 16;
 
   explicit RelaxedMemory(uint32_t num_cpus);
@@ -76,6 +77,10 @@ class RelaxedMemory {
   };
   // REQUIRES: choice < LoadOptions(cpu, loc, current, dep) just returned.
   LoadResult Load(CpuId cpu, Loc loc, uint32_t choice, MemOrder order, Dep dep);
+
+  // A token for a value computed from the values of loads `a` and `b` (`r0 + r1` used as an
+  // address): dependent loads see what either carried. kNoDep stands for no dependency.
+  Dep JoinDeps(CpuId cpu, Dep a, Dep b);
 
   // A store (WRITE_ONCE, smp_store_release, spin_unlock, allocation zeroing).
   void Store(CpuId cpu, Loc loc, uint64_t current, uint64_t value, MemOrder order);
@@ -113,14 +118,16 @@ class RelaxedMemory {
     View view;
   };
   struct LocState {
-    LocState() {}  // user-provided: emplace_back() must not zero the whole ring first
+    // User-provided, so emplace_back() default-initializes (member initializers only) instead of
+    // zero-filling the whole ring first.
+    LocState() {}
     Loc loc = 0;
     uint32_t newest = 0;                  // index of the newest store
     std::array<StoreRec, kHistory> ring;  // by index % kHistory
   };
   // Invariant: cur, own and fence are below acq (everything they order, the CPU has observed).
   struct CpuViews {
-    CpuViews() {}  // user-provided: no zeroing of the dependency slots first
+    CpuViews() {}  // user-provided: no zero-fill of the dependency slots before construction
     View cur, acq, own, fence;
     // At this CPU's last spin_unlock(): what it had observed and stored (po-unlock-lock-po).
     bool unlocked = false;
@@ -135,6 +142,7 @@ class RelaxedMemory {
 
   uint32_t Slot(Loc loc, uint64_t current);
   const View& DepView(const CpuViews& c, Dep dep) const;
+  Dep NewDep(CpuViews& c, View view);
   uint32_t Lower(const CpuViews& c, const LocState& l, uint32_t slot, Dep dep) const;
   void Append(CpuId cpu, uint32_t slot, uint64_t value, View view);
   void Observe(CpuViews& c, uint32_t slot, const StoreRec& s, bool acquire);

@@ -232,6 +232,15 @@ void ApplyLocalFence(World& world, Cpu& cpu, FenceKind fence) {
   world.ApplyLocalFence(cpu, fence);
 }
 
+Dep JoinDepTokens(World& world, const Cpu& cpu, Dep a, Dep b) {
+  return world.JoinDeps(cpu, a, b);
+}
+
+Dep World::JoinDeps(const Cpu& cpu, Dep a, Dep b) {
+  if (!relaxed_) return kNoDep;
+  return relaxed_->JoinDeps(cpu.id, a, b);
+}
+
 bool World::FenceIsStep(const Cpu& cpu, FenceKind fence) const {
   switch (config_.memory_model) {
     case MemoryModelKind::kSc:

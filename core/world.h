@@ -159,6 +159,8 @@ class World {
   // Whether `fence` is a scheduler step on `cpu` now, and its effect when it is not (cpu.h).
   bool FenceIsStep(const Cpu& cpu, FenceKind fence) const;
   void ApplyLocalFence(Cpu& cpu, FenceKind fence);
+  // The token of a value computed from two loaded values (cpu.h JoinDepTokens).
+  Dep JoinDeps(const Cpu& cpu, Dep a, Dep b);
   const std::vector<std::unique_ptr<Agent>>& agents() const { return agents_; }
   // "store_buffer@cpu1"
   std::string AgentName(int agent) const;

@@ -25,14 +25,14 @@ struct Value {
   Dep dep = kNoDep;
 };
 
-Value Eval(const LitmusExpr& e, const std::vector<Value>& regs) {
+Value Eval(const LitmusExpr& e, const std::vector<Value>& regs, Cpu& cpu) {
   switch (e.kind) {
     case LitmusExpr::Kind::kConst:
       return {e.value, kNoDep};
     case LitmusExpr::Kind::kReg:
       return regs[e.reg];
     case LitmusExpr::Kind::kUnary: {
-      const Value a = Eval(e.args[0], regs);
+      const Value a = Eval(e.args[0], regs, cpu);
       switch (e.op) {
         case ExprOp::kNot:
           return {a.v == 0 ? 1u : 0u, a.dep};
@@ -45,9 +45,10 @@ Value Eval(const LitmusExpr& e, const std::vector<Value>& regs) {
       }
     }
     case LitmusExpr::Kind::kBinary: {
-      const Value a = Eval(e.args[0], regs);
-      const Value b = Eval(e.args[1], regs);
-      const Dep dep = std::max(a.dep, b.dep);
+      const Value a = Eval(e.args[0], regs, cpu);
+      const Value b = Eval(e.args[1], regs, cpu);
+      // A value computed from two loads depends on both (under SC and TSO tokens are kNoDep).
+      const Dep dep = JoinDepTokens(*cpu.world, cpu, a.dep, b.dep);
       // C `int` comparisons are signed.
       const int64_t sa = static_cast<int64_t>(a.v);
       const int64_t sb = static_cast<int64_t>(b.v);
@@ -131,10 +132,10 @@ Task<void> LitmusThread(Cpu& cpu, const LitmusTest& test, int thread,
     const LitmusStmt& s = (*top.stmts)[top.next++];
     switch (s.kind) {
       case LitmusStmt::Kind::kAssign:
-        regs[s.dst] = Eval(s.a, regs);
+        regs[s.dst] = Eval(s.a, regs, cpu);
         continue;
       case LitmusStmt::Kind::kIf: {
-        const std::vector<LitmusStmt>& body = Eval(s.a, regs).v != 0 ? s.then_body : s.else_body;
+        const std::vector<LitmusStmt>& body = Eval(s.a, regs, cpu).v != 0 ? s.then_body : s.else_body;
         if (!body.empty()) stack.push_back({&body, 0});
         continue;
       }
@@ -165,10 +166,6 @@ Task<void> LitmusThread(Cpu& cpu, const LitmusTest& test, int thread,
             absl::StrCat("line ", s.line, ": P", thread, " accesses *",
                          code.regs[s.target.reg].name, " but ", code.regs[s.target.reg].name, " = ",
                          FormatLitmusValue(test, ptr.v), " is not the address of a variable");
-      } else if (dep != kNoDep && cpu.last_dep - dep >= RelaxedMemory::kDepSlots) {
-        // The relaxed model remembers the views of the last kDepSlots loads only.
-        fault = absl::StrCat("line ", s.line, ": the address dependency spans more than ",
-                             RelaxedMemory::kDepSlots, " loads, which the model does not track");
       }
       if (!fault.empty()) {
         if (fault_out != nullptr) *fault_out = std::move(fault);
@@ -181,10 +178,10 @@ Task<void> LitmusThread(Cpu& cpu, const LitmusTest& test, int thread,
       const Loaded loaded = co_await cpu.VarLoad(index, s.order, dep);
       if (s.dst >= 0) regs[s.dst] = {loaded.value, loaded.dep};
     } else if (s.kind == LitmusStmt::Kind::kStore) {
-      co_await cpu.VarStore(index, Eval(s.a, regs).v, s.order);
+      co_await cpu.VarStore(index, Eval(s.a, regs, cpu).v, s.order);
     } else {
-      const uint64_t a = Eval(s.a, regs).v;
-      const uint64_t b = Eval(s.b, regs).v;
+      const uint64_t a = Eval(s.a, regs, cpu).v;
+      const uint64_t b = Eval(s.b, regs, cpu).v;
       const uint64_t old = co_await cpu.VarRmw(index, s.rmw, a, b, s.order);
       if (s.dst >= 0) regs[s.dst] = {RmwReturn(s, old, a, b), kNoDep};
     }
