@@ -32,6 +32,9 @@ struct Cpu;
 // Lock ids: split PTE locks are per PTE-table frame (ptlock_ptr(), include/linux/mm.h); every
 // upper level shares mm->page_table_lock.
 inline constexpr uint64_t kMmPageTableLock = 0xffffffffull;
+// The page allocator's lock word. Under the relaxed model a free releases it and an allocation
+// acquires it (core/world.cc FreeFrame, kAllocPage); no protocol takes it explicitly.
+inline constexpr uint64_t kZoneLock = 0xfffffffeull;
 
 struct PendingOp {
   OpKind kind = OpKind::kLoad;

@@ -44,8 +44,9 @@ std::string LocName(const TraceEvent& e) {
     case LocSpace::kRefcount:
       return absl::StrFormat("refcount(f%u)", payload);
     case LocSpace::kLock:
-      return payload == 0xffffffffull ? std::string("mm->page_table_lock")
-                                      : absl::StrFormat("ptl(f%u)", payload);
+      if (payload == 0xffffffffull) return "mm->page_table_lock";
+      if (payload == 0xfffffffeull) return "zone->lock";
+      return absl::StrFormat("ptl(f%u)", payload);
     case LocSpace::kVar:
       return absl::StrFormat("var%u", payload);
   }

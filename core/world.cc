@@ -79,7 +79,7 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
       decider_(decider),
       memory_(config.num_frames),
       cpus_(config.num_cpus),
-      lock_owner_(config.num_frames + 1, 0),
+      lock_owner_(config.num_frames + 2, 0),
       vars_(config.num_vars, 0),
       oracles_(*this) {
   PTFUZZ_CHECK(config.num_cpus >= 1 && config.num_cpus <= 32);
@@ -220,6 +220,13 @@ void World::FreeFrame(Cpu& cpu, FrameId frame) {
   }
   oracles_.OnFree(cpu, frame);
   memory_.Free(frame, step_, cpu.id);
+  if (relaxed_) {
+    // The page allocator's lock (zone->lock / the per-CPU list lock): freeing releases it, so an
+    // allocation that hands this frame out later acquires what the freeing CPU did before.
+    const uint64_t frees = ReadLoc(LockLoc(kZoneLock));
+    relaxed_->Rmw(cpu.id, LockLoc(kZoneLock), frees, true, frees + 1, MemOrder::kRelease);
+    WriteLoc(LockLoc(kZoneLock), frees + 1);
+  }
 }
 
 uint64_t ExecutePendingOp(World& world, Cpu& cpu) { return world.Execute(cpu); }
@@ -618,7 +625,12 @@ uint64_t World::Execute(Cpu& cpu) {
       const FrameId f = memory_.FreeFrameOption(option);
       memory_.Allocate(f, level < 0 ? FrameState::kData : FrameState::kPageTable,
                        level < 0 ? PtLevel::kPte : static_cast<PtLevel>(level), step_, cpu.id);
-      if (relaxed_) RecordAllocationStores(cpu, f);
+      if (relaxed_) {
+        // Acquire the allocator's lock word (see FreeFrame), then the zeroing stores.
+        const uint64_t frees = ReadLoc(LockLoc(kZoneLock));
+        relaxed_->Rmw(cpu.id, LockLoc(kZoneLock), frees, true, frees, MemOrder::kAcquire);
+        RecordAllocationStores(cpu, f);
+      }
       ev.new_value = f;
       ev.old_value = memory_.frame(f).generation;
       result = f;
@@ -685,6 +697,8 @@ bool World::WaitsForDrain(const Cpu& cpu) const {
     case OpKind::kRefPut:
     case OpKind::kSpinLock:
     case OpKind::kIpiSend:            // the ICR write is fenced
+    case OpKind::kIpiWait:            // csd_lock_wait() then returns through fenced code
+    case OpKind::kAllocPage:          // the zone / per-CPU list lock is a locked RMW
     case OpKind::kTlbFlushLocal:      // INVLPG and CR3 writes are serializing instructions
     case OpKind::kTlbFlushBroadcast:  // INVLPGB/TLBSYNC, or a paravirt hypercall: serializing
     case OpKind::kTlbFill:            // the return to user mode (iret/sysret) serializes
@@ -744,15 +758,24 @@ RunResult World::Run() {
   constexpr size_t kMaxRunners = 128;
   PTFUZZ_CHECK(cpus_.size() + agents_.size() <= kMaxRunners);
   int runners[kMaxRunners];
+  // For an agent of a CPU: the position of that CPU (where the cyclic order resumes once the
+  // agent has nothing left to do); for everything else, its own position.
+  uint32_t home[kMaxRunners];
   uint32_t n = 0;
   for (const Cpu& cpu : cpus_) {
+    const uint32_t cpu_pos = n;
+    home[n] = n;
     runners[n++] = static_cast<int>(cpu.id);
     for (size_t a = 0; a < agents_.size(); ++a) {
-      if (agents_[a]->owner() == cpu.id) runners[n++] = ~static_cast<int>(a);
+      if (agents_[a]->owner() != cpu.id) continue;
+      home[n] = cpu_pos;
+      runners[n++] = ~static_cast<int>(a);
     }
   }
   for (size_t a = 0; a < agents_.size(); ++a) {
-    if (agents_[a]->owner() == kMachineAgent) runners[n++] = ~static_cast<int>(a);
+    if (agents_[a]->owner() != kMachineAgent) continue;
+    home[n] = n;
+    runners[n++] = ~static_cast<int>(a);
   }
   const bool have_agents = !agents_.empty();
   auto runnable = [&](int r) {
@@ -772,9 +795,13 @@ RunResult World::Run() {
       result.outcome = Outcome::kViolation;
       break;
     }
-    // Options: the previous runner first when runnable, then cyclic order after it.
+    // Options: the previous runner first when runnable, then cyclic order after it. A CPU's
+    // agent that has run dry hands back to its CPU: after a CPU waited for its store buffer to
+    // drain, option 0 is that CPU again, not the next one.
+    uint32_t start = last;
+    if (have_agents && runners[last] < 0 && !runnable(runners[last])) start = home[last];
     uint32_t num_options = 0;
-    for (uint32_t k = 0, pos = last; k < n; ++k, pos = pos + 1 == n ? 0 : pos + 1) {
+    for (uint32_t k = 0, pos = start; k < n; ++k, pos = pos + 1 == n ? 0 : pos + 1) {
       if (runnable(runners[pos])) options[num_options++] = pos;
     }
     if (num_options == 0) {

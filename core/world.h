@@ -168,9 +168,11 @@ class World {
   void FreeFrame(Cpu& cpu, FrameId frame);
 
  private:
-  // Index in lock_owner_ of a lock id (a PTE-table frame, or kMmPageTableLock).
+  // Index in lock_owner_ of a lock id (a PTE-table frame, kMmPageTableLock or kZoneLock).
   size_t LockSlot(uint64_t lock) const {
-    return lock == kMmPageTableLock ? config_.num_frames : static_cast<size_t>(lock);
+    if (lock == kMmPageTableLock) return config_.num_frames;
+    if (lock == kZoneLock) return config_.num_frames + 1;
+    return static_cast<size_t>(lock);
   }
   bool Runnable(const Cpu& cpu) const;
   // TSO: the pending op waits until this CPU's store buffer is empty (locked RMW, mfence, IPI,
