@@ -36,9 +36,10 @@
 //    speculation (LB without dependencies, which the LKMM allows);
 //  - coherence orders that differ from execution order (the 2+2W and S shapes without barriers);
 //  - reads of stores older than the last kHistory stores of a location.
-// Everything it does produce is allowed by the LKMM as far as the litmus suite in tests/litmus
-// checks; it is an under-approximation, never an over-approximation, by design: a finding under
-// this model is a real LKMM execution.
+// It is meant to be an under-approximation, never an over-approximation: where unsure it orders
+// more (the machine-wide smp_mb view, the read-back of a CPU's own store, old dependency tokens,
+// lock handoff), so a finding under this model is a real LKMM execution. tests/litmus checks
+// that, including the dependency shapes a review once found it too weak on.
 #ifndef PTFUZZ_CORE_RELAXED_MEMORY_H_
 #define PTFUZZ_CORE_RELAXED_MEMORY_H_
 

@@ -308,6 +308,86 @@ TEST(MemoryModelTest, TsoDrainsBeforeAnIpiIsSentAndWhenOneIsTaken) {
   EXPECT_GT(executions, 5);
 }
 
+// Runs `threads` once under TSO with the default policy (every answer 0), recording the trace.
+RunResult RunTsoDefault(const std::vector<std::function<Task<void>(Cpu&)>>& threads,
+                        uint32_t num_vars) {
+  DfsDecider decider({});
+  MachineConfig config;
+  config.num_cpus = static_cast<uint32_t>(threads.size());
+  config.num_frames = 1;
+  config.num_vars = num_vars;
+  config.memory_model = MemoryModelKind::kTso;
+  SimOptions options;
+  options.record_trace = true;
+  World world(config, options, decider);
+  for (size_t t = 0; t < threads.size(); ++t) {
+    world.SetActor(static_cast<CpuId>(t), ActorInfo{"P", 0},
+                   threads[t](world.cpu(static_cast<CpuId>(t))));
+  }
+  return world.Run();
+}
+
+TEST(MemoryModelTest, TsoDefaultPolicyContinuesTheCpuThatWaitedForItsDrain) {
+  // P0: x = 1; smp_mb(); r = y. P1: y = 1. The mfence makes P0 wait for its buffer; after the
+  // drain the default policy gives P0 the next step again (no context switch), as under SC.
+  const RunResult r = RunTsoDefault(
+      {[](Cpu& cpu) -> Task<void> {
+         co_await cpu.VarStore(kX, 1, MemOrder::kOnce);
+         co_await cpu.Fence(FenceKind::kMb);
+         co_await cpu.VarLoad(kY, MemOrder::kOnce);
+       },
+       [](Cpu& cpu) -> Task<void> { co_await cpu.VarStore(kY, 1, MemOrder::kOnce); }},
+      2);
+  ASSERT_EQ(r.outcome, Outcome::kClean);
+  ASSERT_GE(r.trace.size(), 4u);
+  EXPECT_EQ(r.trace[0].op, OpKind::kStore);
+  EXPECT_EQ(r.trace[1].op, OpKind::kDrain);
+  EXPECT_EQ(r.trace[2].op, OpKind::kFence);
+  EXPECT_EQ(r.trace[2].cpu, 0u);
+  EXPECT_EQ(r.trace[2].agent, -1);
+  EXPECT_EQ(r.trace[3].op, OpKind::kLoad);
+  EXPECT_EQ(r.trace[3].cpu, 0u);
+}
+
+TEST(MemoryModelTest, TsoBufferedUnlockHoldsOffTheNextLocker) {
+  // x86 spin_unlock is a plain store: until it drains, another CPU still sees the lock held.
+  int executions = 0;
+  std::vector<uint32_t> tape;
+  constexpr uint32_t kLock = 0;
+  for (;;) {
+    DfsDecider decider(tape);
+    MachineConfig config;
+    config.num_cpus = 2;
+    config.num_frames = 1;
+    config.num_vars = 1;
+    config.memory_model = MemoryModelKind::kTso;
+    SimOptions options;
+    options.record_trace = true;
+    World world(config, options, decider);
+    world.SetActor(0, ActorInfo{"P", 0}, [](Cpu& cpu) -> Task<void> {
+      co_await cpu.VarSpinLock(kLock);
+      co_await cpu.VarSpinUnlock(kLock);
+    }(world.cpu(0)));
+    world.SetActor(1, ActorInfo{"P", 0}, [](Cpu& cpu) -> Task<void> {
+      co_await cpu.VarSpinLock(kLock);
+      co_await cpu.VarSpinUnlock(kLock);
+    }(world.cpu(1)));
+    const RunResult r = world.Run();
+    EXPECT_EQ(r.outcome, Outcome::kClean);
+    ++executions;
+    int holder = -1;  // from the lock step until the drain of that CPU's unlock
+    for (const TraceEvent& e : r.trace) {
+      if (e.op == OpKind::kSpinLock) {
+        EXPECT_EQ(holder, -1) << "cpu " << e.cpu << " took a lock whose unlock is buffered";
+        holder = static_cast<int>(e.cpu);
+      }
+      if (e.op == OpKind::kDrain && e.new_value == 0) holder = -1;
+    }
+    if (!decider.Next(&tape)) break;
+  }
+  EXPECT_GE(executions, 2);
+}
+
 TEST(MemoryModelTest, IriwNeedsBarriersUnderRelaxedOnly) {
   // Two writers, two readers reading in opposite orders; "2:1 2:0 3:1 3:0" = the readers
   // disagree on the order of the two independent stores.

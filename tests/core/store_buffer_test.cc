@@ -70,12 +70,33 @@ TEST(RelaxedMemoryTest, RmwReadsTheNewestAndAFailedOneOrdersNothing) {
 TEST(RelaxedMemoryTest, TrackedInListsLocationsOfARange) {
   RelaxedMemory m(1);
   m.Store(0, PtEntryLoc(EntryAddr(3, 1)), 0, 5, MemOrder::kOnce);
-  m.Store(0, PtEntryLoc(EntryAddr(3, 0)), 0, 5, MemOrder::kOnce);
   m.Store(0, PtEntryLoc(EntryAddr(4, 0)), 0, 5, MemOrder::kOnce);
+  m.Store(0, PtEntryLoc(EntryAddr(3, 0)), 0, 5, MemOrder::kOnce);
+  m.Store(0, RefcountLoc(3), 0, 1, MemOrder::kOnce);
   const std::vector<Loc> in3 =
       m.TrackedIn(PtEntryLoc(EntryAddr(3, 0)), PtEntryLoc(EntryAddr(4, 0)));
-  ASSERT_EQ(in3.size(), 2u);
-  EXPECT_EQ(in3[0], PtEntryLoc(EntryAddr(3, 0)));
+  // Frame 3's two entries, ascending, whatever the order they were first touched in; not frame
+  // 4's entry, not frame 3's refcount (another location space).
+  EXPECT_EQ(in3, (std::vector<Loc>{PtEntryLoc(EntryAddr(3, 0)), PtEntryLoc(EntryAddr(3, 1))}));
+}
+
+TEST(RelaxedMemoryTest, DependencyChainsCompose) {
+  // cpu 0: x = 1; smp_wmb(); p = 1; q = 1 (q carries nothing). cpu 1 loads p (fresh), then q
+  // through p's token, then x through q's token: the chain keeps p's view, so x must be 1.
+  RelaxedMemory m(2);
+  const Loc x = VarLoc(0), p = VarLoc(1), q = VarLoc(2);
+  for (Loc l : {x, p, q}) m.LoadOptions(1, l, 0, kNoDep);
+  m.Store(0, x, 0, 1, MemOrder::kOnce);
+  m.Fence(0, FenceKind::kWmb);
+  m.Store(0, p, 0, 1, MemOrder::kOnce);
+  ASSERT_EQ(m.LoadOptions(1, p, 1, kNoDep), 2u);
+  const RelaxedMemory::LoadResult rp = m.Load(1, p, 0, MemOrder::kOnce, kNoDep);  // p == 1
+  ASSERT_EQ(m.LoadOptions(1, q, 0, rp.dep), 1u);
+  const RelaxedMemory::LoadResult rq = m.Load(1, q, 0, MemOrder::kOnce, rp.dep);
+  EXPECT_EQ(m.LoadOptions(1, x, 1, rq.dep), 1u);     // through the chain: only x == 1
+  EXPECT_EQ(m.LoadOptions(1, x, 1, kNoDep), 2u);     // without a dependency: x may be stale
+  // A value computed from both loads depends on both.
+  EXPECT_EQ(m.LoadOptions(1, x, 1, m.JoinDeps(1, rq.dep, kNoDep)), 1u);
 }
 
 }  // namespace
