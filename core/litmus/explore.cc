@@ -104,7 +104,7 @@ void ExprDeps(const LitmusExpr& e, const std::vector<std::set<int>>& reg_deps, s
 // on, and the loads so far with whether a later store is already ordered after them.
 class LoadStoreOrder {
  public:
-  explicit LoadStoreOrder(size_t num_regs) : state_{std::vector<std::set<int>>(num_regs), {}} {}
+  explicit LoadStoreOrder(size_t num_regs) : state_{std::vector<std::set<int>>(num_regs), {}, {}} {}
 
   // An unordered load->store pair: lines and variables (-1: through a pointer register).
   struct Pair {
