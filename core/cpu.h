@@ -152,6 +152,14 @@ struct Cpu {
   OpAwaiter RefPut(FrameId frame, int n) {
     return {this, {OpKind::kRefPut, frame, uint64_t(n), 0, PtLevel::kPte, MemOrder::kFull}};
   }
+  // Any other location (a folio's refcount or mapcount read, an RMW on a mapcount): `loc` from
+  // core/mem_order.h. Refcount updates that may free the folio go through RefPut instead.
+  LoadAwaiter LoadLoc(Loc loc, MemOrder order) {
+    return {this, {OpKind::kLoad, loc, 0, 0, PtLevel::kPte, order}};
+  }
+  OpAwaiter RmwLoc(Loc loc, RmwOp op, uint64_t a, uint64_t b, MemOrder order) {
+    return {this, {OpKind::kRmw, loc, a, b, PtLevel::kPte, order, op}};
+  }
   // Plain shared variables (litmus tests): loads, stores and RMWs on VarLoc(index).
   LoadAwaiter VarLoad(uint32_t index, MemOrder order, Dep dep = kNoDep) {
     return {this, {OpKind::kLoad, VarLoc(index), 0, 0, PtLevel::kPte, order, RmwOp::kXchg,

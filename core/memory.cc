@@ -23,6 +23,7 @@ void PhysMemory::Allocate(FrameId f, FrameState state, PtLevel level, uint32_t s
   info.level = level;
   ++info.generation;
   info.refcount = 1;
+  info.mapcount = 0;
   info.alloc_step = step;
   info.alloc_cpu = cpu;
   words_[f].clear();

@@ -36,6 +36,10 @@ struct FrameInfo {
   uint32_t generation = 0;
   // folio->_refcount. invariant (checked by Oracles): 0 exactly when the frame is free.
   int64_t refcount = 0;
+  // The folio's mapcount: page-table entries mapping this data page. Set by setup and kept by
+  // the reclaim actor (core/protocols/rmap_unmap.cc); zap and the anonymous fault do not update
+  // it yet (no gup_vs_zap actor reads it). Reset by every allocation.
+  int64_t mapcount = 0;
   // History, for violation reports only.
   uint32_t alloc_step = 0;
   uint32_t free_step = 0;

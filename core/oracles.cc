@@ -99,6 +99,25 @@ void Oracles::OnGupRefTaken(const Cpu& cpu, FrameId frame, PhysAddr pmdp, PhysAd
   }
 }
 
+void Oracles::OnGupRelease(const Cpu& cpu) {
+  returned_.erase(std::remove_if(returned_.begin(), returned_.end(),
+                                 [&](const auto& r) { return r.first == cpu.id; }),
+                  returned_.end());
+}
+
+void Oracles::OnDiscard(const Cpu& cpu, FrameId frame) {
+  discards_.push_back({frame, world_.step()});
+  for (const auto& [holder, f] : returned_) {
+    if (f != frame) continue;
+    Report(cpu, ViolationKind::kDiscardedWhileReferenced,
+           absl::StrFormat("f%u's mapping is discarded while GUP-fast on cpu %u still holds the "
+                           "reference it returned: the unmapper's refcount check did not see it, "
+                           "and the holder's I/O now goes to a page the mm no longer maps (%s)",
+                           frame, holder, FrameHistory(frame)));
+    return;
+  }
+}
+
 void Oracles::OnGupRefDropped(const Cpu& cpu) {
   for (GupWindow& w : windows_) {
     if (w.cpu == cpu.id) w.ref_held = false;
@@ -113,6 +132,18 @@ void Oracles::OnGupReturn(const Cpu& cpu, FrameId frame) {
   windows_.erase(it);
   if (frame == kNoFrame) return;
   const uint32_t gen = world_.memory().frame(frame).generation;
+  for (const auto& [f, step] : discards_) {
+    if (f != frame || !window.ref_held || step < window.ref_step) continue;
+    Report(cpu, ViolationKind::kDiscardedWhileReferenced,
+           absl::StrFormat("GUP-fast on cpu %u returned f%u for %#x, but the page's mapping was "
+                           "discarded at step %u, while GUP-fast held the reference it took at "
+                           "step %u: the unmapper's check did not see that reference, and the "
+                           "caller's I/O now goes to a page the mm no longer maps (%s.)",
+                           cpu.id, frame, window.vaddr, step, window.ref_step,
+                           FrameHistory(frame)));
+    return;
+  }
+  returned_.push_back({cpu.id, frame});
   if (std::find(window.seen.begin(), window.seen.end(), std::pair{frame, gen}) !=
       window.seen.end()) {
     if (!window.ref_held || window.covered || window.ref_frame != frame) return;

@@ -13,6 +13,8 @@
 //    instant. Stronger than the check above: it catches a reference that lands after the PTE
 //    was cleared (the store-buffering shape of Z12/Z13), which the writer's refcount check
 //    cannot see.
+//  - discarded while referenced: an unmapper discards a page's mapping while GUP-fast holds a
+//    reference it returned (or returns one it held across the discard) (Z12).
 //  - refcount: never raised from 0, never below 0, freed only at 0; at the end every data page's
 //    count equals the number of PTEs mapping it and every table is reachable.
 //  - walker reads a freed table: a load from a frame that is not a live table of the expected
@@ -56,6 +58,12 @@ class Oracles {
   // the reference back.
   void OnGupRefTaken(const Cpu& cpu, FrameId frame, PhysAddr pmdp, PhysAddr ptep);
   void OnGupRefDropped(const Cpu& cpu);
+  // GUP-fast's caller on `cpu` is done with the page it returned (the I/O completed) and is
+  // about to put it.
+  void OnGupRelease(const Cpu& cpu);
+  // An unmapper on `cpu` discards the mapping of `frame` (try_to_unmap_one() on a lazyfree
+  // page): its content is dropped, the page will not be mapped there again.
+  void OnDiscard(const Cpu& cpu, FrameId frame);
 
   void OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level);
   void OnTableStore();
@@ -86,6 +94,10 @@ class Oracles {
   World& world_;
   std::optional<Violation> violation_;
   std::vector<GupWindow> windows_;  // open windows, by opening order
+  // Pages GUP-fast returned and whose caller still holds them: (cpu, frame), by return order.
+  std::vector<std::pair<CpuId, FrameId>> returned_;
+  // Discards so far: (frame, step), in order.
+  std::vector<std::pair<FrameId, uint32_t>> discards_;
 };
 
 }  // namespace ptfuzz

@@ -9,6 +9,7 @@
 #include "core/check.h"
 #include "core/protocols/anon_fault.h"
 #include "core/protocols/gup_fast.h"
+#include "core/protocols/rmap_unmap.h"
 #include "core/protocols/zap.h"
 #include "core/scenarios/registry.h"
 #include "core/tape_decider.h"
@@ -36,6 +37,9 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         break;
       case proto::ACTOR_ANON_FAULT:
         world.SetActor(a.cpu(), std::move(info), AnonFaultActor(cpu, a.vaddr()));
+        break;
+      case proto::ACTOR_RECLAIM_LAZYFREE:
+        world.SetActor(a.cpu(), std::move(info), ReclaimLazyfreeActor(cpu, a.vaddr()));
         break;
       default:
         PTFUZZ_CHECK(false);  // ValidateScenario() admits only the kinds above

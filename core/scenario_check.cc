@@ -122,6 +122,7 @@ const char* ActorKindName(proto::ActorKind kind) {
     case proto::ACTOR_GUP_FAST: return "gup_fast";
     case proto::ACTOR_ZAP: return "zap";
     case proto::ACTOR_ANON_FAULT: return "anon_fault";
+    case proto::ACTOR_RECLAIM_LAZYFREE: return "reclaim";
     default: return "unspecified";
   }
 }

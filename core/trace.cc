@@ -49,6 +49,8 @@ std::string LocName(const TraceEvent& e) {
       return absl::StrFormat("ptl(f%u)", payload);
     case LocSpace::kVar:
       return absl::StrFormat("var%u", payload);
+    case LocSpace::kMapcount:
+      return absl::StrFormat("mapcount(f%u)", payload);
   }
   return "?";
 }

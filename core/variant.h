@@ -22,6 +22,14 @@ struct ProtocolVariant {
   // tlb_flush_mmu(): invalidate the TLB before freeing the batched pages (include/asm-generic/
   // tlb.h). Off: free first, flush after.
   bool zap_flush_before_free = true;
+  // try_to_unmap_one() on a lazyfree folio: compare the refcount with the mapcount before
+  // discarding (6c8e2a256915, Z12). Off: discard a clean lazyfree page unconditionally, as
+  // 802a3a92ad7a "mm: reclaim MADV_FREE pages" did.
+  bool unmap_lazyfree_check_refs = true;
+  // ... with smp_mb() between the PTE clear and the refcount read (kernel-mm.md switch
+  // drop_unmap_sb_mb when off). x86's xchg is a full barrier on its own; arm64's xchg_relaxed
+  // is not.
+  bool unmap_lazyfree_sb_mb = true;
 };
 
 }  // namespace ptfuzz

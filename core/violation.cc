@@ -9,6 +9,7 @@ absl::string_view ViolationKindName(ViolationKind kind) {
   switch (kind) {
     case ViolationKind::kPinnedPageNotMapped: return "pinned_page_not_mapped";
     case ViolationKind::kRefTakenAfterUnmap: return "ref_taken_after_unmap";
+    case ViolationKind::kDiscardedWhileReferenced: return "discarded_while_referenced";
     case ViolationKind::kRefcountIncFromZero: return "refcount_inc_from_zero";
     case ViolationKind::kRefcountUnderflow: return "refcount_underflow";
     case ViolationKind::kFreeWithReferences: return "free_with_references";
@@ -28,6 +29,8 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
     case ViolationKind::kRefTakenAfterUnmap:
       return "after GUP-fast takes its reference, the PMD and PTE slots it walked still map the "
              "page, with the same generation, at some instant while the reference is held";
+    case ViolationKind::kDiscardedWhileReferenced:
+      return "a mapping is never discarded while a GUP reference to its page is live";
     case ViolationKind::kRefcountIncFromZero:
       return "a refcount that is 0 (free or frozen) is never incremented";
     case ViolationKind::kRefcountUnderflow:

@@ -23,6 +23,10 @@ enum class ViolationKind : uint8_t {
   // reference was taken after the unmap, which the unmapper's refcount check cannot see
   // (Z12, Z13; kernel-mm.md section 12).
   kRefTakenAfterUnmap,
+  // An unmapper discarded a page (a lazyfree page's mapping dropped by reclaim) while a GUP
+  // reference to it was live: the reference holder's I/O goes to a page the mm no longer maps
+  // (Z12).
+  kDiscardedWhileReferenced,
   // A refcount was raised from 0: the folio was free or frozen (Z03, Z17).
   kRefcountIncFromZero,
   // A refcount went below 0.

@@ -41,8 +41,8 @@ constexpr char kMinimizeUsage[] =
 constexpr char kScenariosUsage[] =
     "ptfuzz scenarios [--json]\n"
     "  Lists the built-in scenarios and variants with the verdict each must reach under each\n"
-    "  TLB flush mode (under SC, TSO and the relaxed model alike) and the kernel code it\n"
-    "  models.";
+    "  TLB flush mode (under SC, TSO and the relaxed model alike, unless a line gives the\n"
+    "  verdict under the relaxed model with arm64 primitives) and the kernel code it models.";
 
 constexpr char kRegressUsage[] =
     "ptfuzz regress FILE...\n"
@@ -160,18 +160,25 @@ int ScenariosCommand(const std::vector<std::string>& args) {
         absl::StrAppendFormat(
             &out,
             "%s{\"name\":\"%s\",\"summary\":\"%s\",\"expected\":{\"ipi\":\"%s\","
-            "\"broadcast\":\"%s\"},\"also\":\"%s\"}",
+            "\"broadcast\":\"%s\",\"relaxed_arm64\":\"%s\"},\"also\":\"%s\"}",
             i ? "," : "", JsonEscape(v.name), JsonEscape(v.summary), JsonEscape(v.expected_ipi),
-            JsonEscape(v.expected_broadcast), JsonEscape(v.also));
+            JsonEscape(v.expected_broadcast),
+            JsonEscape(v.expected_relaxed_arm64.empty() ? v.expected_broadcast
+                                                        : v.expected_relaxed_arm64),
+            JsonEscape(v.also));
       }
       absl::StrAppend(&out, "]}");
     } else {
-      absl::StrAppendFormat(&out, "%s\n  %s\n  models: %s\n  %-20s %-24s %-24s\n", s.name,
+      absl::StrAppendFormat(&out, "%s\n  %s\n  models: %s\n  %-20s %-28s %-28s\n", s.name,
                             s.summary, s.kernel_ref, "variant", "expected (ipi)",
                             "expected (broadcast)");
       for (const VariantSpec& v : s.variants) {
-        absl::StrAppendFormat(&out, "  %-20s %-24s %-24s\n", v.name, v.expected_ipi,
+        absl::StrAppendFormat(&out, "  %-20s %-28s %-28s\n", v.name, v.expected_ipi,
                               v.expected_broadcast);
+        if (!v.expected_relaxed_arm64.empty()) {
+          absl::StrAppendFormat(&out, "      relaxed model with arm64 primitives: %s\n",
+                                v.expected_relaxed_arm64);
+        }
         if (!v.also.empty()) absl::StrAppendFormat(&out, "      may also surface as: %s\n", v.also);
         absl::StrAppendFormat(&out, "      %s\n", v.summary);
       }

@@ -16,6 +16,11 @@ Task<bool> try_grab_folio_fast(Cpu& cpu, FrameId page) {
   co_return true;
 }
 
+Task<bool> folio_try_get(Cpu& cpu, FrameId folio) {
+  PTFUZZ_KERNEL_FUNC(cpu, "folio_try_get", "include/linux/page_ref.h");
+  co_return co_await cpu.RefTryAdd(folio, 1) != 0;
+}
+
 Task<bool> folio_put(Cpu& cpu, FrameId folio) {
   PTFUZZ_KERNEL_FUNC(cpu, "folio_put", "include/linux/mm.h");
   co_return co_await cpu.RefPut(folio, 1) != 0;

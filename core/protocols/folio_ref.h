@@ -19,6 +19,11 @@ namespace ptfuzz {
 // REQUIRES: interrupts disabled (the kernel warns otherwise).
 Task<bool> try_grab_folio_fast(Cpu& cpu, FrameId page);
 
+// folio_try_get(): folio_ref_add_unless(folio, 1, 0), fully ordered when it succeeds; fails on
+// a free or frozen folio (include/linux/page_ref.h). Reclaim isolates folios with it
+// (isolate_lru_folios() in mm/vmscan.c).
+Task<bool> folio_try_get(Cpu& cpu, FrameId folio);
+
 // folio_put(): drops one reference; frees the folio at zero. Returns true when it freed it.
 Task<bool> folio_put(Cpu& cpu, FrameId folio);
 

@@ -84,7 +84,10 @@ Task<void> GupFastActor(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "get_user_pages_fast_only", "mm/gup.c");
   const FrameId page = co_await gup_fast(cpu, addr);
   // The caller is done with the page (e.g. the I/O completed): put_page().
-  if (page != kNoFrame) co_await folio_put(cpu, page);
+  if (page != kNoFrame) {
+    cpu.world->oracles().OnGupRelease(cpu);
+    co_await folio_put(cpu, page);
+  }
 }
 
 }  // namespace ptfuzz

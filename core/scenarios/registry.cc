@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_split.h"
 
+#include "core/scenarios/gup_vs_madv_free.h"
 #include "core/scenarios/gup_vs_zap.h"
 
 namespace ptfuzz {
@@ -9,6 +10,7 @@ namespace ptfuzz {
 const std::vector<ScenarioSpec>& BuiltinScenarios() {
   static const std::vector<ScenarioSpec>* const kScenarios = new std::vector<ScenarioSpec>{
       GupVsZapSpec(),
+      GupVsMadvFreeSpec(),
   };
   return *kScenarios;
 }
@@ -29,6 +31,14 @@ const VariantSpec* FindVariant(const ScenarioSpec& scenario, absl::string_view v
 
 absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode) {
   return mode == proto::TLB_FLUSH_BROADCAST ? variant.expected_broadcast : variant.expected_ipi;
+}
+
+absl::string_view ExpectedVerdict(const VariantSpec& variant, const proto::Scenario& scenario) {
+  const bool weak_arm64 = scenario.arch() == proto::ARCH_ARM64 &&
+                          (scenario.memory_model() == proto::MEMORY_MODEL_RELAXED ||
+                           scenario.memory_model() == proto::MEMORY_MODEL_ARCH_DEFAULT);
+  if (weak_arm64 && !variant.expected_relaxed_arm64.empty()) return variant.expected_relaxed_arm64;
+  return ExpectedVerdict(variant, scenario.tlb_flush());
 }
 
 bool IsAlsoVerdict(const VariantSpec& variant, absl::string_view verdict) {

@@ -26,6 +26,10 @@ struct VariantSpec {
   // Other violation kinds the same bug may surface as on some schedules, space-separated (""
   // for none): a schedule-level search accepts them beside the expected one.
   absl::string_view also = "";
+  // The verdict under the relaxed model with arm64 primitives (ARCH_ARM64, broadcast flushes),
+  // where it differs from expected_broadcast: a bug that needs a reordering x86 forbids. "" =
+  // as expected_broadcast.
+  absl::string_view expected_relaxed_arm64 = "";
 };
 
 struct ScenarioSpec {
@@ -42,6 +46,8 @@ const std::vector<ScenarioSpec>& BuiltinScenarios();
 const ScenarioSpec* FindScenario(absl::string_view name);
 const VariantSpec* FindVariant(const ScenarioSpec& scenario, absl::string_view variant);
 absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode);
+// The same for a configuration: the relaxed-arm64 verdict where the variant has one.
+absl::string_view ExpectedVerdict(const VariantSpec& variant, const proto::Scenario& scenario);
 // Whether `verdict` is one of variant.also.
 bool IsAlsoVerdict(const VariantSpec& variant, absl::string_view verdict);
 
