@@ -5,6 +5,8 @@
 # for each seed (the seed corpus included) and the signatures found ("-" when nothing was found
 # within the time limit: expected where the variant is clean under that model).
 # Usage: bench/models_find_rate.sh [BUILD_DIR] [SEEDS] [MAX_TIME]
+# Environment: SCENARIO (default gup_vs_zap), CASES (space-separated variant:flush[:arch] entries;
+# defaults to gup_vs_zap's buggy variants), MODELS (default "sc tso relaxed").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -12,24 +14,27 @@ seeds=${2:-3}
 max_time=${3:-20}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-printf '%-18s %-9s %-8s %-28s %s\n' variant flush model "executions per seed" found
-for case in no_pte_recheck:ipi no_pte_recheck:broadcast ref_add_not_try:ipi \
-            ref_add_not_try:broadcast free_before_flush:ipi; do
-  variant=${case%%:*}
-  flush=${case##*:}
-  for model in sc tso relaxed; do
+scenario=${SCENARIO:-gup_vs_zap}
+cases=${CASES:-"no_pte_recheck:ipi no_pte_recheck:broadcast ref_add_not_try:ipi ref_add_not_try:broadcast free_before_flush:ipi"}
+models=${MODELS:-"sc tso relaxed"}
+printf '%-18s %-9s %-7s %-8s %-28s %s\n' variant flush arch model "executions per seed" found
+for case in $cases; do
+  IFS=: read -r variant flush arch <<< "$case"
+  arch=${arch:-x86_64}
+  for model in $models; do
     execs=()
     found=()
     for seed in $(seq 1 "$seeds"); do
-      out="$work/$variant-$flush-$model-$seed"
-      "$build/ptfuzz" fuzz --variant="$variant" --tlb-flush="$flush" --memory-model="$model" \
-        --seed="$seed" --max-time="$max_time" --out="$out" > "$out.log" 2>&1 || true
+      out="$work/$variant-$flush-$arch-$model-$seed"
+      "$build/ptfuzz" fuzz --scenario="$scenario" --variant="$variant" --tlb-flush="$flush" \
+        --arch="$arch" --memory-model="$model" --seed="$seed" --max-time="$max_time" \
+        --out="$out" > "$out.log" 2>&1 || true
       n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out.log" | grep -o '[0-9]*$' | head -1 || true)
       sig=$(grep -o 'ptfuzz: found [^ ]*' "$out.log" | head -1 | cut -d' ' -f3 | tr -d . || true)
       execs+=("${n:-?}")
       found+=("${sig:--}")
     done
-    printf '%-18s %-9s %-8s %-28s %s\n' "$variant" "$flush" "$model" "${execs[*]}" \
+    printf '%-18s %-9s %-7s %-8s %-28s %s\n' "$variant" "$flush" "$arch" "$model" "${execs[*]}" \
       "$(printf '%s\n' "${found[@]}" | sort -u | tr '\n' ' ')"
   done
 done
