@@ -6,7 +6,9 @@
 # within the time limit: expected where the variant is clean under that model).
 # Usage: bench/models_find_rate.sh [BUILD_DIR] [SEEDS] [MAX_TIME]
 # Environment: SCENARIO (default gup_vs_zap), CASES (space-separated variant:flush[:arch] entries;
-# defaults to gup_vs_zap's buggy variants), MODELS (default "sc tso relaxed").
+# defaults to gup_vs_zap's buggy variants), MODELS (default "sc tso relaxed"), CORPUS (a seed
+# directory; default the scenario's corpus/<scenario>/seed; an empty directory starts from the
+# scenario's default configuration alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -28,7 +30,7 @@ for case in $cases; do
       out="$work/$variant-$flush-$arch-$model-$seed"
       "$build/ptfuzz" fuzz --scenario="$scenario" --variant="$variant" --tlb-flush="$flush" \
         --arch="$arch" --memory-model="$model" --seed="$seed" --max-time="$max_time" \
-        --out="$out" > "$out.log" 2>&1 || true
+        ${CORPUS:+--corpus="$CORPUS"} --out="$out" > "$out.log" 2>&1 || true
       n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out.log" | grep -o '[0-9]*$' | head -1 || true)
       sig=$(grep -o 'ptfuzz: found [^ ]*' "$out.log" | head -1 | cut -d' ' -f3 | tr -d . || true)
       execs+=("${n:-?}")
