@@ -124,16 +124,17 @@ std::vector<Case> AllCases() {
   return cases;
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllVariants, GupVsMadvFreeBoundedTest, ::testing::ValuesIn(AllCases()),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      const char* model = info.param.model == proto::MEMORY_MODEL_SC    ? "_sc"
-                          : info.param.model == proto::MEMORY_MODEL_TSO ? "_tso"
-                                                                        : "_relaxed";
-      return std::string(info.param.variant) +
-             (info.param.mode == proto::TLB_FLUSH_IPI ? "_ipi" : "_broadcast") + model +
-             (info.param.arch == proto::ARCH_ARM64 ? "_arm64" : "");
-    });
+INSTANTIATE_TEST_SUITE_P(AllVariants, GupVsMadvFreeBoundedTest, ::testing::ValuesIn(AllCases()),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           const char* model = info.param.model == proto::MEMORY_MODEL_SC ? "_sc"
+                                               : info.param.model == proto::MEMORY_MODEL_TSO
+                                                   ? "_tso"
+                                                   : "_relaxed";
+                           return std::string(info.param.variant) +
+                                  (info.param.mode == proto::TLB_FLUSH_IPI ? "_ipi"
+                                                                           : "_broadcast") +
+                                  model + (info.param.arch == proto::ARCH_ARM64 ? "_arm64" : "");
+                         });
 
 }  // namespace
 }  // namespace ptfuzz
