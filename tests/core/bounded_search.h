@@ -5,10 +5,15 @@
 #define PTFUZZ_TESTS_CORE_BOUNDED_SEARCH_H_
 
 #include <functional>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "core/run.h"
+#include "core/scenarios/registry.h"
 #include "core/tape_decider.h"
+#include "core/violation.h"
+#include "gtest/gtest.h"
 
 namespace ptfuzz::testing {
 
@@ -23,7 +28,7 @@ inline SearchStats BoundedSearch(const proto::Scenario& scenario, int max_deviat
                                  const std::function<void(const RunResult&)>& visit = nullptr) {
   SearchStats stats;
   std::function<void(std::vector<uint32_t>, int)> explore = [&](std::vector<uint32_t> prefix,
-                                                                 int budget) {
+                                                                int budget) {
     TapeDecider d(prefix);
     const RunResult r = RunScenario(scenario, d, SimOptions{});
     ++stats.runs;
@@ -44,6 +49,83 @@ inline SearchStats BoundedSearch(const proto::Scenario& scenario, int max_deviat
   };
   explore({}, max_deviations);
   return stats;
+}
+
+// One configuration of a scenario's verdict test: variant, flush mode, memory model, architecture
+// and how many non-default answers the search may use.
+struct VerdictCase {
+  const char* variant;
+  proto::TlbFlushMode mode;
+  proto::MemoryModel model;
+  proto::Arch arch = proto::ARCH_X86_64;
+  int bound = 2;
+};
+
+// Every variant of a registered scenario under both flush modes and every memory model within two
+// non-default answers, plus arm64 (broadcast TLBI) under SC within three and under the relaxed
+// model within four (its stale reads are answers too).
+inline std::vector<VerdictCase> AllVerdictCases(const std::string& scenario_name) {
+  std::vector<VerdictCase> cases;
+  for (const VariantSpec& v : FindScenario(scenario_name)->variants) {
+    const char* variant = v.name.data();  // the registry's names are string literals
+    for (proto::TlbFlushMode mode : {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST}) {
+      for (proto::MemoryModel model :
+           {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
+        cases.push_back({variant, mode, model});
+      }
+    }
+    cases.push_back(
+        {variant, proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_SC, proto::ARCH_ARM64, 3});
+    cases.push_back(
+        {variant, proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_RELAXED, proto::ARCH_ARM64, 4});
+  }
+  return cases;
+}
+
+// "no_pte_recheck_broadcast_relaxed_arm64": a test-name suffix.
+inline std::string VerdictCaseName(const VerdictCase& c) {
+  const char* model = c.model == proto::MEMORY_MODEL_SC    ? "_sc"
+                      : c.model == proto::MEMORY_MODEL_TSO ? "_tso"
+                                                           : "_relaxed";
+  return std::string(c.variant) + (c.mode == proto::TLB_FLUSH_IPI ? "_ipi" : "_broadcast") + model +
+         (c.arch == proto::ARCH_ARM64 ? "_arm64" : "");
+}
+
+// Every run of `scenario` (its variant set to c.variant) within c.bound non-default answers
+// reaches exactly the verdict `ptfuzz scenarios` promises for its configuration: only clean runs
+// for "clean"; otherwise the expected violation at least once, and nothing but it, the variant's
+// `also` kinds and clean.
+inline void ExpectVerdictWithinBound(const std::string& scenario_name, const VerdictCase& c,
+                                     int min_runs) {
+  const ScenarioSpec* spec = FindScenario(scenario_name);
+  ASSERT_NE(spec, nullptr);
+  const VariantSpec* variant = FindVariant(*spec, c.variant);
+  ASSERT_NE(variant, nullptr);
+  proto::Scenario s = spec->default_scenario();
+  s.set_variant(c.variant);
+  s.set_tlb_flush(c.mode);
+  s.set_memory_model(c.model);
+  s.set_arch(c.arch);
+  const std::string expected(ExpectedVerdict(*variant, s));
+  std::map<std::string, int> verdicts;
+  const SearchStats stats = BoundedSearch(s, c.bound, [&](const RunResult& r) {
+    ++verdicts[r.violation ? std::string(ViolationKindName(r.violation->kind))
+                           : std::string(OutcomeName(r.outcome))];
+  });
+  std::string tape;
+  for (uint32_t v : stats.first_violating_tape) tape += std::to_string(v) + " ";
+  SCOPED_TRACE("first violating raw tape: [" + tape + "]");
+  EXPECT_GT(stats.runs, min_runs);
+  if (expected == "clean") {
+    EXPECT_EQ(verdicts.size(), 1u);
+    EXPECT_EQ(verdicts["clean"], stats.runs);
+  } else {
+    EXPECT_GT(verdicts[expected], 0) << "the bounded search never reached " << expected;
+  }
+  for (const auto& [verdict, n] : verdicts) {
+    EXPECT_TRUE(verdict == expected || verdict == "clean" || IsAlsoVerdict(*variant, verdict))
+        << verdict << " x" << n;
+  }
 }
 
 }  // namespace ptfuzz::testing

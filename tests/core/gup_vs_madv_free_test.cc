@@ -1,7 +1,6 @@
 // gup_vs_madv_free (bug zoo Z12): reclaim alone, then every variant under every flush mode and
 // memory model, and arm64 under the relaxed model, exhaustively within a bound of non-default
 // answers. The store-buffering variant must be found only where the reordering exists.
-#include <map>
 #include <string>
 #include <vector>
 
@@ -70,70 +69,19 @@ TEST(ReclaimLazyfreeTest, AReferenceHeldAcrossTheCheckRestoresThePte) {
   EXPECT_GT(restores, 0) << "no single preemption made reclaim see GUP-fast's reference";
 }
 
-struct Case {
-  const char* variant;
-  proto::TlbFlushMode mode;
-  proto::MemoryModel model;
-  proto::Arch arch = proto::ARCH_X86_64;
-  int bound = 2;
-};
+// Every variant under every configuration of testing::AllVerdictCases().
+using testing::VerdictCase;
 
-class GupVsMadvFreeBoundedTest : public ::testing::TestWithParam<Case> {};
+class GupVsMadvFreeBoundedTest : public ::testing::TestWithParam<VerdictCase> {};
 
 TEST_P(GupVsMadvFreeBoundedTest, ReachesExactlyTheExpectedVerdict) {
-  const Case& c = GetParam();
-  const VariantSpec* variant = FindVariant(*FindScenario("gup_vs_madv_free"), c.variant);
-  ASSERT_NE(variant, nullptr);
-  const proto::Scenario s = Scenario(c.variant, c.mode, c.model, c.arch);
-  const std::string expected(ExpectedVerdict(*variant, s));
-  std::map<std::string, int> verdicts;
-  const testing::SearchStats stats = testing::BoundedSearch(s, c.bound, [&](const RunResult& r) {
-    ++verdicts[r.violation ? std::string(ViolationKindName(r.violation->kind))
-                           : std::string(OutcomeName(r.outcome))];
-  });
-  std::string tape;
-  for (uint32_t v : stats.first_violating_tape) tape += std::to_string(v) + " ";
-  SCOPED_TRACE("first violating raw tape: [" + tape + "]");
-  EXPECT_GT(stats.runs, 20);
-  if (expected == "clean") {
-    EXPECT_EQ(verdicts.size(), 1u);
-    EXPECT_EQ(verdicts["clean"], stats.runs);
-  } else {
-    EXPECT_GT(verdicts[expected], 0) << "the bounded search never reached " << expected;
-  }
-  for (const auto& [verdict, n] : verdicts) {
-    EXPECT_TRUE(verdict == expected || verdict == "clean" || IsAlsoVerdict(*variant, verdict))
-        << verdict << " x" << n;
-  }
+  testing::ExpectVerdictWithinBound("gup_vs_madv_free", GetParam(), 20);
 }
 
-std::vector<Case> AllCases() {
-  std::vector<Case> cases;
-  for (const char* variant : {"fixed", "no_ref_check", "no_sb_mb"}) {
-    for (proto::TlbFlushMode mode : {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST}) {
-      for (proto::MemoryModel model :
-           {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
-        cases.push_back({variant, mode, model});
-      }
-    }
-    cases.push_back(
-        {variant, proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_RELAXED, proto::ARCH_ARM64, 4});
-    cases.push_back(
-        {variant, proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_SC, proto::ARCH_ARM64, 3});
-  }
-  return cases;
-}
-
-INSTANTIATE_TEST_SUITE_P(AllVariants, GupVsMadvFreeBoundedTest, ::testing::ValuesIn(AllCases()),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                           const char* model = info.param.model == proto::MEMORY_MODEL_SC ? "_sc"
-                                               : info.param.model == proto::MEMORY_MODEL_TSO
-                                                   ? "_tso"
-                                                   : "_relaxed";
-                           return std::string(info.param.variant) +
-                                  (info.param.mode == proto::TLB_FLUSH_IPI ? "_ipi"
-                                                                           : "_broadcast") +
-                                  model + (info.param.arch == proto::ARCH_ARM64 ? "_arm64" : "");
+INSTANTIATE_TEST_SUITE_P(AllVariants, GupVsMadvFreeBoundedTest,
+                         ::testing::ValuesIn(testing::AllVerdictCases("gup_vs_madv_free")),
+                         [](const ::testing::TestParamInfo<VerdictCase>& info) {
+                           return testing::VerdictCaseName(info.param);
                          });
 
 }  // namespace

@@ -1,12 +1,12 @@
 // The gup_vs_zap scenario: each protocol step alone, then every variant under both TLB flush
 // modes, exhaustively within a bound of two non-default answers (preemptions or allocation
 // choices), which covers the one-preemption races of the bug zoo.
-#include <map>
-#include <vector>
+#include "core/scenarios/gup_vs_zap.h"
+
 #include <string>
+#include <vector>
 
 #include "core/run.h"
-#include "core/scenarios/gup_vs_zap.h"
 #include "core/scenarios/registry.h"
 #include "core/tape_decider.h"
 #include "core/violation.h"
@@ -113,72 +113,20 @@ TEST(AnonFaultTest, PresentPteMakesTheFaultSpurious) {
   EXPECT_EQ(CountOps(r, OpKind::kAllocPage), 0);
 }
 
-// Every variant, both flush modes, every memory model, every schedule with at most two
-// non-default answers; and arm64 (xchg_relaxed clears, broadcast TLBI) under the relaxed model
-// with up to four, since its stale reads are answers too.
-struct Case {
-  const char* variant;
-  proto::TlbFlushMode mode;
-  proto::MemoryModel model;
-  proto::Arch arch = proto::ARCH_X86_64;
-  int bound = 2;
-};
+// Every variant under every configuration of testing::AllVerdictCases().
+using testing::VerdictCase;
 
-class GupVsZapBoundedTest : public ::testing::TestWithParam<Case> {};
+class GupVsZapBoundedTest : public ::testing::TestWithParam<VerdictCase> {};
 
 TEST_P(GupVsZapBoundedTest, ReachesExactlyTheExpectedVerdict) {
-  const Case& c = GetParam();
-  const VariantSpec* variant = FindVariant(*FindScenario("gup_vs_zap"), c.variant);
-  ASSERT_NE(variant, nullptr);
-  const std::string expected(ExpectedVerdict(*variant, c.mode));
-  std::map<std::string, int> verdicts;
-  const testing::SearchStats stats =
-      testing::BoundedSearch(Scenario(c.variant, c.mode, c.model, c.arch), c.bound,
-                             [&](const RunResult& r) {
-        ++verdicts[r.violation ? std::string(ViolationKindName(r.violation->kind))
-                               : std::string(OutcomeName(r.outcome))];
-      });
-  EXPECT_GT(stats.runs, 100);
-  std::string tape;
-  for (uint32_t v : stats.first_violating_tape) tape += std::to_string(v) + " ";
-  SCOPED_TRACE("first violating raw tape: [" + tape + "]");
-  if (expected == "clean") {
-    EXPECT_EQ(verdicts.size(), 1u);
-    EXPECT_EQ(verdicts["clean"], stats.runs);
-  } else {
-    EXPECT_GT(verdicts[expected], 0) << "the bounded search never reached " << expected;
-    for (const auto& [verdict, n] : verdicts) {
-      EXPECT_TRUE(verdict == expected || verdict == "clean" || IsAlsoVerdict(*variant, verdict))
-          << verdict << " x" << n;
-    }
-  }
+  testing::ExpectVerdictWithinBound("gup_vs_zap", GetParam(), 100);
 }
 
-std::vector<Case> AllCases() {
-  std::vector<Case> cases;
-  for (const char* variant : {"fixed", "no_pte_recheck", "ref_add_not_try", "free_before_flush"}) {
-    for (proto::TlbFlushMode mode : {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST}) {
-      for (proto::MemoryModel model :
-           {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
-        cases.push_back({variant, mode, model});
-      }
-    }
-    cases.push_back(
-        {variant, proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_RELAXED, proto::ARCH_ARM64, 4});
-  }
-  return cases;
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    AllVariants, GupVsZapBoundedTest, ::testing::ValuesIn(AllCases()),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      const char* model = info.param.model == proto::MEMORY_MODEL_SC    ? "_sc"
-                          : info.param.model == proto::MEMORY_MODEL_TSO ? "_tso"
-                                                                        : "_relaxed";
-      return std::string(info.param.variant) +
-             (info.param.mode == proto::TLB_FLUSH_IPI ? "_ipi" : "_broadcast") + model +
-             (info.param.arch == proto::ARCH_ARM64 ? "_arm64" : "");
-    });
+INSTANTIATE_TEST_SUITE_P(AllVariants, GupVsZapBoundedTest,
+                         ::testing::ValuesIn(testing::AllVerdictCases("gup_vs_zap")),
+                         [](const ::testing::TestParamInfo<VerdictCase>& info) {
+                           return testing::VerdictCaseName(info.param);
+                         });
 
 }  // namespace
 }  // namespace ptfuzz

@@ -45,6 +45,38 @@ class DfsDecider final : public Decider {
   std::vector<uint32_t> options_;
 };
 
+// Runs every decision sequence of a `num_cpus`-CPU machine under `model` (a complete DFS):
+// `setup` attaches the actors to each fresh World, `visit` sees each finished run. Returns the
+// number of executions.
+int ForEachExecution(MemoryModelKind model, uint32_t num_cpus, uint32_t num_vars, bool record_trace,
+                     const std::function<void(World&)>& setup,
+                     const std::function<void(const World&, const RunResult&)>& visit) {
+  std::vector<uint32_t> tape;
+  int runs = 0;
+  for (;;) {
+    DfsDecider decider(tape);
+    MachineConfig config;
+    config.num_cpus = num_cpus;
+    config.num_frames = 1;
+    config.num_vars = num_vars;
+    config.memory_model = model;
+    SimOptions options;
+    options.record_trace = record_trace;
+    World world(config, options, decider);
+    setup(world);
+    const RunResult r = world.Run();
+    EXPECT_EQ(r.outcome, Outcome::kClean);
+    ++runs;
+    visit(world, r);
+    if (!decider.Next(&tape)) break;
+    if (runs > 200000) {
+      ADD_FAILURE() << "decision tree too large";
+      break;
+    }
+  }
+  return runs;
+}
+
 // One thread of a test program: writes its observations into `regs`.
 using Thread = std::function<Task<void>(Cpu&, std::vector<uint64_t>&)>;
 
@@ -52,37 +84,26 @@ using Thread = std::function<Task<void>(Cpu&, std::vector<uint64_t>&)>;
 std::set<std::string> Outcomes(MemoryModelKind model, uint32_t num_vars,
                                const std::vector<Thread>& threads, int* executions = nullptr) {
   std::set<std::string> outcomes;
-  std::vector<uint32_t> tape;
-  int runs = 0;
-  for (;;) {
-    DfsDecider decider(tape);
-    MachineConfig config;
-    config.num_cpus = static_cast<uint32_t>(threads.size());
-    config.num_frames = 1;
-    config.num_vars = num_vars;
-    config.memory_model = model;
-    World world(config, SimOptions{}, decider);
-    std::vector<std::vector<uint64_t>> regs(threads.size());
-    for (size_t t = 0; t < threads.size(); ++t) {
-      world.SetActor(static_cast<CpuId>(t), ActorInfo{"P", 0},
-                     threads[t](world.cpu(static_cast<CpuId>(t)), regs[t]));
-    }
-    const RunResult r = world.Run();
-    EXPECT_EQ(r.outcome, Outcome::kClean);
-    ++runs;
-    std::string o;
-    for (size_t t = 0; t < regs.size(); ++t) {
-      for (uint64_t v : regs[t]) o += std::to_string(t) + ":" + std::to_string(v) + " ";
-    }
-    for (uint32_t v = 0; v < num_vars; ++v)
-      o += "x" + std::to_string(v) + "=" + std::to_string(world.ReadLoc(VarLoc(v))) + " ";
-    outcomes.insert(o);
-    if (!decider.Next(&tape)) break;
-    if (runs > 200000) {
-      ADD_FAILURE() << "decision tree too large";
-      break;
-    }
-  }
+  std::vector<std::vector<uint64_t>> regs;
+  const int runs = ForEachExecution(
+      model, static_cast<uint32_t>(threads.size()), num_vars, /*record_trace=*/false,
+      [&](World& world) {
+        regs.assign(threads.size(), {});
+        for (size_t t = 0; t < threads.size(); ++t) {
+          world.SetActor(static_cast<CpuId>(t), ActorInfo{"P", 0},
+                         threads[t](world.cpu(static_cast<CpuId>(t)), regs[t]));
+        }
+      },
+      [&](const World& world, const RunResult&) {
+        std::string o;
+        for (size_t t = 0; t < regs.size(); ++t) {
+          for (uint64_t v : regs[t]) o += std::to_string(t) + ":" + std::to_string(v) + " ";
+        }
+        for (uint32_t v = 0; v < num_vars; ++v) {
+          o += "x" + std::to_string(v) + "=" + std::to_string(world.ReadLoc(VarLoc(v))) + " ";
+        }
+        outcomes.insert(o);
+      });
   if (executions) *executions = runs;
   return outcomes;
 }
@@ -270,41 +291,30 @@ TEST(MemoryModelTest, TsoDrainsBeforeAnIpiIsSentAndWhenOneIsTaken) {
   // P0: x = 1; send a flush IPI and wait. P1: y = 1, then interrupts stay enabled while it
   // loads x. In every schedule: P0's store is in memory when its IPI goes out (the ICR write is
   // fenced), and P1's store is in memory once P1 has taken the interrupt.
-  int executions = 0;
-  std::vector<uint32_t> tape;
-  for (;;) {
-    DfsDecider decider(tape);
-    MachineConfig config;
-    config.num_cpus = 2;
-    config.num_frames = 1;
-    config.num_vars = 2;
-    config.memory_model = MemoryModelKind::kTso;
-    SimOptions options;
-    options.record_trace = true;
-    World world(config, options, decider);
-    world.SetActor(0, ActorInfo{"P", 0}, [](Cpu& cpu) -> Task<void> {
-      co_await cpu.VarStore(kX, 1, MemOrder::kOnce);
-      co_await cpu.IpiSend(0, kPageSize);
-      co_await cpu.IpiWait();
-    }(world.cpu(0)));
-    world.SetActor(1, ActorInfo{"P", 0}, [](Cpu& cpu) -> Task<void> {
-      co_await cpu.VarStore(kY, 1, MemOrder::kOnce);
-      co_await cpu.VarLoad(kX, MemOrder::kOnce);
-    }(world.cpu(1)));
-    const RunResult r = world.Run();
-    EXPECT_EQ(r.outcome, Outcome::kClean);
-    ++executions;
-    bool x_drained = false, y_stored = false, y_drained = false;
-    for (const TraceEvent& e : r.trace) {
-      if (e.op == OpKind::kDrain) (e.addr == VarLoc(kX) ? x_drained : y_drained) = true;
-      if (e.op == OpKind::kStore && e.addr == VarLoc(kY)) y_stored = true;
-      if (e.op == OpKind::kIpiSend) EXPECT_TRUE(x_drained) << "IPI sent with x still buffered";
-      if (e.op == OpKind::kIpiHandle && y_stored) {
-        EXPECT_TRUE(y_drained) << "interrupt taken with y still buffered";
-      }
-    }
-    if (!decider.Next(&tape)) break;
-  }
+  const int executions = ForEachExecution(
+      MemoryModelKind::kTso, 2, 2, /*record_trace=*/true,
+      [](World& world) {
+        world.SetActor(0, ActorInfo{"P", 0}, [](Cpu& cpu) -> Task<void> {
+          co_await cpu.VarStore(kX, 1, MemOrder::kOnce);
+          co_await cpu.IpiSend(0, kPageSize);
+          co_await cpu.IpiWait();
+        }(world.cpu(0)));
+        world.SetActor(1, ActorInfo{"P", 0}, [](Cpu& cpu) -> Task<void> {
+          co_await cpu.VarStore(kY, 1, MemOrder::kOnce);
+          co_await cpu.VarLoad(kX, MemOrder::kOnce);
+        }(world.cpu(1)));
+      },
+      [](const World&, const RunResult& r) {
+        bool x_drained = false, y_stored = false, y_drained = false;
+        for (const TraceEvent& e : r.trace) {
+          if (e.op == OpKind::kDrain) (e.addr == VarLoc(kX) ? x_drained : y_drained) = true;
+          if (e.op == OpKind::kStore && e.addr == VarLoc(kY)) y_stored = true;
+          if (e.op == OpKind::kIpiSend) EXPECT_TRUE(x_drained) << "IPI sent with x still buffered";
+          if (e.op == OpKind::kIpiHandle && y_stored) {
+            EXPECT_TRUE(y_drained) << "interrupt taken with y still buffered";
+          }
+        }
+      });
   EXPECT_GT(executions, 5);
 }
 
@@ -330,14 +340,14 @@ RunResult RunTsoDefault(const std::vector<std::function<Task<void>(Cpu&)>>& thre
 TEST(MemoryModelTest, TsoDefaultPolicyContinuesTheCpuThatWaitedForItsDrain) {
   // P0: x = 1; smp_mb(); r = y. P1: y = 1. The mfence makes P0 wait for its buffer; after the
   // drain the default policy gives P0 the next step again (no context switch), as under SC.
-  const RunResult r = RunTsoDefault(
-      {[](Cpu& cpu) -> Task<void> {
-         co_await cpu.VarStore(kX, 1, MemOrder::kOnce);
-         co_await cpu.Fence(FenceKind::kMb);
-         co_await cpu.VarLoad(kY, MemOrder::kOnce);
-       },
-       [](Cpu& cpu) -> Task<void> { co_await cpu.VarStore(kY, 1, MemOrder::kOnce); }},
-      2);
+  const RunResult r =
+      RunTsoDefault({[](Cpu& cpu) -> Task<void> {
+                       co_await cpu.VarStore(kX, 1, MemOrder::kOnce);
+                       co_await cpu.Fence(FenceKind::kMb);
+                       co_await cpu.VarLoad(kY, MemOrder::kOnce);
+                     },
+                     [](Cpu& cpu) -> Task<void> { co_await cpu.VarStore(kY, 1, MemOrder::kOnce); }},
+                    2);
   ASSERT_EQ(r.outcome, Outcome::kClean);
   ASSERT_GE(r.trace.size(), 4u);
   EXPECT_EQ(r.trace[0].op, OpKind::kStore);
@@ -351,40 +361,27 @@ TEST(MemoryModelTest, TsoDefaultPolicyContinuesTheCpuThatWaitedForItsDrain) {
 
 TEST(MemoryModelTest, TsoBufferedUnlockHoldsOffTheNextLocker) {
   // x86 spin_unlock is a plain store: until it drains, another CPU still sees the lock held.
-  int executions = 0;
-  std::vector<uint32_t> tape;
   constexpr uint32_t kLock = 0;
-  for (;;) {
-    DfsDecider decider(tape);
-    MachineConfig config;
-    config.num_cpus = 2;
-    config.num_frames = 1;
-    config.num_vars = 1;
-    config.memory_model = MemoryModelKind::kTso;
-    SimOptions options;
-    options.record_trace = true;
-    World world(config, options, decider);
-    world.SetActor(0, ActorInfo{"P", 0}, [](Cpu& cpu) -> Task<void> {
-      co_await cpu.VarSpinLock(kLock);
-      co_await cpu.VarSpinUnlock(kLock);
-    }(world.cpu(0)));
-    world.SetActor(1, ActorInfo{"P", 0}, [](Cpu& cpu) -> Task<void> {
-      co_await cpu.VarSpinLock(kLock);
-      co_await cpu.VarSpinUnlock(kLock);
-    }(world.cpu(1)));
-    const RunResult r = world.Run();
-    EXPECT_EQ(r.outcome, Outcome::kClean);
-    ++executions;
-    int holder = -1;  // from the lock step until the drain of that CPU's unlock
-    for (const TraceEvent& e : r.trace) {
-      if (e.op == OpKind::kSpinLock) {
-        EXPECT_EQ(holder, -1) << "cpu " << e.cpu << " took a lock whose unlock is buffered";
-        holder = static_cast<int>(e.cpu);
-      }
-      if (e.op == OpKind::kDrain && e.new_value == 0) holder = -1;
-    }
-    if (!decider.Next(&tape)) break;
-  }
+  auto lock_unlock = [](Cpu& cpu) -> Task<void> {
+    co_await cpu.VarSpinLock(kLock);
+    co_await cpu.VarSpinUnlock(kLock);
+  };
+  const int executions = ForEachExecution(
+      MemoryModelKind::kTso, 2, 1, /*record_trace=*/true,
+      [&](World& world) {
+        world.SetActor(0, ActorInfo{"P", 0}, lock_unlock(world.cpu(0)));
+        world.SetActor(1, ActorInfo{"P", 0}, lock_unlock(world.cpu(1)));
+      },
+      [](const World&, const RunResult& r) {
+        int holder = -1;  // from the lock step until the drain of that CPU's unlock
+        for (const TraceEvent& e : r.trace) {
+          if (e.op == OpKind::kSpinLock) {
+            EXPECT_EQ(holder, -1) << "cpu " << e.cpu << " took a lock whose unlock is buffered";
+            holder = static_cast<int>(e.cpu);
+          }
+          if (e.op == OpKind::kDrain && e.new_value == 0) holder = -1;
+        }
+      });
   EXPECT_GE(executions, 2);
 }
 
