@@ -32,7 +32,7 @@ proto::Scenario DefaultGupVsMadvFree() {
 ScenarioSpec GupVsMadvFreeSpec() {
   ScenarioSpec spec;
   spec.name = "gup_vs_madv_free";
-  spec.summary = "GUP-fast (direct I/O) vs reclaim discarding a lazyfree (MADV_FREE) page; zoo Z12";
+  spec.summary = "GUP-fast (direct I/O) vs reclaim discarding a lazyfree (MADV_FREE) page; fix 6c8e2a256915";
   spec.kernel_ref =
       "mm/gup.c gup_fast_pte_range(); mm/rmap.c try_to_unmap_one(); mm/vmscan.c "
       "shrink_folio_list(); fix 6c8e2a256915";
@@ -50,7 +50,7 @@ ScenarioSpec GupVsMadvFreeSpec() {
        "clean"},
       {"no_ref_check",
        "802a3a92ad7a: reclaim discards a clean lazyfree page without looking at its refcount, "
-       "so a direct-I/O reference loses its page (Z12; reachable under SC)",
+       "so a direct-I/O reference loses its page (reachable under SC)",
        no_ref_check, "discarded_while_referenced", "discarded_while_referenced"},
       {"no_sb_mb",
        "reclaim drops the smp_mb() between the PTE clear and the refcount read: harmless on x86, "
