@@ -354,6 +354,7 @@ uint64_t World::DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
           relaxed_->Load(cpu.id, op.addr, choice, op.order, op.dep);
       cpu.last_dep = r.dep;
       if (r.newer > 0) {
+        ++stale_loads_;
         ev.via = TraceEvent::Via::kStale;
         ev.newer = r.newer;
         ev.writer = r.writer;
@@ -376,6 +377,7 @@ uint64_t World::DoStore(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
       const std::optional<uint64_t> fwd = sb.Forward(op.addr);
       const uint64_t old = fwd ? *fwd : ReadLoc(op.addr);
       sb.Push(op.addr, op.value, op.level);
+      ++buffered_stores_;
       ev.via = TraceEvent::Via::kBuffered;
       return old;
     }
@@ -577,6 +579,7 @@ uint64_t World::Execute(Cpu& cpu) {
         case MemoryModelKind::kTso:
           // x86 spin_unlock is a plain store (a release under TSO): it waits in the buffer.
           store_buffers_[cpu.id].Push(op.addr, 0, PtLevel::kPte);
+          ++buffered_stores_;
           ev.via = TraceEvent::Via::kBuffered;
           break;
         case MemoryModelKind::kRelaxed:
@@ -861,6 +864,8 @@ RunResult World::Run() {
     }
   }
   result.steps = step_;
+  result.stale_loads = stale_loads_;
+  result.buffered_stores = buffered_stores_;
   result.violation = oracles_.violation();
   result.trace_hash = trace_hash_;
   result.state_digest = StateDigest();

@@ -99,6 +99,10 @@ struct RunResult {
   uint32_t steps = 0;
   uint32_t context_switches = 0;  // steps that ran on a different CPU than the previous step
   uint32_t preemptions = 0;       // ... while the previous CPU could still have run
+  // Weak-memory behaviour the run used: relaxed-model loads that read an older store than the
+  // newest, and TSO stores that went through a store buffer.
+  uint32_t stale_loads = 0;
+  uint32_t buffered_stores = 0;
   uint64_t trace_hash = 0;
   uint64_t state_digest = 0;      // end state: frames, refcounts, tables, TLBs, tape
   std::vector<CanonicalDecision> tape;
@@ -212,6 +216,8 @@ class World {
   Oracles oracles_;
   FrameId pgd_ = kNoFrame;
   uint32_t step_ = 0;
+  uint32_t stale_loads_ = 0;      // RunResult::stale_loads
+  uint32_t buffered_stores_ = 0;  // RunResult::buffered_stores
   uint64_t trace_hash_ = 0;
   std::vector<CanonicalDecision> tape_;
   std::vector<TraceEvent> trace_;

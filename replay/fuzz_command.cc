@@ -226,9 +226,11 @@ int FuzzCommand(const std::vector<std::string>& args) {
   const MinimizeStats& s = m->stats;
   std::printf(
       "\nptfuzz: found %s. Crash file %s minimized (%d candidate runs): decisions %d -> %d, "
-      "%u context switches (%u preemptions).\nptfuzz: saved %s; replay with: ptfuzz replay %s\n",
+      "%u context switches (%u preemptions), %u stale loads, %u buffered stores.\nptfuzz: saved "
+      "%s; replay with: ptfuzz replay %s\n",
       m->signature.c_str(), crashes.front().c_str(), s.candidate_runs, s.decisions_before,
-      s.decisions_after, s.context_switches, s.preemptions, saved.c_str(), saved.c_str());
+      s.decisions_after, s.context_switches, s.preemptions, s.stale_loads, s.buffered_stores,
+      saved.c_str(), saved.c_str());
   return kExitFound;
 }
 

@@ -276,6 +276,8 @@ absl::StatusOr<Minimized> MinimizeSchedule(const proto::Schedule& input,
   out.stats.actors_after = out.schedule.scenario().actors_size();
   out.stats.context_switches = out.result.context_switches;
   out.stats.preemptions = out.result.preemptions;
+  out.stats.stale_loads = out.result.stale_loads;
+  out.stats.buffered_stores = out.result.buffered_stores;
   return out;
 }
 

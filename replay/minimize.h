@@ -38,6 +38,8 @@ struct MinimizeStats {
   int actors_after = 0;
   uint32_t context_switches = 0;  // of the minimized run
   uint32_t preemptions = 0;
+  uint32_t stale_loads = 0;       // relaxed-model loads of an older store, in the minimized run
+  uint32_t buffered_stores = 0;   // TSO stores that went through a store buffer
 };
 
 struct Minimized {

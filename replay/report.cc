@@ -96,6 +96,10 @@ std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& r
   absl::StrAppendFormat(&out, "steps %u, context switches %u, preemptions %u, decisions %u\n",
                         result.steps, result.context_switches, result.preemptions,
                         result.tape.size());
+  if (MemoryModelOf(s) != MemoryModelKind::kSc) {
+    absl::StrAppendFormat(&out, "weak memory: %u stale loads, %u buffered stores\n",
+                          result.stale_loads, result.buffered_stores);
+  }
   absl::StrAppendFormat(&out, "trace hash %016x, state digest %016x\n", result.trace_hash,
                         result.state_digest);
   absl::StrAppendFormat(&out, "verdict: %s\n", Verdict(result));
@@ -107,11 +111,13 @@ std::string FormatJsonReport(const proto::Schedule& schedule, const RunResult& r
   std::string out = absl::StrFormat(
       "{\"scenario\":\"%s\",\"variant\":\"%s\",\"num_cpus\":%u,\"tlb_flush\":\"%s\","
       "\"num_frames\":%u,\"memory_model\":\"%s\",\"verdict\":\"%s\",\"outcome\":\"%s\",\"steps\":%u,"
-      "\"context_switches\":%u,\"preemptions\":%u,\"decisions\":%u,"
+      "\"context_switches\":%u,\"preemptions\":%u,\"stale_loads\":%u,\"buffered_stores\":%u,"
+      "\"decisions\":%u,"
       "\"trace_hash\":\"%016x\",\"state_digest\":\"%016x\"",
       JsonEscape(s.name()), JsonEscape(s.variant()), s.num_cpus(), ModeName(s.tlb_flush()),
       s.num_frames(), MemoryModelName(MemoryModelOf(s)), Verdict(result), OutcomeName(result.outcome), result.steps,
-      result.context_switches, result.preemptions, result.tape.size(), result.trace_hash,
+      result.context_switches, result.preemptions, result.stale_loads, result.buffered_stores,
+      result.tape.size(), result.trace_hash,
       result.state_digest);
   if (result.violation) {
     const Violation& v = *result.violation;

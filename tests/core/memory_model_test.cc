@@ -385,6 +385,38 @@ TEST(MemoryModelTest, TsoBufferedUnlockHoldsOffTheNextLocker) {
   EXPECT_GE(executions, 2);
 }
 
+TEST(MemoryModelTest, RunResultCountsWeakMemoryBehaviour) {
+  // Message passing without barriers: every TSO run buffers both of P0's stores; a relaxed run
+  // in which P1 sees the flag but not the data read one stale store; SC counts nothing.
+  const auto mp = Mp(MemOrder::kOnce, MemOrder::kOnce, false, false);
+  auto setup = [&](std::vector<std::vector<uint64_t>>& regs) {
+    return [&](World& world) {
+      regs.assign(2, {});
+      for (CpuId t = 0; t < 2; ++t)
+        world.SetActor(t, ActorInfo{"P", 0}, mp[t](world.cpu(t), regs[t]));
+    };
+  };
+  std::vector<std::vector<uint64_t>> regs;
+  ForEachExecution(MemoryModelKind::kTso, 2, 2, false, setup(regs),
+                   [](const World&, const RunResult& r) {
+                     EXPECT_EQ(r.buffered_stores, 2u);
+                     EXPECT_EQ(r.stale_loads, 0u);
+                   });
+  int reordered = 0;
+  ForEachExecution(MemoryModelKind::kRelaxed, 2, 2, false, setup(regs),
+                   [&](const World&, const RunResult& r) {
+                     EXPECT_EQ(r.buffered_stores, 0u);
+                     if (regs[1] == std::vector<uint64_t>{1, 0}) {
+                       EXPECT_EQ(r.stale_loads, 1u);
+                       ++reordered;
+                     }
+                   });
+  EXPECT_GT(reordered, 0);
+  ForEachExecution(
+      MemoryModelKind::kSc, 2, 2, false, setup(regs),
+      [](const World&, const RunResult& r) { EXPECT_EQ(r.stale_loads + r.buffered_stores, 0u); });
+}
+
 TEST(MemoryModelTest, IriwNeedsBarriersUnderRelaxedOnly) {
   // Two writers, two readers reading in opposite orders; "2:1 2:0 3:1 3:0" = the readers
   // disagree on the order of the two independent stores.
