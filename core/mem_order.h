@@ -8,6 +8,8 @@
 //   - kRefcount: folio->_refcount of a frame; the payload is the frame.
 //   - kMapcount: the folio's mapcount (folio->_mapcount + 1 for a small folio: the number of
 //     page-table entries mapping it); the payload is the frame.
+//   - kAnonExclusive: the PageAnonExclusive bit of an anonymous page (1 set, 0 clear); the
+//     payload is the frame.
 //   - kLock: a spinlock word (a split PTL, by PTE-table frame, or mm->page_table_lock).
 //   - kVar: a plain shared variable of a litmus test; the payload is its index.
 // The World keeps the ground truth of each (core/world.cc ReadLoc / WriteLoc); the memory model
@@ -39,7 +41,14 @@ namespace ptfuzz {
 
 using Loc = uint64_t;
 
-enum class LocSpace : uint8_t { kPtEntry = 0, kRefcount = 1, kLock = 2, kVar = 3, kMapcount = 4 };
+enum class LocSpace : uint8_t {
+  kPtEntry = 0,
+  kRefcount = 1,
+  kLock = 2,
+  kVar = 3,
+  kMapcount = 4,
+  kAnonExclusive = 5,
+};
 
 inline constexpr int kLocSpaceShift = 60;
 inline constexpr uint64_t kLocPayloadMask = (uint64_t{1} << kLocSpaceShift) - 1;
@@ -56,6 +65,9 @@ inline constexpr Loc RefcountLoc(FrameId frame) { return MakeLoc(LocSpace::kRefc
 inline constexpr Loc LockLoc(uint64_t lock) { return MakeLoc(LocSpace::kLock, lock); }
 inline constexpr Loc VarLoc(uint32_t index) { return MakeLoc(LocSpace::kVar, index); }
 inline constexpr Loc MapcountLoc(FrameId frame) { return MakeLoc(LocSpace::kMapcount, frame); }
+inline constexpr Loc AnonExclusiveLoc(FrameId frame) {
+  return MakeLoc(LocSpace::kAnonExclusive, frame);
+}
 
 enum class MemOrder : uint8_t { kPlain, kOnce, kAcquire, kRelease, kRelaxed, kFull };
 

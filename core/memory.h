@@ -40,6 +40,10 @@ struct FrameInfo {
   // the reclaim actor (core/protocols/rmap_unmap.cc); zap and the anonymous fault do not update
   // it yet (no gup_vs_zap actor reads it). Reset by every allocation.
   int64_t mapcount = 0;
+  // PageAnonExclusive: the anonymous page belongs to exactly one mm, so GUP may pin it read-only
+  // without unsharing. Set by setup for mapped pages, cleared by a swap-out that shares the page
+  // (core/protocols/rmap_unmap.cc). Reset by every allocation.
+  uint64_t anon_exclusive = 0;
   // History, for violation reports only.
   uint32_t alloc_step = 0;
   uint32_t free_step = 0;

@@ -106,14 +106,26 @@ void Oracles::OnGupRelease(const Cpu& cpu) {
 }
 
 void Oracles::OnDiscard(const Cpu& cpu, FrameId frame) {
-  discards_.push_back({frame, world_.step()});
+  RecordHarm(cpu, frame, ViolationKind::kDiscardedWhileReferenced);
+}
+
+void Oracles::OnUnshare(const Cpu& cpu, FrameId frame) {
+  RecordHarm(cpu, frame, ViolationKind::kUnsharedWhilePinned);
+}
+
+void Oracles::RecordHarm(const Cpu& cpu, FrameId frame, ViolationKind kind) {
+  harms_.push_back({frame, world_.step(), kind});
   for (const auto& [holder, f] : returned_) {
     if (f != frame) continue;
-    Report(cpu, ViolationKind::kDiscardedWhileReferenced,
-           absl::StrFormat("f%u's mapping is discarded while GUP-fast on cpu %u still holds the "
-                           "reference it returned: the unmapper's refcount check did not see it, "
-                           "and the holder's I/O now goes to a page the mm no longer maps (%s)",
-                           frame, holder, FrameHistory(frame)));
+    const bool discard = kind == ViolationKind::kDiscardedWhileReferenced;
+    Report(cpu, kind,
+           absl::StrFormat("f%u is %s while GUP-fast on cpu %u still holds the reference it "
+                           "returned: the unmapper's refcount check did not see it, and %s (%s)",
+                           frame, discard ? "discarded" : "made non-exclusive (shared)", holder,
+                           discard ? "the holder's I/O now goes to a page the mm no longer maps"
+                                   : "a later fault maps another page while the DMA targets this "
+                                     "one",
+                           FrameHistory(frame)));
     return;
   }
 }
@@ -132,14 +144,19 @@ void Oracles::OnGupReturn(const Cpu& cpu, FrameId frame) {
   windows_.erase(it);
   if (frame == kNoFrame) return;
   const uint32_t gen = world_.memory().frame(frame).generation;
-  for (const auto& [f, step] : discards_) {
-    if (f != frame || !window.ref_held || step < window.ref_step) continue;
-    Report(cpu, ViolationKind::kDiscardedWhileReferenced,
-           absl::StrFormat("GUP-fast on cpu %u returned f%u for %#x, but the page's mapping was "
-                           "discarded at step %u, while GUP-fast held the reference it took at "
-                           "step %u: the unmapper's check did not see that reference, and the "
-                           "caller's I/O now goes to a page the mm no longer maps (%s.)",
-                           cpu.id, frame, window.vaddr, step, window.ref_step,
+  for (const Harm& h : harms_) {
+    if (h.frame != frame || !window.ref_held || h.step < window.ref_step) continue;
+    const bool discard = h.kind == ViolationKind::kDiscardedWhileReferenced;
+    Report(cpu, h.kind,
+           absl::StrFormat("GUP-fast on cpu %u returned f%u for %#x, but the page was %s at step "
+                           "%u, while GUP-fast held the reference it took at step %u: the "
+                           "unmapper's check did not see that reference, and %s (%s.)",
+                           cpu.id, frame, window.vaddr,
+                           discard ? "discarded" : "made non-exclusive (shared)", h.step,
+                           window.ref_step,
+                           discard ? "the caller's I/O now goes to a page the mm no longer maps"
+                                   : "a later fault maps another page while the DMA targets this "
+                                     "one",
                            FrameHistory(frame)));
     return;
   }

@@ -13,8 +13,9 @@
 //    instant. Stronger than the check above: it catches a reference that lands after the PTE
 //    was cleared (the store-buffering shape of Z12/Z13), which the writer's refcount check
 //    cannot see.
-//  - discarded while referenced: an unmapper discards a page's mapping while GUP-fast holds a
-//    reference it returned (or returns one it held across the discard) (Z12).
+//  - discarded while referenced / unshared while pinned: an unmapper discards a page's mapping,
+//    or clears its PageAnonExclusive, while GUP-fast holds a reference or pin it returned (or
+//    GUP-fast returns one it held across the discard or unshare) (Z12, Z13).
 //  - refcount: never raised from 0, never below 0, freed only at 0; at the end every data page's
 //    count equals the number of PTEs mapping it and every table is reachable.
 //  - walker reads a freed table: a load from a frame that is not a live table of the expected
@@ -64,6 +65,8 @@ class Oracles {
   // An unmapper on `cpu` discards the mapping of `frame` (try_to_unmap_one() on a lazyfree
   // page): its content is dropped, the page will not be mapped there again.
   void OnDiscard(const Cpu& cpu, FrameId frame);
+  // An unmapper on `cpu` clears PageAnonExclusive of `frame` (folio_try_share_anon_rmap_pte()).
+  void OnUnshare(const Cpu& cpu, FrameId frame);
 
   void OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level);
   void OnTableStore();
@@ -96,8 +99,14 @@ class Oracles {
   std::vector<GupWindow> windows_;  // open windows, by opening order
   // Pages GUP-fast returned and whose caller still holds them: (cpu, frame), by return order.
   std::vector<std::pair<CpuId, FrameId>> returned_;
-  // Discards so far: (frame, step), in order.
-  std::vector<std::pair<FrameId, uint32_t>> discards_;
+  // Discards and unshares so far, in order: what GUP-fast's reference must not outlive.
+  struct Harm {
+    FrameId frame;
+    uint32_t step;
+    ViolationKind kind;  // kDiscardedWhileReferenced or kUnsharedWhilePinned
+  };
+  std::vector<Harm> harms_;
+  void RecordHarm(const Cpu& cpu, FrameId frame, ViolationKind kind);
 };
 
 }  // namespace ptfuzz

@@ -41,6 +41,12 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
       case proto::ACTOR_RECLAIM_LAZYFREE:
         world.SetActor(a.cpu(), std::move(info), ReclaimLazyfreeActor(cpu, a.vaddr()));
         break;
+      case proto::ACTOR_GUP_FAST_PIN:
+        world.SetActor(a.cpu(), std::move(info), GupFastPinActor(cpu, a.vaddr()));
+        break;
+      case proto::ACTOR_SWAPOUT_ANON:
+        world.SetActor(a.cpu(), std::move(info), SwapoutAnonActor(cpu, a.vaddr()));
+        break;
       default:
         PTFUZZ_CHECK(false);  // ValidateScenario() admits only the kinds above
     }

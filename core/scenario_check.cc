@@ -123,6 +123,8 @@ const char* ActorKindName(proto::ActorKind kind) {
     case proto::ACTOR_ZAP: return "zap";
     case proto::ACTOR_ANON_FAULT: return "anon_fault";
     case proto::ACTOR_RECLAIM_LAZYFREE: return "reclaim";
+    case proto::ACTOR_GUP_FAST_PIN: return "gup_pin";
+    case proto::ACTOR_SWAPOUT_ANON: return "swapout";
     default: return "unspecified";
   }
 }

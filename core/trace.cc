@@ -51,6 +51,8 @@ std::string LocName(const TraceEvent& e) {
       return absl::StrFormat("var%u", payload);
     case LocSpace::kMapcount:
       return absl::StrFormat("mapcount(f%u)", payload);
+    case LocSpace::kAnonExclusive:
+      return absl::StrFormat("anon_exclusive(f%u)", payload);
   }
   return "?";
 }

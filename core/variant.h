@@ -30,6 +30,12 @@ struct ProtocolVariant {
   // drop_unmap_sb_mb when off). x86's xchg is a full barrier on its own; arm64's xchg_relaxed
   // is not.
   bool unmap_lazyfree_sb_mb = true;
+  // try_grab_folio_fast(FOLL_PIN): smp_mb__after_atomic() after the pin's folio_ref_add(), before
+  // the PTE recheck (088b8aa537c2, Z13 reader side; kernel-mm.md switch drop_anon_share_sb_mb).
+  bool gup_pin_mb_after_atomic = true;
+  // folio_try_share_anon_rmap_pte(): smp_mb() between the PTE clear and the pinned check (Z13
+  // writer side). x86's xchg clear is a full barrier itself; arm64's xchg_relaxed is not.
+  bool share_anon_mb = true;
 };
 
 }  // namespace ptfuzz

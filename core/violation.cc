@@ -10,6 +10,7 @@ absl::string_view ViolationKindName(ViolationKind kind) {
     case ViolationKind::kPinnedPageNotMapped: return "pinned_page_not_mapped";
     case ViolationKind::kRefTakenAfterUnmap: return "ref_taken_after_unmap";
     case ViolationKind::kDiscardedWhileReferenced: return "discarded_while_referenced";
+    case ViolationKind::kUnsharedWhilePinned: return "unshared_while_pinned";
     case ViolationKind::kRefcountIncFromZero: return "refcount_inc_from_zero";
     case ViolationKind::kRefcountUnderflow: return "refcount_underflow";
     case ViolationKind::kFreeWithReferences: return "free_with_references";
@@ -31,6 +32,8 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
              "page, with the same generation, at some instant while the reference is held";
     case ViolationKind::kDiscardedWhileReferenced:
       return "a mapping is never discarded while a GUP reference to its page is live";
+    case ViolationKind::kUnsharedWhilePinned:
+      return "a pinned exclusive anonymous page stays exclusive until it is unpinned";
     case ViolationKind::kRefcountIncFromZero:
       return "a refcount that is 0 (free or frozen) is never incremented";
     case ViolationKind::kRefcountUnderflow:

@@ -27,6 +27,9 @@ enum class ViolationKind : uint8_t {
   // reference to it was live: the reference holder's I/O goes to a page the mm no longer maps
   // (Z12).
   kDiscardedWhileReferenced,
+  // PageAnonExclusive was cleared (the page shared, e.g. by swap-out) while a GUP pin on it was
+  // live: a later fault maps another page, and the DMA goes to the old one (Z13).
+  kUnsharedWhilePinned,
   // A refcount was raised from 0: the folio was free or frozen (Z03, Z17).
   kRefcountIncFromZero,
   // A refcount went below 0.

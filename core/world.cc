@@ -134,7 +134,8 @@ bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus) {
   const FrameId page = SetupAlloc(-1);
   if (page == kNoFrame) return false;
   memory_.WriteWord(table, index, MakeEntry(page, kAnonPteFlags));
-  memory_.mutable_frame(page).mapcount = 1;  // folio_add_new_anon_rmap()
+  memory_.mutable_frame(page).mapcount = 1;  // folio_add_new_anon_rmap(..., RMAP_EXCLUSIVE)
+  memory_.mutable_frame(page).anon_exclusive = 1;
   for (Cpu& cpu : cpus_) {
     if (tlb_cpus & (1u << cpu.id)) cpu.tlb.Fill(vaddr, page, memory_.frame(page).generation);
   }
@@ -295,6 +296,8 @@ uint64_t World::ReadLoc(Loc loc) const {
       return vars_[payload];
     case LocSpace::kMapcount:
       return static_cast<uint64_t>(memory_.frame(static_cast<FrameId>(payload)).mapcount);
+    case LocSpace::kAnonExclusive:
+      return memory_.frame(static_cast<FrameId>(payload)).anon_exclusive;
   }
   PTFUZZ_CHECK(false);
   return 0;
@@ -327,6 +330,9 @@ void World::WriteLoc(Loc loc, uint64_t value) {
       return;
     case LocSpace::kMapcount:
       memory_.mutable_frame(static_cast<FrameId>(payload)).mapcount = static_cast<int64_t>(value);
+      return;
+    case LocSpace::kAnonExclusive:
+      memory_.mutable_frame(static_cast<FrameId>(payload)).anon_exclusive = value;
       return;
   }
   PTFUZZ_CHECK(false);
@@ -433,6 +439,9 @@ void World::RecordAllocationStores(Cpu& cpu, FrameId frame) {
   }
   relaxed_->Store(cpu.id, RefcountLoc(frame), 0, 1, MemOrder::kPlain);
   for (const Loc loc : relaxed_->TrackedIn(MapcountLoc(frame), MapcountLoc(frame + 1))) {
+    relaxed_->Store(cpu.id, loc, 0, 0, MemOrder::kPlain);
+  }
+  for (const Loc loc : relaxed_->TrackedIn(AnonExclusiveLoc(frame), AnonExclusiveLoc(frame + 1))) {
     relaxed_->Store(cpu.id, loc, 0, 0, MemOrder::kPlain);
   }
 }
@@ -881,7 +890,7 @@ uint64_t World::StateDigest() const {
     h = MixHash(h, (uint64_t{static_cast<uint8_t>(info.state)} << 56) |
                        (uint64_t{static_cast<uint8_t>(info.level)} << 48) | info.generation);
     h = MixHash(h, static_cast<uint64_t>(info.refcount));
-    h = MixHash(h, static_cast<uint64_t>(info.mapcount));
+    h = MixHash(h, static_cast<uint64_t>(info.mapcount) ^ (info.anon_exclusive << 62));
     if (info.state == FrameState::kPageTable) {
       for (const auto& [index, value] : memory_.NonZeroWords(f)) {
         h = MixHash(MixHash(h, index), value);

@@ -30,7 +30,10 @@ bool IsWrite(const TraceEvent& e) {
 int64_t LocFrame(Loc loc) {
   switch (LocSpaceOf(loc)) {
     case LocSpace::kPtEntry: return AddrFrame(LocPayload(loc));
-    case LocSpace::kRefcount: return static_cast<int64_t>(LocPayload(loc));
+    case LocSpace::kRefcount:
+    case LocSpace::kMapcount:
+    case LocSpace::kAnonExclusive:
+      return static_cast<int64_t>(LocPayload(loc));
     default: return -1;
   }
 }

@@ -14,10 +14,19 @@
 
 namespace ptfuzz {
 
-// try_grab_folio_fast(page, 1, FOLL_GET): true when a reference was taken. Under the variant
-// switch gup_try_get_unless_zero = false it is a plain folio_ref_add() that always "succeeds".
-// REQUIRES: interrupts disabled (the kernel warns otherwise).
-Task<bool> try_grab_folio_fast(Cpu& cpu, FrameId page);
+// GUP_PIN_COUNTING_BIAS (include/linux/mm.h): a FOLL_PIN on a small folio adds this much to its
+// refcount; folio_maybe_dma_pinned() is "refcount >= the bias".
+inline constexpr int kGupPinCountingBias = 1024;
+
+// try_grab_folio_fast(page, 1, FOLL_GET or FOLL_PIN): true when a reference (or pin) was taken.
+// FOLL_PIN: try_get_folio(), then folio_ref_add(bias - 1) (a non-value-returning atomic), then
+// smp_mb__after_atomic() (variant switch gup_pin_mb_after_atomic) so the pin is ordered before
+// the PTE recheck. Under the switch gup_try_get_unless_zero = false the first reference is a plain
+// folio_ref_add() that always "succeeds". REQUIRES: interrupts disabled.
+Task<bool> try_grab_folio_fast(Cpu& cpu, FrameId page, bool pin = false);
+
+// gup_put_folio(): drops what try_grab_folio_fast() took (one reference, or a whole pin).
+Task<bool> gup_put_folio(Cpu& cpu, FrameId folio, bool pin);
 
 // folio_try_get(): folio_ref_add_unless(folio, 1, 0), fully ordered when it succeeds; fails on
 // a free or frozen folio (include/linux/page_ref.h). Reclaim isolates folios with it

@@ -8,7 +8,7 @@ namespace ptfuzz {
 
 namespace {
 
-Task<FrameId> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr) {
+Task<FrameId> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr, bool pin) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pte_range", "mm/gup.c");
   const ProtocolVariant& variant = cpu.world->variant();
   // pte_offset_map(&pmd, addr): the table address comes from the local copy of the pmd, so the
@@ -20,7 +20,7 @@ Task<FrameId> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr a
   const FrameId page = EntryFrame(pte);
   // A garbage entry read from a freed table can name any pfn; pfn_valid() style bail-out.
   if (page >= cpu.world->memory().num_frames()) co_return kNoFrame;
-  if (!co_await try_grab_folio_fast(cpu, page)) co_return kNoFrame;
+  if (!co_await try_grab_folio_fast(cpu, page, pin)) co_return kNoFrame;
   // The reference is held from here on: the oracle checks that the slots this walker read still
   // map the page at some instant while it is held (kernel-mm.md section 12).
   cpu.world->oracles().OnGupRefTaken(cpu, page, pmdp, ptep);
@@ -28,36 +28,36 @@ Task<FrameId> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr a
   // try_grab_folio_fast(): they cannot be satisfied from before the reference was taken.
   if (variant.gup_pmd_recheck && pmd.value != co_await pmdp_get_lockless(cpu, pmdp)) {
     cpu.world->oracles().OnGupRefDropped(cpu);
-    co_await folio_put(cpu, page);  // gup_put_folio()
+    co_await gup_put_folio(cpu, page, pin);
     co_return kNoFrame;
   }
   if (variant.gup_pte_recheck && pte != co_await ptep_get_lockless(cpu, ptep, pmd.dep)) {
     cpu.world->oracles().OnGupRefDropped(cpu);
-    co_await folio_put(cpu, page);
+    co_await gup_put_folio(cpu, page, pin);
     co_return kNoFrame;
   }
   co_return page;
 }
 
-Task<FrameId> gup_fast_pmd_range(Cpu& cpu, Loaded pud, VirtAddr addr) {
+Task<FrameId> gup_fast_pmd_range(Cpu& cpu, Loaded pud, VirtAddr addr, bool pin) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pmd_range", "mm/gup.c");
   // pmd_offset_lockless(pudp, pud, addr): derived from the pud value, not a re-read.
   const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd));
   const Loaded pmd = co_await pmdp_get_lockless(cpu, pmdp, pud.dep);
   if (!EntryPresent(pmd)) co_return kNoFrame;
-  co_return co_await gup_fast_pte_range(cpu, pmdp, pmd, addr);
+  co_return co_await gup_fast_pte_range(cpu, pmdp, pmd, addr, pin);
 }
 
-Task<FrameId> gup_fast_pud_range(Cpu& cpu, Loaded p4d, VirtAddr addr) {
+Task<FrameId> gup_fast_pud_range(Cpu& cpu, Loaded p4d, VirtAddr addr, bool pin) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pud_range", "mm/gup.c");
   // pud_offset_lockless(): address-dependent on the p4d (= pgd) value; READ_ONCE of the entry.
   const PhysAddr pudp = EntryAddr(EntryFrame(p4d), TableIndex(addr, PtLevel::kPud));
   const Loaded pud = co_await cpu.Load(pudp, PtLevel::kPud, MemOrder::kOnce, p4d.dep);
   if (!EntryPresent(pud)) co_return kNoFrame;
-  co_return co_await gup_fast_pmd_range(cpu, pud, addr);
+  co_return co_await gup_fast_pmd_range(cpu, pud, addr, pin);
 }
 
-Task<FrameId> gup_fast_pgd_range(Cpu& cpu, VirtAddr addr) {
+Task<FrameId> gup_fast_pgd_range(Cpu& cpu, VirtAddr addr, bool pin) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pgd_range", "mm/gup.c");
   const PhysAddr pgdp = EntryAddr(cpu.world->pgd(), TableIndex(addr, PtLevel::kPgd));
   // pgdp_get(): READ_ONCE (the pgd itself is the mm's, reached without a dependency).
@@ -65,16 +65,16 @@ Task<FrameId> gup_fast_pgd_range(Cpu& cpu, VirtAddr addr) {
   if (!EntryPresent(pgd)) co_return kNoFrame;
   // gup_fast_p4d_range(): the p4d level is folded, so p4d_offset_lockless() returns the pgd slot
   // and its value unchanged; no load.
-  co_return co_await gup_fast_pud_range(cpu, pgd, addr);
+  co_return co_await gup_fast_pud_range(cpu, pgd, addr, pin);
 }
 
 }  // namespace
 
-Task<FrameId> gup_fast(Cpu& cpu, VirtAddr addr) {
+Task<FrameId> gup_fast(Cpu& cpu, VirtAddr addr, bool pin) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast", "mm/gup.c");
   cpu.world->oracles().OnGupBegin(cpu, addr);
   co_await cpu.IrqDisable();  // local_irq_save()
-  const FrameId page = co_await gup_fast_pgd_range(cpu, addr);
+  const FrameId page = co_await gup_fast_pgd_range(cpu, addr, pin);
   co_await cpu.IrqEnable();  // local_irq_restore()
   cpu.world->oracles().OnGupReturn(cpu, page);
   co_return page;
@@ -82,11 +82,21 @@ Task<FrameId> gup_fast(Cpu& cpu, VirtAddr addr) {
 
 Task<void> GupFastActor(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "get_user_pages_fast_only", "mm/gup.c");
-  const FrameId page = co_await gup_fast(cpu, addr);
+  const FrameId page = co_await gup_fast(cpu, addr, /*pin=*/false);
   // The caller is done with the page (e.g. the I/O completed): put_page().
   if (page != kNoFrame) {
     cpu.world->oracles().OnGupRelease(cpu);
     co_await folio_put(cpu, page);
+  }
+}
+
+Task<void> GupFastPinActor(Cpu& cpu, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "pin_user_pages_fast", "mm/gup.c");
+  const FrameId page = co_await gup_fast(cpu, addr, /*pin=*/true);
+  // The DMA completed: unpin_user_page() -> gup_put_folio(FOLL_PIN).
+  if (page != kNoFrame) {
+    cpu.world->oracles().OnGupRelease(cpu);
+    co_await gup_put_folio(cpu, page, /*pin=*/true);
   }
 }
 

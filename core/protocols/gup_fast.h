@@ -18,7 +18,8 @@
 // that is freed and reused between the PTE read and the try-get (the speculative reference of
 // kernel-mm.md section 12, which the recheck must then drop).
 //
-// Not modelled yet: huge leaves (gup_fast_pmd_leaf), FOLL_PIN/pincount, FOLL_WRITE/unshare,
+// FOLL_PIN pins a small folio by adding GUP_PIN_COUNTING_BIAS to its refcount (folio_ref.h).
+// Not modelled yet: huge leaves (gup_fast_pmd_leaf), large-folio pincount, FOLL_WRITE/unshare,
 // the write_protect_seq of fork (Z14), gup_fast_folio_allowed() (Z19), the slow-path fallback
 // (the actor behaves like FOLL_FAST_ONLY).
 #ifndef PTFUZZ_CORE_PROTOCOLS_GUP_FAST_H_
@@ -29,11 +30,18 @@
 
 namespace ptfuzz {
 
-// gup_fast() for one page at `addr`: the frame it took a reference on, or kNoFrame.
-Task<FrameId> gup_fast(Cpu& cpu, VirtAddr addr);
+// gup_fast() for one page at `addr` (FOLL_PIN when `pin`): the frame it took a reference or pin
+// on, or kNoFrame.
+Task<FrameId> gup_fast(Cpu& cpu, VirtAddr addr, bool pin);
 
 // The ACTOR_GUP_FAST actor: get_user_pages_fast_only(addr, 1, 0, &page), then put_page(page).
 Task<void> GupFastActor(Cpu& cpu, VirtAddr addr);
+
+// The ACTOR_GUP_FAST_PIN actor: pin_user_pages_fast(addr, 1, 0, &page), then unpin_user_page().
+// The PTE is writable, so FOLL_PIN's PageAnonExclusive check of a read-only PTE
+// (gup_must_unshare()) is not reached: a concurrent swap-out changes the PTE, and the recheck
+// must see that.
+Task<void> GupFastPinActor(Cpu& cpu, VirtAddr addr);
 
 }  // namespace ptfuzz
 

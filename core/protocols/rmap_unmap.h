@@ -30,6 +30,22 @@ namespace ptfuzz {
 // The ACTOR_RECLAIM_LAZYFREE actor: reclaim the lazyfree page mapped at `addr`.
 Task<void> ReclaimLazyfreeActor(Cpu& cpu, VirtAddr addr);
 
+// What a swap-out leaves in the PTE: a swap entry, not present (the exact encoding does not
+// matter to any reader here, only that it is not present and not a page).
+inline constexpr uint64_t kSwapEntry = 0x2ull << kPageShift;
+
+// The ACTOR_SWAPOUT_ANON actor: reclaim the exclusive anonymous page mapped at `addr` by swapping
+// it out: try_to_unmap_one() clears the PTE and folio_try_share_anon_rmap_pte() clears
+// PageAnonExclusive unless the page is pinned (bug zoo Z13, fix 088b8aa537c2):
+//   pteval = ptep_get_and_clear()            x86 xchg (full), arm64 xchg_relaxed; flush deferred
+//   smp_mb()                                 pairs with GUP-fast's smp_mb__after_atomic()
+//   folio_maybe_dma_pinned(): refcount >= GUP_PIN_COUNTING_BIAS -> set_pte_at(pteval), abort
+//   ClearPageAnonExclusive(); smp_mb__after_atomic()
+//   set_pte_at(swap entry); folio_remove_rmap_pte(); put the page table's reference
+// Writeback and the swap cache are not modelled: the page stays allocated until its last
+// reference goes.
+Task<void> SwapoutAnonActor(Cpu& cpu, VirtAddr addr);
+
 }  // namespace ptfuzz
 
 #endif  // PTFUZZ_CORE_PROTOCOLS_RMAP_UNMAP_H_

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_split.h"
 
+#include "core/scenarios/gup_pin_vs_swapout.h"
 #include "core/scenarios/gup_vs_madv_free.h"
 #include "core/scenarios/gup_vs_zap.h"
 
@@ -11,6 +12,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
   static const std::vector<ScenarioSpec>* const kScenarios = new std::vector<ScenarioSpec>{
       GupVsZapSpec(),
       GupVsMadvFreeSpec(),
+      GupPinVsSwapoutSpec(),
   };
   return *kScenarios;
 }
@@ -38,6 +40,10 @@ absl::string_view ExpectedVerdict(const VariantSpec& variant, const proto::Scena
                           (scenario.memory_model() == proto::MEMORY_MODEL_RELAXED ||
                            scenario.memory_model() == proto::MEMORY_MODEL_ARCH_DEFAULT);
   if (weak_arm64 && !variant.expected_relaxed_arm64.empty()) return variant.expected_relaxed_arm64;
+  const bool relaxed = scenario.memory_model() == proto::MEMORY_MODEL_RELAXED ||
+                       (scenario.memory_model() == proto::MEMORY_MODEL_ARCH_DEFAULT &&
+                        scenario.arch() == proto::ARCH_ARM64);
+  if (relaxed && !variant.expected_relaxed.empty()) return variant.expected_relaxed;
   return ExpectedVerdict(variant, scenario.tlb_flush());
 }
 
