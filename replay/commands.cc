@@ -18,6 +18,16 @@ namespace ptfuzz {
 
 namespace {
 
+// The verdict a variant must reach under the relaxed model with `arch`'s primitives (broadcast
+// flushes, which arm64 requires).
+std::string RelaxedVerdict(const VariantSpec& v, proto::Arch arch) {
+  proto::Scenario s;
+  s.set_memory_model(proto::MEMORY_MODEL_RELAXED);
+  s.set_arch(arch);
+  s.set_tlb_flush(proto::TLB_FLUSH_BROADCAST);
+  return std::string(ExpectedVerdict(v, s));
+}
+
 int Usage(const std::string& message, const char* usage) {
   std::fprintf(stderr, "ptfuzz: %s\nusage: %s\n", message.c_str(), usage);
   return kExitUsage;
@@ -42,7 +52,7 @@ constexpr char kScenariosUsage[] =
     "ptfuzz scenarios [--json]\n"
     "  Lists the built-in scenarios and variants with the verdict each must reach under each\n"
     "  TLB flush mode (under SC, TSO and the relaxed model alike, unless a line gives the\n"
-    "  verdict under the relaxed model with arm64 primitives) and the kernel code it models.";
+    "  verdict under the relaxed model, or with arm64 primitives) and the kernel code it models.";
 
 constexpr char kRegressUsage[] =
     "ptfuzz regress FILE...\n"
@@ -161,12 +171,10 @@ int ScenariosCommand(const std::vector<std::string>& args) {
         absl::StrAppendFormat(
             &out,
             "%s{\"name\":\"%s\",\"summary\":\"%s\",\"expected\":{\"ipi\":\"%s\","
-            "\"broadcast\":\"%s\",\"relaxed_arm64\":\"%s\"},\"also\":\"%s\"}",
+            "\"broadcast\":\"%s\",\"relaxed\":\"%s\",\"relaxed_arm64\":\"%s\"},\"also\":\"%s\"}",
             i ? "," : "", JsonEscape(v.name), JsonEscape(v.summary), JsonEscape(v.expected_ipi),
-            JsonEscape(v.expected_broadcast),
-            JsonEscape(v.expected_relaxed_arm64.empty() ? v.expected_broadcast
-                                                        : v.expected_relaxed_arm64),
-            JsonEscape(v.also));
+            JsonEscape(v.expected_broadcast), JsonEscape(RelaxedVerdict(v, proto::ARCH_X86_64)),
+            JsonEscape(RelaxedVerdict(v, proto::ARCH_ARM64)), JsonEscape(v.also));
       }
       absl::StrAppend(&out, "]}");
     } else {
@@ -176,9 +184,13 @@ int ScenariosCommand(const std::vector<std::string>& args) {
       for (const VariantSpec& v : s.variants) {
         absl::StrAppendFormat(&out, "  %-20s %-28s %-28s\n", v.name, v.expected_ipi,
                               v.expected_broadcast);
+        if (!v.expected_relaxed.empty()) {
+          absl::StrAppendFormat(&out, "      relaxed model: %s\n",
+                                RelaxedVerdict(v, proto::ARCH_X86_64));
+        }
         if (!v.expected_relaxed_arm64.empty()) {
           absl::StrAppendFormat(&out, "      relaxed model with arm64 primitives: %s\n",
-                                v.expected_relaxed_arm64);
+                                RelaxedVerdict(v, proto::ARCH_ARM64));
         }
         if (!v.also.empty()) absl::StrAppendFormat(&out, "      may also surface as: %s\n", v.also);
         absl::StrAppendFormat(&out, "      %s\n", v.summary);
