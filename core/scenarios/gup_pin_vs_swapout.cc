@@ -4,27 +4,8 @@ namespace ptfuzz {
 
 namespace {
 
-constexpr uint64_t kPageA = 0x7f0000000000;
-
 proto::Scenario DefaultGupPinVsSwapout() {
-  proto::Scenario s;
-  s.set_name("gup_pin_vs_swapout");
-  s.set_variant("fixed");
-  s.set_num_cpus(2);
-  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
-  s.set_num_frames(8);
-  proto::Mapping* m = s.add_mappings();
-  m->set_vaddr(kPageA);
-  m->set_tlb_cpus(0b01);
-  proto::Actor* gup = s.add_actors();
-  gup->set_kind(proto::ACTOR_GUP_FAST_PIN);
-  gup->set_cpu(0);
-  gup->set_vaddr(kPageA);
-  proto::Actor* swapout = s.add_actors();
-  swapout->set_kind(proto::ACTOR_SWAPOUT_ANON);
-  swapout->set_cpu(1);
-  swapout->set_vaddr(kPageA);
-  return s;
+  return TwoActorScenario("gup_pin_vs_swapout", proto::ACTOR_GUP_FAST_PIN, proto::ACTOR_SWAPOUT_ANON);
 }
 
 }  // namespace

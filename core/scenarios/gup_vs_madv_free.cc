@@ -4,27 +4,8 @@ namespace ptfuzz {
 
 namespace {
 
-constexpr uint64_t kPageA = 0x7f0000000000;
-
 proto::Scenario DefaultGupVsMadvFree() {
-  proto::Scenario s;
-  s.set_name("gup_vs_madv_free");
-  s.set_variant("fixed");
-  s.set_num_cpus(2);
-  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
-  s.set_num_frames(8);
-  proto::Mapping* m = s.add_mappings();
-  m->set_vaddr(kPageA);
-  m->set_tlb_cpus(0b01);
-  proto::Actor* gup = s.add_actors();
-  gup->set_kind(proto::ACTOR_GUP_FAST);
-  gup->set_cpu(0);
-  gup->set_vaddr(kPageA);
-  proto::Actor* reclaim = s.add_actors();
-  reclaim->set_kind(proto::ACTOR_RECLAIM_LAZYFREE);
-  reclaim->set_cpu(1);
-  reclaim->set_vaddr(kPageA);
-  return s;
+  return TwoActorScenario("gup_vs_madv_free", proto::ACTOR_GUP_FAST, proto::ACTOR_RECLAIM_LAZYFREE);
 }
 
 }  // namespace

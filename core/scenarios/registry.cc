@@ -17,6 +17,27 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
   return *kScenarios;
 }
 
+proto::Scenario TwoActorScenario(absl::string_view name, proto::ActorKind cpu0,
+                                 proto::ActorKind cpu1) {
+  constexpr uint64_t kPage = 0x7f0000000000;
+  proto::Scenario s;
+  s.set_name(std::string(name));
+  s.set_variant("fixed");
+  s.set_num_cpus(2);
+  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
+  s.set_num_frames(8);
+  proto::Mapping* m = s.add_mappings();
+  m->set_vaddr(kPage);
+  m->set_tlb_cpus(0b01);
+  for (const auto& [kind, cpu] : {std::pair{cpu0, 0u}, std::pair{cpu1, 1u}}) {
+    proto::Actor* a = s.add_actors();
+    a->set_kind(kind);
+    a->set_cpu(cpu);
+    a->set_vaddr(kPage);
+  }
+  return s;
+}
+
 const ScenarioSpec* FindScenario(absl::string_view name) {
   for (const ScenarioSpec& s : BuiltinScenarios()) {
     if (s.name == name) return &s;

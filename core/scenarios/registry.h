@@ -45,6 +45,12 @@ struct ScenarioSpec {
 };
 
 const std::vector<ScenarioSpec>& BuiltinScenarios();
+
+// The default configuration of a two-actor race on one page: 2 CPUs, IPI flushes, 8 frames,
+// page 0x7f0000000000 mapped and in CPU 0's TLB, actor `cpu0` on CPU 0 and `cpu1` on CPU 1,
+// both at that page, variant "fixed".
+proto::Scenario TwoActorScenario(absl::string_view name, proto::ActorKind cpu0,
+                                 proto::ActorKind cpu1);
 // nullptr when unknown.
 const ScenarioSpec* FindScenario(absl::string_view name);
 const VariantSpec* FindVariant(const ScenarioSpec& scenario, absl::string_view variant);
