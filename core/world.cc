@@ -373,7 +373,7 @@ uint64_t World::DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
 
 uint64_t World::DoStore(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
   switch (config_.memory_model) {
-    case MemoryModelKind::kSc: {  // Execute() keeps SC stores inline; here for completeness
+    case MemoryModelKind::kSc: {
       const uint64_t old = ReadLoc(op.addr);
       WriteLoc(op.addr, op.value);
       return old;
@@ -499,12 +499,7 @@ uint64_t World::Execute(Cpu& cpu) {
       if (LocSpaceOf(op.addr) == LocSpace::kPtEntry) {
         oracles_.OnTableLoad(cpu, AddrFrame(op.addr), op.level);
       }
-      if (cpu.sc) {
-        result = ReadLoc(op.addr);
-        WriteLoc(op.addr, op.value);
-      } else {
-        result = DoStore(cpu, op, ev);
-      }
+      result = DoStore(cpu, op, ev);
       ev.old_value = result;
       ev.new_value = op.value;
       break;

@@ -10,6 +10,14 @@ namespace ptfuzz {
 
 namespace {
 
+// The end of an unmap once the PTE no longer maps `folio`: folio_remove_rmap_pte()
+// (atomic_add_negative(-1, &_mapcount), value-returning) and the page table's reference put.
+Task<void> folio_remove_rmap_pte(Cpu& cpu, FrameId folio) {
+  PTFUZZ_KERNEL_FUNC(cpu, "folio_remove_rmap_pte", "mm/rmap.c");
+  co_await cpu.RmwLoc(MapcountLoc(folio), RmwOp::kAdd, ~uint64_t{0}, 0, MemOrder::kFull);
+  co_await folio_put(cpu, folio);
+}
+
 // try_to_unmap_one() for a lazyfree folio mapped by the PTE at `ptep` (its PTL held). Returns
 // true when it discarded the mapping, false when it restored it.
 Task<bool> try_to_unmap_one(Cpu& cpu, PhysAddr ptep, FrameId folio) {
@@ -34,9 +42,7 @@ Task<bool> try_to_unmap_one(Cpu& cpu, PhysAddr ptep, FrameId folio) {
   }
   // discard: the page's contents are dropped; it is not mapped here again.
   cpu.world->oracles().OnDiscard(cpu, folio);
-  // folio_remove_rmap_pte(): atomic_add_negative(-1, &_mapcount), value-returning.
-  co_await cpu.RmwLoc(MapcountLoc(folio), RmwOp::kAdd, ~uint64_t{0}, 0, MemOrder::kFull);
-  co_await folio_put(cpu, folio);  // the page table's reference
+  co_await folio_remove_rmap_pte(cpu, folio);
   co_return true;
 }
 
@@ -108,9 +114,7 @@ Task<bool> try_to_unmap_one_anon(Cpu& cpu, PhysAddr ptep, FrameId folio) {
   }
   // set_pte_at(swp_pte): the PTE now holds a swap entry (not present).
   co_await cpu.Store(ptep, kSwapEntry, PtLevel::kPte, MemOrder::kOnce);
-  // folio_remove_rmap_pte(), and the page table's reference goes.
-  co_await cpu.RmwLoc(MapcountLoc(folio), RmwOp::kAdd, ~uint64_t{0}, 0, MemOrder::kFull);
-  co_await folio_put(cpu, folio);
+  co_await folio_remove_rmap_pte(cpu, folio);
   co_return true;
 }
 
