@@ -118,6 +118,8 @@ struct Cpu {
   VirtAddr ipi_flush_end = 0;
   // The dependency token of the last load (relaxed model only; kNoDep otherwise).
   Dep last_dep = kNoDep;
+  // After a load of a split entry's half: which store it read (World::SplitLoadSource).
+  int32_t last_split_source = -1;
   // The machine runs SC: barriers are free and never asked about (the fast path).
   bool sc = true;
   Tlb tlb;
@@ -138,6 +140,18 @@ struct Cpu {
   // fully ordered, arm64 uses xchg_relaxed).
   OpAwaiter Xchg(PhysAddr entry, uint64_t v, PtLevel level, MemOrder order) {
     return {this, {OpKind::kXchg, PtEntryLoc(entry), v, 0, level, order}};
+  }
+  // One 32-bit half of a split entry (x86-PAE pte_low / pte_high; World::SplitEntries).
+  LoadAwaiter LoadHalf(PhysAddr entry, bool high, PtLevel level, MemOrder order, Dep dep = kNoDep) {
+    return {this, {OpKind::kLoad, PtHalfLoc(entry, high), 0, 0, level, order, RmwOp::kXchg,
+                   FenceKind::kMb, dep}};
+  }
+  OpAwaiter StoreHalf(PhysAddr entry, bool high, uint64_t v, PtLevel level, MemOrder order) {
+    return {this, {OpKind::kStore, PtHalfLoc(entry, high), v, 0, level, order}};
+  }
+  // xchg() on one half (a locked, fully ordered exchange of the 32-bit word).
+  OpAwaiter XchgHalf(PhysAddr entry, bool high, uint64_t v, PtLevel level) {
+    return {this, {OpKind::kXchg, PtHalfLoc(entry, high), v, 0, level, MemOrder::kFull}};
   }
   // folio->_refcount of `frame`. RefTryAdd (atomic_add_unless(.., 0): fully ordered when it
   // succeeds) returns 1 on success, 0 when the count was 0. RefAdd is atomic_add (unordered).

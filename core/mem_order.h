@@ -12,6 +12,10 @@
 //     payload is the frame.
 //   - kLock: a spinlock word (a split PTL, by PTE-table frame, or mm->page_table_lock).
 //   - kVar: a plain shared variable of a litmus test; the payload is its index.
+//   - kPtHalf: one 32-bit half of a split page-table entry (x86-PAE pte_low / pte_high, and
+//     pmd_low / pmd_high); the payload is the entry's address, plus 4 for the high half. On a
+//     machine with split entries the kPtEntry Loc of such an entry names both halves at once:
+//     what a 64-bit atomic (cmpxchg8b) reads and writes.
 // The World keeps the ground truth of each (core/world.cc ReadLoc / WriteLoc); the memory model
 // (core/store_buffer.h, core/relaxed_memory.h) decides which value a CPU's load sees.
 //
@@ -48,6 +52,7 @@ enum class LocSpace : uint8_t {
   kVar = 3,
   kMapcount = 4,
   kAnonExclusive = 5,
+  kPtHalf = 6,
 };
 
 inline constexpr int kLocSpaceShift = 60;
@@ -65,6 +70,17 @@ inline constexpr Loc RefcountLoc(FrameId frame) { return MakeLoc(LocSpace::kRefc
 inline constexpr Loc LockLoc(uint64_t lock) { return MakeLoc(LocSpace::kLock, lock); }
 inline constexpr Loc VarLoc(uint32_t index) { return MakeLoc(LocSpace::kVar, index); }
 inline constexpr Loc MapcountLoc(FrameId frame) { return MakeLoc(LocSpace::kMapcount, frame); }
+inline constexpr Loc PtHalfLoc(PhysAddr entry, bool high) {
+  return MakeLoc(LocSpace::kPtHalf, entry | (high ? 4 : 0));
+}
+inline constexpr bool IsPtLoc(Loc loc) {
+  return LocSpaceOf(loc) == LocSpace::kPtEntry || LocSpaceOf(loc) == LocSpace::kPtHalf;
+}
+// The entry a kPtEntry or kPtHalf Loc belongs to, and whether it is a high half.
+inline constexpr PhysAddr PtLocEntry(Loc loc) { return LocPayload(loc) & ~uint64_t{7}; }
+inline constexpr bool PtLocIsHigh(Loc loc) {
+  return LocSpaceOf(loc) == LocSpace::kPtHalf && (LocPayload(loc) & 4) != 0;
+}
 inline constexpr Loc AnonExclusiveLoc(FrameId frame) {
   return MakeLoc(LocSpace::kAnonExclusive, frame);
 }

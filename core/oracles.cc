@@ -51,6 +51,59 @@ void Oracles::Observe(GupWindow& window) {
   }
 }
 
+void Oracles::OnSplitRead(const Cpu& cpu, PhysAddr entry, PtLevel level, uint64_t value,
+                          int32_t low_src, int32_t high_src, const char* reader) {
+  // A CPU uses what it read soon after; eight reads per CPU is far more than any walker keeps.
+  constexpr size_t kKeepPerCpu = 8;
+  size_t mine = 0;
+  for (const SplitRead& r : split_reads_) mine += r.cpu == cpu.id;
+  if (mine >= kKeepPerCpu) {
+    for (auto it = split_reads_.begin(); it != split_reads_.end(); ++it) {
+      if (it->cpu == cpu.id) {
+        split_reads_.erase(it);
+        break;
+      }
+    }
+  }
+  split_reads_.push_back({cpu.id, entry, level, value, low_src, high_src, reader});
+}
+
+std::string Oracles::DescribeSplitSource(int32_t src, bool high, uint64_t half) const {
+  const char* name = high ? "high" : "low";
+  if (src == -1) return absl::StrFormat("its %s half %#x is the value the run started with", name, half);
+  if (src == -2) {
+    return absl::StrFormat("its %s half %#x came from this cpu's own store buffer", name, half);
+  }
+  const World::SplitStore& s = world_.split_stores()[static_cast<size_t>(src)];
+  return absl::StrFormat("its %s half %#x was written by %s on cpu %u at step %u (%#x -> %#x)",
+                         name, half, s.func ? s.func->name : "(setup)", s.cpu, s.step,
+                         s.old_value, s.new_value);
+}
+
+void Oracles::OnEntryUse(const Cpu& cpu, PhysAddr entry, uint64_t value, EntryUse use) {
+  if (split_reads_.empty() || !EntryPresent(value)) return;
+  for (size_t i = split_reads_.size(); i > 0; --i) {
+    const SplitRead& r = split_reads_[i - 1];
+    if (r.cpu != cpu.id || r.entry != entry) continue;
+    if (r.value != value) return;  // the CPU's latest read of this entry is not what it uses
+    if (world_.EntryExisted(entry, value)) return;
+    const FrameId f = EntryFrame(value);
+    const std::string names =
+        f < world_.memory().num_frames() ? absl::StrFormat("f%u", f) : std::string("no frame");
+    Report(cpu, ViolationKind::kTornEntryUsed,
+           absl::StrFormat(
+               "%s returned %s[f%u:%u] = %#x (pfn %#x: %s), a value the entry never held: %s; "
+               "%s. The value is used as %s.",
+               r.reader, PtLevelName(r.level), AddrFrame(entry), AddrIndex(entry), value,
+               (value & kPtePfnMask) >> kPageShift, names,
+               DescribeSplitSource(r.low_src, false, EntryLow(value)),
+               DescribeSplitSource(r.high_src, true, EntryHigh(value)),
+               use == EntryUse::kTablePointer ? "a page-table pointer"
+                                              : "the page GUP-fast returns to its caller"));
+    return;
+  }
+}
+
 void Oracles::OnGupBegin(const Cpu& cpu, VirtAddr vaddr) {
   windows_.push_back({cpu.id, vaddr, {}});
   Observe(windows_.back());

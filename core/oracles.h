@@ -21,8 +21,13 @@
 //  - walker reads a freed table: a load from a frame that is not a live table of the expected
 //    level.
 //  - stale TLB: a data page is freed while a TLB still maps it.
+//  - torn entry used: every read of a split (x86-PAE) entry reports the value it assembled and
+//    the stores its halves came from (OnSplitRead); when that CPU then uses the value as present
+//    (OnEntryUse: a table pointer, the page GUP-fast returns) and the entry never held it as a
+//    whole (World::EntryExisted, judged at the use), the report names both stores. Using it for
+//    GUP-fast's speculative try-get is not a use: the recheck must drop that reference.
 //
-// Not checked yet (later issues): torn entries, wrong-level pointers under folding, contpte.
+// Not checked yet (later issues): wrong-level pointers under folding, contpte.
 #ifndef PTFUZZ_CORE_ORACLES_H_
 #define PTFUZZ_CORE_ORACLES_H_
 
@@ -68,6 +73,15 @@ class Oracles {
   // An unmapper on `cpu` clears PageAnonExclusive of `frame` (folio_try_share_anon_rmap_pte()).
   void OnUnshare(const Cpu& cpu, FrameId frame);
 
+  // A reader on `cpu` (`reader`, e.g. "ptep_get_lockless()") assembled `value` for the split
+  // entry at `entry` from a low half written by World::split_stores()[low_src] and a high half
+  // from [high_src] (-1: the value the run started with; -2: the CPU's own buffered store).
+  void OnSplitRead(const Cpu& cpu, PhysAddr entry, PtLevel level, uint64_t value,
+                   int32_t low_src, int32_t high_src, const char* reader);
+  enum class EntryUse : uint8_t { kTablePointer, kReturnedPage };
+  // The CPU uses `value`, read from `entry`, as a present entry.
+  void OnEntryUse(const Cpu& cpu, PhysAddr entry, uint64_t value, EntryUse use);
+
   void OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level);
   void OnTableStore();
   void OnRefAdd(const Cpu& cpu, FrameId frame, int64_t old_count);
@@ -107,6 +121,17 @@ class Oracles {
   };
   std::vector<Harm> harms_;
   void RecordHarm(const Cpu& cpu, FrameId frame, ViolationKind kind);
+  struct SplitRead {
+    CpuId cpu;
+    PhysAddr entry;
+    PtLevel level;
+    uint64_t value;
+    int32_t low_src;
+    int32_t high_src;
+    const char* reader;
+  };
+  std::vector<SplitRead> split_reads_;  // the latest few per CPU, oldest first
+  std::string DescribeSplitSource(int32_t src, bool high, uint64_t half) const;
 };
 
 }  // namespace ptfuzz

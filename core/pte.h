@@ -6,7 +6,14 @@
 // present | rw | user | accessed plus the pfn of the next table (_PAGE_TABLE); a leaf PTE carries
 // present, write, accessed, dirty and the pfn. Huge (leaf PMD/PUD) entries are not modelled yet.
 //
-// Physical addresses are frame << 12 | offset; an entry's address is its table's frame and index.
+// An entry's address (a PhysAddr, the name of its location) is its table's frame << 12 | index * 8.
+//
+// Physical memory layout: frames are populated in banks of kFramesPerBank, one bank at the start
+// of every 4 GiB of physical address space, so frame f has pfn FramePfn(f) = (f / 8) << 20 | f % 8.
+// A machine with at most 8 frames lives below 4 GiB (entries read as pfn == frame); a larger one
+// has memory above 4 GiB, where two frames can share the low 32 bits of their physical address
+// and differ only above: the "same low word, different page" of x86-PAE's split entries
+// (bug zoo Z08, seed 000). Entry values always carry the pfn, as the hardware's would.
 #ifndef PTFUZZ_CORE_PTE_H_
 #define PTFUZZ_CORE_PTE_H_
 
@@ -72,11 +79,35 @@ inline constexpr uint64_t kAnonPteFlags =
 inline constexpr bool EntryPresent(uint64_t entry) { return (entry & kPtePresent) != 0; }
 inline constexpr bool EntryNone(uint64_t entry) { return entry == 0; }
 inline constexpr bool PteWrite(uint64_t entry) { return (entry & kPteWrite) != 0; }
+
+inline constexpr uint32_t kFramesPerBank = 8;
+inline constexpr uint64_t kPfnsPer4GiB = uint64_t{1} << 20;
+inline constexpr uint64_t FramePfn(FrameId frame) {
+  return uint64_t{frame / kFramesPerBank} * kPfnsPer4GiB + frame % kFramesPerBank;
+}
+// The frame at `pfn`, or kNoFrame where no memory is populated (a hole between banks).
+inline constexpr FrameId PfnFrame(uint64_t pfn) {
+  const uint64_t slot = pfn % kPfnsPer4GiB;
+  const uint64_t bank = pfn / kPfnsPer4GiB;
+  if (slot >= kFramesPerBank || bank >= (uint64_t{1} << 28)) return kNoFrame;
+  return static_cast<FrameId>(bank * kFramesPerBank + slot);
+}
+// The frame an entry's pfn names; kNoFrame when it names no populated memory. Callers compare
+// with the machine's frame count (pfn_valid()).
 inline constexpr FrameId EntryFrame(uint64_t entry) {
-  return static_cast<FrameId>((entry & kPtePfnMask) >> kPageShift);
+  return PfnFrame((entry & kPtePfnMask) >> kPageShift);
 }
 inline constexpr uint64_t MakeEntry(FrameId frame, uint64_t flags) {
-  return (uint64_t{frame} << kPageShift) | flags;
+  return (FramePfn(frame) << kPageShift) | flags;
+}
+
+// x86-PAE split entries (arch/x86/include/asm/pgtable-3level_types.h): pte_low holds the flags
+// (present, rw, user, accessed, dirty) and pfn bits 0-19, pte_high pfn bits 20 and up (and NX,
+// not modelled). Hardware and the lockless readers see each half as its own 32-bit word.
+inline constexpr uint32_t EntryLow(uint64_t entry) { return static_cast<uint32_t>(entry); }
+inline constexpr uint32_t EntryHigh(uint64_t entry) { return static_cast<uint32_t>(entry >> 32); }
+inline constexpr uint64_t JoinHalves(uint64_t low, uint64_t high) {
+  return (high << 32) | (low & 0xffffffffu);
 }
 
 }  // namespace ptfuzz

@@ -58,15 +58,11 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
   if (!proto::Arch_IsValid(s.arch())) {
     return absl::InvalidArgumentError(absl::StrCat("scenario.arch = ", s.arch(), " is not an Arch"));
   }
-  if (s.arch() == proto::ARCH_X86_PAE) {
-    return absl::InvalidArgumentError(
-        "scenario.arch = ARCH_X86_PAE: split 64-bit entries are not modelled yet (use ARCH_X86_64 "
-        "or ARCH_ARM64)");
-  }
-  if (s.arch() == proto::ARCH_ARM64 && s.tlb_flush() == proto::TLB_FLUSH_IPI) {
-    return absl::InvalidArgumentError(
-        "scenario.tlb_flush = TLB_FLUSH_IPI with arch ARCH_ARM64: arm64 invalidates remote TLBs "
-        "by broadcast TLBI, never by IPI (use TLB_FLUSH_BROADCAST)");
+  if (s.arch() == proto::ARCH_ARM64 && s.tlb_flush() != proto::TLB_FLUSH_BROADCAST) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scenario.tlb_flush = ", proto::TlbFlushMode_Name(s.tlb_flush()),
+        " with arch ARCH_ARM64: arm64 invalidates remote TLBs by broadcast TLBI, never by IPI or "
+        "hypercall (use TLB_FLUSH_BROADCAST)"));
   }
   if (!proto::MemoryModel_IsValid(s.memory_model())) {
     return absl::InvalidArgumentError(
@@ -144,14 +140,13 @@ MachineConfig MachineConfigOf(const proto::Scenario& s) {
   MachineConfig config;
   config.num_cpus = s.num_cpus();
   config.num_frames = s.num_frames();
-  config.tlb_flush =
-      s.tlb_flush() == proto::TLB_FLUSH_BROADCAST ? TlbFlushMode::kBroadcast : TlbFlushMode::kIpi;
+  config.tlb_flush = static_cast<TlbFlushMode>(s.tlb_flush());
   const ScenarioSpec* spec = FindScenario(s.name());
   PTFUZZ_CHECK(spec != nullptr);
   const VariantSpec* variant = FindVariant(*spec, s.variant());
   PTFUZZ_CHECK(variant != nullptr);
   config.variant = variant->switches;
-  config.arch = s.arch() == proto::ARCH_ARM64 ? Arch::kArm64 : Arch::kX86_64;
+  config.arch = static_cast<Arch>(s.arch());
   config.memory_model = MemoryModelOf(s);
   return config;
 }

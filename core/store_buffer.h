@@ -17,6 +17,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "core/mem_order.h"
+#include "core/trace.h"
 
 namespace ptfuzz {
 
@@ -24,18 +25,19 @@ struct BufferedStore {
   Loc loc;
   uint64_t value;
   PtLevel level;  // for PT-entry stores: the table level, for the trace and the oracles
+  const FuncInfo* func;  // the kernel function that issued it (torn-entry reports)
 };
 
 class StoreBuffer {
  public:
   bool empty() const { return head_ == entries_.size(); }
   size_t size() const { return entries_.size() - head_; }
-  void Push(Loc loc, uint64_t value, PtLevel level) {
+  void Push(Loc loc, uint64_t value, PtLevel level, const FuncInfo* func = nullptr) {
     if (head_ == entries_.size()) {
       entries_.clear();
       head_ = 0;
     }
-    entries_.push_back({loc, value, level});
+    entries_.push_back({loc, value, level, func});
   }
   // Store-to-load forwarding: the newest buffered value of `loc`, if any.
   std::optional<uint64_t> Forward(Loc loc) const {

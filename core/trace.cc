@@ -41,6 +41,9 @@ std::string LocName(const TraceEvent& e) {
     case LocSpace::kPtEntry:
       return absl::StrFormat("%s[f%u:%u]", PtLevelName(e.level), AddrFrame(payload),
                              AddrIndex(payload));
+    case LocSpace::kPtHalf:
+      return absl::StrFormat("%s[f%u:%u].%s", PtLevelName(e.level), AddrFrame(payload),
+                             AddrIndex(payload), (payload & 4) != 0 ? "high" : "low");
     case LocSpace::kRefcount:
       return absl::StrFormat("refcount(f%u)", payload);
     case LocSpace::kLock:

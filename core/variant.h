@@ -7,7 +7,18 @@
 #ifndef PTFUZZ_CORE_VARIANT_H_
 #define PTFUZZ_CORE_VARIANT_H_
 
+#include <cstdint>
+
 namespace ptfuzz {
+
+// How an x86-PAE walker reads a pmd it derives a PTE table from (core/protocols/
+// pgtable_lockless.h pmd_read_for_walk()).
+enum class PaePmdRead : uint8_t {
+  kLowHighRetry,  // pmdp_get_lockless()'s retry loop (v6.2+)
+  kReadAtomic,    // pmd_read_atomic(): low; if nonzero, smp_rmb() and high (v3.5-v6.1)
+  kPlainLowHigh,  // *pmd as two plain loads, low half first
+  kPlainHighLow,  // *pmd as two plain loads, high half first (CVE-2012-2373)
+};
 
 struct ProtocolVariant {
   // gup_fast_pte_range(): recheck the PTE after taking the reference (mm/gup.c). Off: the
@@ -36,6 +47,14 @@ struct ProtocolVariant {
   // folio_try_share_anon_rmap_pte(): smp_mb() between the PTE clear and the pinned check (Z13
   // writer side). x86's xchg clear is a full barrier itself; arm64's xchg_relaxed is not.
   bool share_anon_mb = true;
+  // x86-PAE native_ptep_get_and_clear(): one 64-bit exchange (pxx_xchg64, b7301f20105a, v6.2).
+  // Off: the older form, xchg() of the low half, then the high half read and cleared.
+  bool pae_get_and_clear_xchg64 = true;
+  // x86-PAE: how the fault path reads the pmd it maps the PTE table from (Z06, Z07).
+  PaePmdRead pae_pmd_read = PaePmdRead::kLowHighRetry;
+  // x86-PAE __pte_offset_map(): interrupts off around pmdp_get_lockless()
+  // (pmdp_get_lockless_start()/_end(), "mm/pgtable: add PAE safety to __pte_offset_map()").
+  bool pae_pte_offset_map_irq_off = true;
 };
 
 }  // namespace ptfuzz

@@ -11,6 +11,7 @@ absl::string_view ViolationKindName(ViolationKind kind) {
     case ViolationKind::kRefTakenAfterUnmap: return "ref_taken_after_unmap";
     case ViolationKind::kDiscardedWhileReferenced: return "discarded_while_referenced";
     case ViolationKind::kUnsharedWhilePinned: return "unshared_while_pinned";
+    case ViolationKind::kTornEntryUsed: return "torn_entry_used";
     case ViolationKind::kRefcountIncFromZero: return "refcount_inc_from_zero";
     case ViolationKind::kRefcountUnderflow: return "refcount_underflow";
     case ViolationKind::kFreeWithReferences: return "free_with_references";
@@ -34,6 +35,9 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
       return "a mapping is never discarded while a GUP reference to its page is live";
     case ViolationKind::kUnsharedWhilePinned:
       return "a pinned exclusive anonymous page stays exclusive until it is unpinned";
+    case ViolationKind::kTornEntryUsed:
+      return "a page-table entry value is used as present (a table pointer, a returned page) "
+             "only if the entry held that value as a whole at some instant";
     case ViolationKind::kRefcountIncFromZero:
       return "a refcount that is 0 (free or frozen) is never incremented";
     case ViolationKind::kRefcountUnderflow:

@@ -30,6 +30,11 @@ enum class ViolationKind : uint8_t {
   // PageAnonExclusive was cleared (the page shared, e.g. by swap-out) while a GUP pin on it was
   // live: a later fault maps another page, and the DMA goes to the old one (Z13).
   kUnsharedWhilePinned,
+  // A page-table entry value that the entry never held as a whole (its halves were read from
+  // different stores of a split x86-PAE entry) was used as present: as a table pointer, or as
+  // the page GUP-fast returns (Z06, Z07, Z08). A torn value that is rejected as not present, or
+  // whose speculative reference the recheck drops, is allowed (kernel-mm.md section 12).
+  kTornEntryUsed,
   // A refcount was raised from 0: the folio was free or frozen (Z03, Z17).
   kRefcountIncFromZero,
   // A refcount went below 0.

@@ -58,6 +58,7 @@ std::optional<MemoryModelKind> MemoryModelFromName(absl::string_view name) {
 absl::string_view ArchName(Arch arch) {
   switch (arch) {
     case Arch::kX86_64: return "x86_64";
+    case Arch::kX86Pae: return "x86_pae";
     case Arch::kArm64: return "arm64";
   }
   return "?";
@@ -298,6 +299,10 @@ uint64_t World::ReadLoc(Loc loc) const {
       return static_cast<uint64_t>(memory_.frame(static_cast<FrameId>(payload)).mapcount);
     case LocSpace::kAnonExclusive:
       return memory_.frame(static_cast<FrameId>(payload)).anon_exclusive;
+    case LocSpace::kPtHalf: {
+      const uint64_t word = memory_.ReadWord(AddrFrame(payload), AddrIndex(payload));
+      return PtLocIsHigh(loc) ? EntryHigh(word) : EntryLow(word);
+    }
   }
   PTFUZZ_CHECK(false);
   return 0;
@@ -334,8 +339,69 @@ void World::WriteLoc(Loc loc, uint64_t value) {
     case LocSpace::kAnonExclusive:
       memory_.mutable_frame(static_cast<FrameId>(payload)).anon_exclusive = value;
       return;
+    case LocSpace::kPtHalf: {
+      const PhysAddr entry = PtLocEntry(loc);
+      const uint64_t old = ReadEntry(entry);
+      const bool high = PtLocIsHigh(loc);
+      const uint64_t now = high ? JoinHalves(old, value) : JoinHalves(value, EntryHigh(old));
+      memory_.WriteWord(AddrFrame(entry), AddrIndex(entry), now);
+      NoteSplitStore(entry, high ? 2 : 1, old, store_cpu_, store_func_);
+      oracles_.OnTableStore();
+      return;
+    }
   }
   PTFUZZ_CHECK(false);
+}
+
+uint64_t World::ReadEntry(PhysAddr entry) const {
+  return memory_.ReadWord(AddrFrame(entry), AddrIndex(entry));
+}
+
+void World::NoteSplitStore(PhysAddr entry, uint8_t halves, uint64_t old_value, CpuId cpu,
+                           const FuncInfo* func) {
+  split_stores_.push_back({entry, halves, old_value, ReadEntry(entry), step_, cpu, func});
+}
+
+bool World::EntryExisted(PhysAddr entry, uint64_t value) const {
+  bool first = true;
+  for (const SplitStore& s : split_stores_) {
+    if (s.entry != entry) continue;
+    if ((first && s.old_value == value) || s.new_value == value) return true;
+    first = false;
+  }
+  return first && ReadEntry(entry) == value;  // never written: it held its initial value
+}
+
+int32_t World::SplitLoadSource(const Cpu& cpu, Loc loc, uint64_t value, CpuId writer) const {
+  const PhysAddr entry = PtLocEntry(loc);
+  const bool high = PtLocIsHigh(loc);
+  const uint8_t bit = high ? 2 : 1;
+  for (size_t i = split_stores_.size(); i > 0; --i) {
+    const SplitStore& s = split_stores_[i - 1];
+    if (s.entry != entry || (s.halves & bit) == 0) continue;
+    if ((high ? EntryHigh(s.new_value) : EntryLow(s.new_value)) != value) continue;
+    if (writer != kInitWriter && writer != s.cpu) continue;
+    return static_cast<int32_t>(i - 1);
+  }
+  (void)cpu;
+  return -1;
+}
+
+uint64_t World::Xchg64(Cpu& cpu, PhysAddr entry, uint64_t value, MemOrder order) {
+  // pxx_xchg64(): a try_cmpxchg64() loop (cmpxchg8b), which succeeds once on the newest value:
+  // one locked 64-bit exchange. Under TSO the CPU waited for its store buffer (WaitsForDrain).
+  // Under the relaxed model it is an RMW on each half, the high half first: a reader that reads
+  // the new low half and then, after smp_rmb(), the high half sees this high half too, as it
+  // must for a single 64-bit write (docs/memory-models.md, split entries).
+  const uint64_t old = ReadEntry(entry);
+  if (relaxed_) {
+    relaxed_->Rmw(cpu.id, PtHalfLoc(entry, true), EntryHigh(old), true, EntryHigh(value), order);
+    relaxed_->Rmw(cpu.id, PtHalfLoc(entry, false), EntryLow(old), true, EntryLow(value), order);
+  }
+  memory_.WriteWord(AddrFrame(entry), AddrIndex(entry), value);
+  NoteSplitStore(entry, 3, old, cpu.id, cpu.func);
+  oracles_.OnTableStore();
+  return old;
 }
 
 void World::SetupVar(uint32_t index, uint64_t value) {
@@ -345,14 +411,25 @@ void World::SetupVar(uint32_t index, uint64_t value) {
 
 uint64_t World::DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
   switch (config_.memory_model) {
-    case MemoryModelKind::kSc:
-      return ReadLoc(op.addr);
-    case MemoryModelKind::kTso:
+    case MemoryModelKind::kSc: {
+      const uint64_t v = ReadLoc(op.addr);
+      if (LocSpaceOf(op.addr) == LocSpace::kPtHalf) {
+        cpu.last_split_source = SplitLoadSource(cpu, op.addr, v, kInitWriter);
+      }
+      return v;
+    }
+    case MemoryModelKind::kTso: {
       if (const std::optional<uint64_t> v = store_buffers_[cpu.id].Forward(op.addr)) {
         ev.via = TraceEvent::Via::kForwarded;
+        cpu.last_split_source = -2;
         return *v;
       }
-      return ReadLoc(op.addr);
+      const uint64_t v = ReadLoc(op.addr);
+      if (LocSpaceOf(op.addr) == LocSpace::kPtHalf) {
+        cpu.last_split_source = SplitLoadSource(cpu, op.addr, v, kInitWriter);
+      }
+      return v;
+    }
     case MemoryModelKind::kRelaxed: {
       const uint32_t n = relaxed_->LoadOptions(cpu.id, op.addr, ReadLoc(op.addr), op.dep);
       const uint32_t choice = n > 1 ? Decide(DecisionKind::kReadsFrom, n) : 0;
@@ -364,6 +441,10 @@ uint64_t World::DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
         ev.via = TraceEvent::Via::kStale;
         ev.newer = r.newer;
         ev.writer = r.writer;
+      }
+      if (LocSpaceOf(op.addr) == LocSpace::kPtHalf) {
+        cpu.last_split_source =
+            SplitLoadSource(cpu, op.addr, r.value, r.newer > 0 ? r.writer : kInitWriter);
       }
       return r.value;
     }
@@ -382,7 +463,7 @@ uint64_t World::DoStore(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
       StoreBuffer& sb = store_buffers_[cpu.id];
       const std::optional<uint64_t> fwd = sb.Forward(op.addr);
       const uint64_t old = fwd ? *fwd : ReadLoc(op.addr);
-      sb.Push(op.addr, op.value, op.level);
+      sb.Push(op.addr, op.value, op.level, cpu.func);
       ++buffered_stores_;
       ev.via = TraceEvent::Via::kBuffered;
       return old;
@@ -444,6 +525,10 @@ void World::RecordAllocationStores(Cpu& cpu, FrameId frame) {
   for (const Loc loc : relaxed_->TrackedIn(AnonExclusiveLoc(frame), AnonExclusiveLoc(frame + 1))) {
     relaxed_->Store(cpu.id, loc, 0, 0, MemOrder::kPlain);
   }
+  for (const Loc loc : relaxed_->TrackedIn(PtHalfLoc(EntryAddr(frame, 0), false),
+                                           PtHalfLoc(EntryAddr(frame + 1, 0), false))) {
+    relaxed_->Store(cpu.id, loc, 0, 0, MemOrder::kPlain);
+  }
 }
 
 void World::DrainOldest(CpuId cpu_id, int agent) {
@@ -456,6 +541,8 @@ void World::DrainOldest(CpuId cpu_id, int agent) {
   ev.level = s.level;
   ev.old_value = ReadLoc(s.loc);
   ev.new_value = s.value;
+  store_cpu_ = cpu_id;
+  store_func_ = s.func;
   WriteLoc(s.loc, s.value);
   RecordAgent(agent, ev);
 }
@@ -476,6 +563,8 @@ inline uint64_t World::RefcountRmw(Cpu& cpu, FrameId frame, RmwOp rmw, uint64_t 
 
 uint64_t World::Execute(Cpu& cpu) {
   const PendingOp& op = cpu.pending;
+  store_cpu_ = cpu.id;
+  store_func_ = cpu.func;
   TraceEvent ev;
   ev.op = op.kind;
   ev.addr = op.addr;
@@ -485,10 +574,15 @@ uint64_t World::Execute(Cpu& cpu) {
   switch (op.kind) {
     case OpKind::kLoad: {
       if (LocSpaceOf(op.addr) == LocSpace::kPtEntry) {
+        // A protocol reads split entries through their halves (core/protocols/pgtable_pae.h).
+        PTFUZZ_CHECK(!SplitEntries(op.level));
         oracles_.OnTableLoad(cpu, AddrFrame(op.addr), op.level);
         // The SC fast path, inline: a page-table entry's Loc is its physical address.
         result = cpu.sc ? memory_.ReadWord(AddrFrame(op.addr), AddrIndex(op.addr))
                         : DoLoad(cpu, op, ev);
+      } else if (LocSpaceOf(op.addr) == LocSpace::kPtHalf) {
+        oracles_.OnTableLoad(cpu, AddrFrame(PtLocEntry(op.addr)), op.level);
+        result = DoLoad(cpu, op, ev);
       } else {
         result = DoLoad(cpu, op, ev);
       }
@@ -496,8 +590,9 @@ uint64_t World::Execute(Cpu& cpu) {
       break;
     }
     case OpKind::kStore: {
-      if (LocSpaceOf(op.addr) == LocSpace::kPtEntry) {
-        oracles_.OnTableLoad(cpu, AddrFrame(op.addr), op.level);
+      if (IsPtLoc(op.addr)) {
+        PTFUZZ_CHECK(LocSpaceOf(op.addr) == LocSpace::kPtHalf || !SplitEntries(op.level));
+        oracles_.OnTableLoad(cpu, AddrFrame(PtLocEntry(op.addr)), op.level);
       }
       result = DoStore(cpu, op, ev);
       ev.old_value = result;
@@ -506,8 +601,16 @@ uint64_t World::Execute(Cpu& cpu) {
     }
     case OpKind::kXchg:
     case OpKind::kRmw: {
-      if (LocSpaceOf(op.addr) == LocSpace::kPtEntry) {
-        oracles_.OnTableLoad(cpu, AddrFrame(op.addr), op.level);
+      if (IsPtLoc(op.addr)) {
+        oracles_.OnTableLoad(cpu, AddrFrame(PtLocEntry(op.addr)), op.level);
+      }
+      if (op.kind == OpKind::kXchg && LocSpaceOf(op.addr) == LocSpace::kPtEntry &&
+          SplitEntries(op.level)) {
+        result = Xchg64(cpu, op.addr, op.value, op.order);
+        ev.old_value = result;
+        ev.new_value = op.value;
+        ev.ok = true;
+        break;
       }
       const RmwOp rmw = op.kind == OpKind::kXchg ? RmwOp::kXchg : op.rmw;
       bool ok = false;
@@ -582,7 +685,7 @@ uint64_t World::Execute(Cpu& cpu) {
           break;
         case MemoryModelKind::kTso:
           // x86 spin_unlock is a plain store (a release under TSO): it waits in the buffer.
-          store_buffers_[cpu.id].Push(op.addr, 0, PtLevel::kPte);
+          store_buffers_[cpu.id].Push(op.addr, 0, PtLevel::kPte, cpu.func);
           ++buffered_stores_;
           ev.via = TraceEvent::Via::kBuffered;
           break;

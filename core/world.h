@@ -43,7 +43,9 @@
 
 namespace ptfuzz {
 
-enum class TlbFlushMode : uint8_t { kIpi = 0, kBroadcast = 1 };
+// How remote TLBs are invalidated. kParavirt behaves as kBroadcast (no IPI, so no wait for
+// interrupts-off sections) but is the x86 hypercall path. Values equal proto::TlbFlushMode.
+enum class TlbFlushMode : uint8_t { kIpi = 0, kBroadcast = 1, kParavirt = 2 };
 
 // Which memory model the machine runs (docs/memory-models.md). Values equal proto::MemoryModel.
 enum class MemoryModelKind : uint8_t { kSc = 1, kTso = 2, kRelaxed = 3 };
@@ -52,8 +54,8 @@ absl::string_view MemoryModelName(MemoryModelKind model);
 std::optional<MemoryModelKind> MemoryModelFromName(absl::string_view name);
 
 // The architecture whose primitives the protocols use (how ptep_get_and_clear() orders, which
-// flush is native). Values equal proto::Arch.
-enum class Arch : uint8_t { kX86_64 = 0, kArm64 = 2 };
+// flush is native, whether entries are split). Values equal proto::Arch.
+enum class Arch : uint8_t { kX86_64 = 0, kX86Pae = 1, kArm64 = 2 };
 absl::string_view ArchName(Arch arch);
 
 // The machine: plain values taken from the schedule's Scenario.
@@ -152,6 +154,28 @@ class World {
   // store still in a store buffer is not there yet). No yield, no trace, no ordering.
   uint64_t ReadLoc(Loc loc) const;
   MemoryModelKind memory_model() const { return config_.memory_model; }
+  // Whether entries of tables of `level` are two 32-bit halves (x86-PAE: PTEs and PMDs). The
+  // upper levels stay single 64-bit words: the machine keeps its four-level tree in every
+  // configuration (PAE's 4-entry PDPT and folded PUD are the page-table-geometry issue's).
+  bool SplitEntries(PtLevel level) const {
+    return config_.arch == Arch::kX86Pae && level <= PtLevel::kPmd;
+  }
+  // A split entry's whole value as memory holds it now (both halves).
+  uint64_t ReadEntry(PhysAddr entry) const;
+  // Every write to a half of a split entry, in coherence order (the order they reached memory):
+  // what a torn read is judged against and what its report cites.
+  struct SplitStore {
+    PhysAddr entry;
+    uint8_t halves;  // bit 0: the low half, bit 1: the high half (both: a 64-bit atomic)
+    uint64_t old_value;  // the whole entry before and after
+    uint64_t new_value;
+    uint32_t step;
+    CpuId cpu;
+    const FuncInfo* func;  // the kernel function that issued the store
+  };
+  const std::vector<SplitStore>& split_stores() const { return split_stores_; }
+  // Whether `entry` held `value` as a whole at some instant of the run so far.
+  bool EntryExisted(PhysAddr entry, uint64_t value) const;
   // Whether a load of `loc` by `cpu` could return a value satisfying `pred` now: under the
   // relaxed model any store its view still allows, otherwise the ground truth. For oracles
   // that ask what a CPU may still observe (Oracles::SlotsMapRef).
@@ -187,6 +211,16 @@ class World {
   void RecordAgent(int agent, TraceEvent event);
   // Writes the ground truth of `loc` (page-table stores notify the oracles).
   void WriteLoc(Loc loc, uint64_t value);
+  // Records a write to the halves `halves` of split entry `entry` (split_stores_).
+  void NoteSplitStore(PhysAddr entry, uint8_t halves, uint64_t old_value, CpuId cpu,
+                      const FuncInfo* func);
+  // x86-PAE pxx_xchg64() (cmpxchg8b loop): exchanges both halves of `entry` at once.
+  uint64_t Xchg64(Cpu& cpu, PhysAddr entry, uint64_t value, MemOrder order);
+  // Which store a load of half `loc` just read (index in split_stores_, -1: the value the run
+  // started with, -2: this CPU's own store still in its store buffer).
+  // `writer`: the CPU whose store the model says it read, or kInitWriter when
+  // the newest (matched by value alone).
+  int32_t SplitLoadSource(const Cpu& cpu, Loc loc, uint64_t value, CpuId writer) const;
   // The memory-model halves of the memory operations (world.cc).
   uint64_t DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev);
   uint64_t DoStore(Cpu& cpu, const PendingOp& op, TraceEvent& ev);
@@ -221,6 +255,11 @@ class World {
   uint64_t trace_hash_ = 0;
   std::vector<CanonicalDecision> tape_;
   std::vector<TraceEvent> trace_;
+  std::vector<SplitStore> split_stores_;
+  // Who issues the store WriteLoc is applying (the executing CPU, or the owner of a draining
+  // store buffer), for split_stores_.
+  CpuId store_cpu_ = 0;
+  const FuncInfo* store_func_ = nullptr;
 };
 
 }  // namespace ptfuzz

@@ -1,6 +1,8 @@
 #include "core/protocols/anon_fault.h"
 
 #include "core/protocols/folio_ref.h"
+#include "core/protocols/pgtable.h"
+#include "core/protocols/pgtable_lockless.h"
 #include "core/protocols/pte_offset_map.h"
 #include "core/world.h"
 
@@ -19,8 +21,8 @@ Task<Loaded> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level, Dep d
       {"__pud_alloc", "mm/memory.c", HashName("__pud_alloc")},  // fills a p4d (= pgd) entry
   };
   FuncScope scope(cpu, &kAllocFuncs[static_cast<int>(level) - 1]);
-  // pXd_none(*pXd): a plain read in __handle_mm_fault().
-  const Loaded entry = co_await cpu.Load(entryp, level, MemOrder::kPlain, dep);
+  // pXd_none(*pXd): a plain read in __handle_mm_fault() (on PAE a pmd is two loads).
+  const Loaded entry = co_await pxx_get(cpu, entryp, level, MemOrder::kPlain, dep);
   if (EntryPresent(entry)) co_return entry;
   const int child_level = static_cast<int>(level) - 1;
   const FrameId table = static_cast<FrameId>(co_await cpu.AllocPage(child_level));
@@ -30,7 +32,7 @@ Task<Loaded> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level, Dep d
   if (level != PtLevel::kPmd) co_await cpu.Fence(FenceKind::kWmb);
   // pmd_lock() / pud_lock(): mm->page_table_lock (no split PMD locks modelled).
   co_await cpu.SpinLock(kMmPageTableLock);
-  Loaded now = co_await cpu.Load(entryp, level, MemOrder::kPlain, dep);
+  Loaded now = co_await pxx_get(cpu, entryp, level, MemOrder::kPlain, dep);
   bool installed = false;
   if (!EntryPresent(now)) {
     // pmd_install(): smp_wmb() under the lock, then pmd_populate(); the PTE table's zeroing is
@@ -39,7 +41,11 @@ Task<Loaded> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level, Dep d
     // The table is this CPU's own allocation: its later loads through the entry see the zeroing
     // without a dependency.
     now = Loaded{MakeEntry(table, kTableEntryFlags), kNoDep};
-    co_await cpu.Store(entryp, now.value, level, MemOrder::kOnce);
+    if (level == PtLevel::kPmd) {
+      co_await pmd_populate(cpu, entryp, now.value);
+    } else {
+      co_await cpu.Store(entryp, now.value, level, MemOrder::kOnce);  // pud/p4d_populate()
+    }
     installed = true;
   }
   co_await cpu.SpinUnlock(kMmPageTableLock);
@@ -62,7 +68,7 @@ Task<void> do_anonymous_page(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr add
   }
   const PhysAddr ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
   // vmf_pte_changed() / pte_none(ptep_get(pte)): READ_ONCE under the PTL.
-  if (!EntryNone(co_await cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep))) {
+  if (!EntryNone(co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep))) {
     // vmf_pte_changed(): another thread mapped it first; release our folio.
     co_await cpu.SpinUnlock(mapped.table);
     co_await folio_put(cpu, folio);
@@ -72,7 +78,7 @@ Task<void> do_anonymous_page(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr add
   co_await cpu.Fence(FenceKind::kWmb);
   // folio_add_new_anon_rmap(); set_pte_at() (native_set_pte(): WRITE_ONCE): the allocation's
   // reference becomes the mapping's.
-  co_await cpu.Store(ptep, MakeEntry(folio, kAnonPteFlags), PtLevel::kPte, MemOrder::kOnce);
+  co_await set_pte(cpu, ptep, MakeEntry(folio, kAnonPteFlags));
   co_await cpu.SpinUnlock(mapped.table);
 }
 
@@ -85,12 +91,23 @@ Task<void> handle_mm_fault(Cpu& cpu, VirtAddr addr) {
   const Loaded pud = co_await alloc_table_if_none(cpu, pudp, PtLevel::kPud, pgd.dep);
   if (pud.value == 0) co_return;
   const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd));
-  const Loaded pmd = co_await alloc_table_if_none(cpu, pmdp, PtLevel::kPmd, pud.dep);
+  Loaded pmd = co_await alloc_table_if_none(cpu, pmdp, PtLevel::kPmd, pud.dep);
   if (pmd.value == 0) co_return;
+  if (cpu.world->SplitEntries(PtLevel::kPmd)) {
+    // handle_pte_fault() -> pte_offset_map_nolock() -> __pte_offset_map() reads the pmd again
+    // and maps the PTE table from that value: on PAE that read is the subject (Z06), done as the
+    // variant's kernel did it. On 64-bit entries the re-read is elided: nothing in the modelled
+    // scenarios clears a pmd, so it returns what the first read did, and eliding it keeps the
+    // recorded x86-64 and arm64 schedules' steps.
+    pmd = co_await pte_offset_map_read_pmd(cpu, pmdp, pud.dep);
+    if (!EntryPresent(pmd)) co_return;  // the fault is retried
+  }
+  cpu.world->oracles().OnEntryUse(cpu, pmdp, pmd, Oracles::EntryUse::kTablePointer);
   // handle_pte_fault(): ptep_get_lockless() of the entry; a present PTE makes the fault
   // spurious.
   const PhysAddr ptep = EntryAddr(EntryFrame(pmd), TableIndex(addr, PtLevel::kPte));
-  if (!EntryNone(co_await cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, pmd.dep))) co_return;
+  if (ptep >> kPageShift >= cpu.world->memory().num_frames()) co_return;  // pmd_bad()
+  if (!EntryNone(co_await ptep_get_lockless(cpu, ptep, pmd.dep))) co_return;
   co_await do_anonymous_page(cpu, pmdp, pud.dep, addr);
 }
 

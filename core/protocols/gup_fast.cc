@@ -14,7 +14,7 @@ Task<FrameId> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr a
   // pte_offset_map(&pmd, addr): the table address comes from the local copy of the pmd, so the
   // PTE load is address-dependent on the pmd load.
   const PhysAddr ptep = EntryAddr(EntryFrame(pmd), TableIndex(addr, PtLevel::kPte));
-  const uint64_t pte = co_await ptep_get_lockless(cpu, ptep, pmd.dep);
+  const Loaded pte = co_await ptep_get_lockless(cpu, ptep, pmd.dep);
   // pte_protnone() / pte_access_permitted(pte, write=false): present and user.
   if (!EntryPresent(pte) || (pte & kPteUser) == 0) co_return kNoFrame;
   const FrameId page = EntryFrame(pte);
@@ -31,11 +31,13 @@ Task<FrameId> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr a
     co_await gup_put_folio(cpu, page, pin);
     co_return kNoFrame;
   }
-  if (variant.gup_pte_recheck && pte != co_await ptep_get_lockless(cpu, ptep, pmd.dep)) {
+  if (variant.gup_pte_recheck && pte.value != co_await ptep_get_lockless(cpu, ptep, pmd.dep)) {
     cpu.world->oracles().OnGupRefDropped(cpu);
     co_await gup_put_folio(cpu, page, pin);
     co_return kNoFrame;
   }
+  // The page goes to the caller: the PTE value it came from must be one the entry held.
+  cpu.world->oracles().OnEntryUse(cpu, ptep, pte, Oracles::EntryUse::kReturnedPage);
   co_return page;
 }
 
@@ -45,6 +47,7 @@ Task<FrameId> gup_fast_pmd_range(Cpu& cpu, Loaded pud, VirtAddr addr, bool pin) 
   const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd));
   const Loaded pmd = co_await pmdp_get_lockless(cpu, pmdp, pud.dep);
   if (!EntryPresent(pmd)) co_return kNoFrame;
+  cpu.world->oracles().OnEntryUse(cpu, pmdp, pmd, Oracles::EntryUse::kTablePointer);
   co_return co_await gup_fast_pte_range(cpu, pmdp, pmd, addr, pin);
 }
 

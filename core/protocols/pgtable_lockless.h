@@ -1,25 +1,37 @@
 // Lockless page-table entry reads: ptep_get_lockless() and pmdp_get_lockless()
-// (include/linux/pgtable.h, v6.6-v6.12).
+// (include/linux/pgtable.h, v6.6-v6.12; kernel-mm.md section 3).
 //
-// Without CONFIG_GUP_GET_PXX_LOW_HIGH (every 64-bit architecture) both are a single READ_ONCE of
-// the entry, which is what is modelled here: one READ_ONCE load, one yield point. The 32-bit PAE variant,
-// two loads of the halves with a retry on the low word (kernel-mm.md section 3), replaces these
-// functions when split entries are modelled (Z06-Z08).
+// 64-bit entries (every 64-bit architecture): one READ_ONCE of the entry.
+//
+// x86-PAE (CONFIG_GUP_GET_PXX_LOW_HIGH): the entry is two 32-bit halves, read with the retry
+// loop
+//     do { low = *low_half; smp_rmb(); high = *high_half; smp_rmb(); } while (low != *low_half);
+// (plain loads in the kernel). Its comment argues that the pair is consistent because an entry
+// never goes from one present page to another without a TLB flush in between, and the reader's
+// interrupts-off section holds that flush off. Seed 000 shows that neither premise holds:
+// MADV_DONTNEED drops the PTL before its flush and a paravirt flush sends no IPI, so an ABA of
+// the low word (present, cleared, re-established with the same low word and another high word)
+// inside the loop returns a value the entry never held (bug zoo Z08). ptfuzz reports every such
+// value to the oracles (Oracles::OnSplitRead), which object when it is used.
 #ifndef PTFUZZ_CORE_PROTOCOLS_PGTABLE_LOCKLESS_H_
 #define PTFUZZ_CORE_PROTOCOLS_PGTABLE_LOCKLESS_H_
 
 #include "core/cpu.h"
+#include "core/task.h"
 
 namespace ptfuzz {
 
 // `dep`: the load the entry's address was computed from (the pmd for a PTE), kNoDep when the
 // address is known otherwise.
-inline LoadAwaiter ptep_get_lockless(Cpu& cpu, PhysAddr ptep, Dep dep = kNoDep) {
-  return cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, dep);
-}
-inline LoadAwaiter pmdp_get_lockless(Cpu& cpu, PhysAddr pmdp, Dep dep = kNoDep) {
-  return cpu.Load(pmdp, PtLevel::kPmd, MemOrder::kOnce, dep);
-}
+Task<Loaded> ptep_get_lockless(Cpu& cpu, PhysAddr ptep, Dep dep = kNoDep);
+Task<Loaded> pmdp_get_lockless(Cpu& cpu, PhysAddr pmdp, Dep dep = kNoDep);
+
+// How a walker that derives a PTE table from the pmd read it on x86-PAE, per the variant's
+// kernel (ProtocolVariant::pae_pmd_read): pmdp_get_lockless() (v6.2+), pmd_read_atomic()
+// (3.5-6.1: the low half; only if it is not zero, smp_rmb() and the high half), or a plain
+// dereference compiled to two loads in either order (before 3.5: CVE-2012-2373, Z06). On 64-bit
+// entries: pmdp_get_lockless().
+Task<Loaded> pmd_read_for_walk(Cpu& cpu, PhysAddr pmdp, Dep dep);
 
 }  // namespace ptfuzz
 

@@ -1,16 +1,31 @@
 #include "core/protocols/pte_offset_map.h"
 
 #include "core/protocols/pgtable_lockless.h"
+#include "core/check.h"
 #include "core/world.h"
 
 namespace ptfuzz {
+
+Task<Loaded> pte_offset_map_read_pmd(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep) {
+  World& world = *cpu.world;
+  if (!world.SplitEntries(PtLevel::kPmd)) co_return co_await pmdp_get_lockless(cpu, pmdp, pmdp_dep);
+  PTFUZZ_KERNEL_FUNC(cpu, "__pte_offset_map", "mm/pgtable-generic.c");
+  const bool irq_off = world.variant().pae_pte_offset_map_irq_off;
+  PTFUZZ_CHECK(!cpu.irqs_disabled);
+  if (irq_off) co_await cpu.IrqDisable();  // pmdp_get_lockless_start(): local_irq_save()
+  const Loaded pmdval = co_await pmd_read_for_walk(cpu, pmdp, pmdp_dep);
+  if (irq_off) co_await cpu.IrqEnable();  // pmdp_get_lockless_end(): local_irq_restore()
+  co_return pmdval;
+}
 
 Task<MappedPte> pte_offset_map_lock(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr /*addr*/) {
   PTFUZZ_KERNEL_FUNC(cpu, "pte_offset_map_lock", "mm/pgtable-generic.c");
   for (;;) {
     // __pte_offset_map(): one lockless read; bail when there is no PTE table.
-    const Loaded pmdval = co_await pmdp_get_lockless(cpu, pmdp, pmdp_dep);
+    const Loaded pmdval = co_await pte_offset_map_read_pmd(cpu, pmdp, pmdp_dep);
     if (!EntryPresent(pmdval)) co_return MappedPte{};
+    // The table pointer comes from this value (__pte_map(&pmdval, addr)): it must be real.
+    cpu.world->oracles().OnEntryUse(cpu, pmdp, pmdval, Oracles::EntryUse::kTablePointer);
     const FrameId table = EntryFrame(pmdval);
     // pmd_bad(): a value that names no frame of this machine is not followed.
     if (table >= cpu.world->memory().num_frames()) co_return MappedPte{};

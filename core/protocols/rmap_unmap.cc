@@ -1,6 +1,6 @@
 #include "core/protocols/rmap_unmap.h"
 
-#include "core/protocols/arch.h"
+#include "core/protocols/pgtable.h"
 #include "core/protocols/folio_ref.h"
 #include "core/protocols/pte_offset_map.h"
 #include "core/protocols/tlb_flush.h"
@@ -24,8 +24,7 @@ Task<bool> try_to_unmap_one(Cpu& cpu, PhysAddr ptep, FrameId folio) {
   PTFUZZ_KERNEL_FUNC(cpu, "try_to_unmap_one", "mm/rmap.c");
   const ProtocolVariant& variant = cpu.world->variant();
   // TTU_BATCH_FLUSH: ptep_get_and_clear() and set_tlb_ubc_flush_pending(); no flush yet.
-  const uint64_t pteval =
-      co_await cpu.Xchg(ptep, 0, PtLevel::kPte, PtepGetAndClearOrder(*cpu.world));
+  const uint64_t pteval = co_await ptep_get_and_clear(cpu, ptep);
   if (!EntryPresent(pteval)) co_return false;
   if (variant.unmap_lazyfree_check_refs) {
     // "Synchronize with gup_pte_range(): clear PTE; barrier; read refcount" (6c8e2a256915).
@@ -36,7 +35,7 @@ Task<bool> try_to_unmap_one(Cpu& cpu, PhysAddr ptep, FrameId folio) {
     co_await cpu.Fence(FenceKind::kRmb);
     if (ref != 1 + map) {
       // Someone else holds the page (a GUP reference): map it again and give up.
-      co_await cpu.Store(ptep, pteval, PtLevel::kPte, MemOrder::kOnce);  // set_pte_at()
+      co_await set_pte(cpu, ptep, pteval);  // set_pte_at()
       co_return false;
     }
   }
@@ -67,7 +66,7 @@ Task<Isolated> walk_and_isolate(Cpu& cpu, VirtAddr addr) {
   const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, pud.dep, addr);
   if (mapped.table == kNoFrame) co_return Isolated{};
   const PhysAddr ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
-  const uint64_t pte = co_await cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep);
+  const uint64_t pte = co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep);
   const FrameId folio = EntryFrame(pte);
   if (!EntryPresent(pte) || folio >= cpu.world->memory().num_frames() ||
       !co_await folio_try_get(cpu, folio)) {
@@ -92,8 +91,7 @@ Task<void> finish_reclaim(Cpu& cpu, const Isolated& iso, VirtAddr addr, bool unm
 Task<bool> try_to_unmap_one_anon(Cpu& cpu, PhysAddr ptep, FrameId folio) {
   PTFUZZ_KERNEL_FUNC(cpu, "try_to_unmap_one", "mm/rmap.c");
   const ProtocolVariant& variant = cpu.world->variant();
-  const uint64_t pteval =
-      co_await cpu.Xchg(ptep, 0, PtLevel::kPte, PtepGetAndClearOrder(*cpu.world));
+  const uint64_t pteval = co_await ptep_get_and_clear(cpu, ptep);
   if (!EntryPresent(pteval)) co_return false;
   {
     PTFUZZ_KERNEL_FUNC(cpu, "folio_try_share_anon_rmap_pte", "include/linux/rmap.h");
@@ -103,7 +101,7 @@ Task<bool> try_to_unmap_one_anon(Cpu& cpu, PhysAddr ptep, FrameId folio) {
     const uint64_t ref = co_await cpu.LoadLoc(RefcountLoc(folio), MemOrder::kOnce);
     if (ref >= static_cast<uint64_t>(kGupPinCountingBias)) {
       // -EBUSY: map the page again and give up on it.
-      co_await cpu.Store(ptep, pteval, PtLevel::kPte, MemOrder::kOnce);  // set_pte_at()
+      co_await set_pte(cpu, ptep, pteval);  // set_pte_at()
       co_return false;
     }
     cpu.world->oracles().OnUnshare(cpu, folio);
@@ -113,7 +111,7 @@ Task<bool> try_to_unmap_one_anon(Cpu& cpu, PhysAddr ptep, FrameId folio) {
     co_await cpu.Fence(FenceKind::kMbAfterAtomic);
   }
   // set_pte_at(swp_pte): the PTE now holds a swap entry (not present).
-  co_await cpu.Store(ptep, kSwapEntry, PtLevel::kPte, MemOrder::kOnce);
+  co_await set_pte(cpu, ptep, kSwapEntry);
   co_await folio_remove_rmap_pte(cpu, folio);
   co_return true;
 }

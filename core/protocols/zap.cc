@@ -1,7 +1,7 @@
 #include "core/protocols/zap.h"
 
-#include "core/protocols/arch.h"
 #include "core/protocols/mmu_gather.h"
+#include "core/protocols/pgtable.h"
 #include "core/protocols/pte_offset_map.h"
 #include "core/world.h"
 
@@ -14,8 +14,8 @@ Task<void> zap_pte_range(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_dep, 
   const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, pmdp_dep, addr);
   if (mapped.table == kNoFrame) co_return;  // no PTE table: nothing to zap
   const PhysAddr ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
-  // ptep_get_and_clear_full(): one atomic exchange with 0, ordered as the arch's xchg is.
-  const uint64_t ptent = co_await cpu.Xchg(ptep, 0, PtLevel::kPte, PtepGetAndClearOrder(*cpu.world));
+  // ptep_get_and_clear_full(): an atomic exchange with 0, ordered as the arch's xchg is.
+  const uint64_t ptent = co_await ptep_get_and_clear(cpu, ptep);
   if (EntryPresent(ptent)) {
     tlb.RemoveTlbEntry(addr);
     tlb.pages.push_back(EntryFrame(ptent));  // __tlb_remove_page(): keep the mapping's reference

@@ -1,0 +1,70 @@
+#include "core/protocols/pgtable.h"
+
+#include "core/protocols/arch.h"
+#include "core/world.h"
+
+namespace ptfuzz {
+
+Task<Loaded> pxx_get(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order, Dep dep,
+                     bool high_first) {
+  World& world = *cpu.world;
+  if (!world.SplitEntries(level)) co_return co_await cpu.Load(p, level, order, dep);
+  PTFUZZ_KERNEL_FUNC(cpu, "native_pxx_get", "arch/x86/include/asm/pgtable-3level.h");
+  const bool first_high = high_first;
+  const Loaded a = co_await cpu.LoadHalf(p, first_high, level, order, dep);
+  const int32_t a_src = cpu.last_split_source;
+  const Loaded b = co_await cpu.LoadHalf(p, !first_high, level, order, dep);
+  const int32_t b_src = cpu.last_split_source;
+  const uint64_t low = first_high ? b.value : a.value;
+  const uint64_t high = first_high ? a.value : b.value;
+  const uint64_t value = JoinHalves(low, high);
+  world.oracles().OnSplitRead(cpu, p, level, value, first_high ? b_src : a_src,
+                              first_high ? a_src : b_src,
+                              first_high ? "a plain read (high half first)"
+                                         : "a plain read (low half first)");
+  co_return Loaded{value, JoinDepTokens(world, cpu, a.dep, b.dep)};
+}
+
+Task<void> set_pte(Cpu& cpu, PhysAddr ptep, uint64_t pte) {
+  if (!cpu.world->SplitEntries(PtLevel::kPte)) {
+    co_await cpu.Store(ptep, pte, PtLevel::kPte, MemOrder::kOnce);
+    co_return;
+  }
+  PTFUZZ_KERNEL_FUNC(cpu, "native_set_pte", "arch/x86/include/asm/pgtable-3level.h");
+  // The high half first: the entry becomes present only when the low half lands, and by then the
+  // high half is visible to a reader that ordered its loads (smp_rmb()).
+  co_await cpu.StoreHalf(ptep, true, EntryHigh(pte), PtLevel::kPte, MemOrder::kOnce);
+  co_await cpu.Fence(FenceKind::kWmb);
+  co_await cpu.StoreHalf(ptep, false, EntryLow(pte), PtLevel::kPte, MemOrder::kOnce);
+}
+
+Task<uint64_t> ptep_get_and_clear(Cpu& cpu, PhysAddr ptep) {
+  World& world = *cpu.world;
+  if (!world.SplitEntries(PtLevel::kPte)) {
+    co_return co_await cpu.Xchg(ptep, 0, PtLevel::kPte, PtepGetAndClearOrder(world));
+  }
+  PTFUZZ_KERNEL_FUNC(cpu, "native_ptep_get_and_clear", "arch/x86/include/asm/pgtable-3level.h");
+  if (world.variant().pae_get_and_clear_xchg64) {
+    // pxx_xchg64(pte, ptep, 0): try_cmpxchg64() until it swaps; one locked 64-bit exchange.
+    co_return co_await cpu.Xchg(ptep, 0, PtLevel::kPte, MemOrder::kFull);
+  }
+  // Before v6.2 (b7301f20105a): res.pte_low = xchg(&ptep->pte_low, 0); then the high half is
+  // read and cleared with plain accesses. The xchg is a full barrier, so the clear of the low
+  // half (the present bit) is visible before the high half changes.
+  const uint64_t low = co_await cpu.XchgHalf(ptep, false, 0, PtLevel::kPte);
+  const uint64_t high = co_await cpu.LoadHalf(ptep, true, PtLevel::kPte, MemOrder::kPlain);
+  co_await cpu.StoreHalf(ptep, true, 0, PtLevel::kPte, MemOrder::kPlain);
+  co_return JoinHalves(low, high);
+}
+
+Task<void> pmd_populate(Cpu& cpu, PhysAddr pmdp, uint64_t pmd) {
+  if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
+    co_await cpu.Store(pmdp, pmd, PtLevel::kPmd, MemOrder::kOnce);
+    co_return;
+  }
+  PTFUZZ_KERNEL_FUNC(cpu, "native_set_pmd", "arch/x86/include/asm/pgtable-3level.h");
+  // pxx_xchg64(pmd, pmdp, pmd): the whole entry in one locked exchange.
+  co_await cpu.Xchg(pmdp, pmd, PtLevel::kPmd, MemOrder::kFull);
+}
+
+}  // namespace ptfuzz

@@ -1,0 +1,83 @@
+#include "core/protocols/pgtable_lockless.h"
+
+#include "core/protocols/pgtable.h"
+#include "core/check.h"
+#include "core/world.h"
+
+namespace ptfuzz {
+
+namespace {
+
+// The LOW_HIGH retry loop of ptep_get_lockless() / pmdp_get_lockless() on the entry at `p`.
+Task<Loaded> get_lockless_low_high(Cpu& cpu, PhysAddr p, PtLevel level, Dep dep,
+                                   const char* reader) {
+  World& world = *cpu.world;
+  for (;;) {
+    const Loaded low = co_await cpu.LoadHalf(p, false, level, MemOrder::kPlain, dep);
+    const int32_t low_src = cpu.last_split_source;
+    co_await cpu.Fence(FenceKind::kRmb);
+    const Loaded high = co_await cpu.LoadHalf(p, true, level, MemOrder::kPlain, dep);
+    const int32_t high_src = cpu.last_split_source;
+    co_await cpu.Fence(FenceKind::kRmb);
+    const Loaded again = co_await cpu.LoadHalf(p, false, level, MemOrder::kPlain, dep);
+    if (again.value != low.value) continue;  // the low half changed under us: retry
+    const uint64_t value = JoinHalves(low.value, high.value);
+    world.oracles().OnSplitRead(cpu, p, level, value, low_src, high_src, reader);
+    co_return Loaded{value, JoinDepTokens(world, cpu, low.dep, high.dep)};
+  }
+}
+
+}  // namespace
+
+Task<Loaded> ptep_get_lockless(Cpu& cpu, PhysAddr ptep, Dep dep) {
+  if (!cpu.world->SplitEntries(PtLevel::kPte)) {
+    co_return co_await cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, dep);
+  }
+  PTFUZZ_KERNEL_FUNC(cpu, "ptep_get_lockless", "include/linux/pgtable.h");
+  co_return co_await get_lockless_low_high(cpu, ptep, PtLevel::kPte, dep, "ptep_get_lockless()");
+}
+
+Task<Loaded> pmdp_get_lockless(Cpu& cpu, PhysAddr pmdp, Dep dep) {
+  if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
+    co_return co_await cpu.Load(pmdp, PtLevel::kPmd, MemOrder::kOnce, dep);
+  }
+  PTFUZZ_KERNEL_FUNC(cpu, "pmdp_get_lockless", "include/linux/pgtable.h");
+  co_return co_await get_lockless_low_high(cpu, pmdp, PtLevel::kPmd, dep, "pmdp_get_lockless()");
+}
+
+Task<Loaded> pmd_read_for_walk(Cpu& cpu, PhysAddr pmdp, Dep dep) {
+  World& world = *cpu.world;
+  if (!world.SplitEntries(PtLevel::kPmd)) co_return co_await pmdp_get_lockless(cpu, pmdp, dep);
+  switch (world.variant().pae_pmd_read) {
+    case PaePmdRead::kLowHighRetry:
+      co_return co_await pmdp_get_lockless(cpu, pmdp, dep);
+    case PaePmdRead::kReadAtomic: {
+      // pmd_read_atomic() (26c191788f18, CVE-2012-2373; removed by 024d232ae4fc in v6.2).
+      PTFUZZ_KERNEL_FUNC(cpu, "pmd_read_atomic", "arch/x86/include/asm/pgtable-3level.h");
+      const Loaded low = co_await cpu.LoadHalf(pmdp, false, PtLevel::kPmd, MemOrder::kPlain, dep);
+      const int32_t low_src = cpu.last_split_source;
+      uint64_t high = 0;
+      int32_t high_src = -1;
+      Dep joined = low.dep;
+      if (low.value != 0) {
+        co_await cpu.Fence(FenceKind::kRmb);
+        const Loaded h = co_await cpu.LoadHalf(pmdp, true, PtLevel::kPmd, MemOrder::kPlain, dep);
+        high = h.value;
+        high_src = cpu.last_split_source;
+        joined = JoinDepTokens(world, cpu, low.dep, h.dep);
+      }
+      const uint64_t value = JoinHalves(low.value, high);
+      world.oracles().OnSplitRead(cpu, pmdp, PtLevel::kPmd, value, low_src, high_src,
+                                  "pmd_read_atomic()");
+      co_return Loaded{value, joined};
+    }
+    case PaePmdRead::kPlainLowHigh:
+      co_return co_await pxx_get(cpu, pmdp, PtLevel::kPmd, MemOrder::kPlain, dep, false);
+    case PaePmdRead::kPlainHighLow:
+      co_return co_await pxx_get(cpu, pmdp, PtLevel::kPmd, MemOrder::kPlain, dep, true);
+  }
+  PTFUZZ_CHECK(false);
+  co_return Loaded{};
+}
+
+}  // namespace ptfuzz
