@@ -52,7 +52,8 @@ void Oracles::Observe(GupWindow& window) {
 }
 
 void Oracles::OnSplitRead(const Cpu& cpu, PhysAddr entry, PtLevel level, uint64_t value,
-                          int32_t low_src, int32_t high_src, const char* reader) {
+                          int32_t low_src, int32_t high_src, const char* reader,
+                          int32_t recheck_src) {
   // A CPU uses what it read soon after; eight reads per CPU is far more than any walker keeps.
   constexpr size_t kKeepPerCpu = 8;
   size_t mine = 0;
@@ -65,7 +66,7 @@ void Oracles::OnSplitRead(const Cpu& cpu, PhysAddr entry, PtLevel level, uint64_
       }
     }
   }
-  split_reads_.push_back({cpu.id, entry, level, value, low_src, high_src, reader});
+  split_reads_.push_back({cpu.id, entry, level, value, low_src, high_src, reader, recheck_src});
 }
 
 std::string Oracles::DescribeSplitSource(int32_t src, bool high, uint64_t half) const {
@@ -84,20 +85,31 @@ void Oracles::OnEntryUse(const Cpu& cpu, PhysAddr entry, uint64_t value, EntryUs
   if (split_reads_.empty() || !EntryPresent(value)) return;
   for (size_t i = split_reads_.size(); i > 0; --i) {
     const SplitRead& r = split_reads_[i - 1];
-    if (r.cpu != cpu.id || r.entry != entry) continue;
-    if (r.value != value) return;  // the CPU's latest read of this entry is not what it uses
+    // The newest read by this CPU that produced the value it uses (a recheck may have read the
+    // entry again since).
+    if (r.cpu != cpu.id || r.entry != entry || r.value != value) continue;
     if (world_.EntryExisted(entry, value)) return;
     const FrameId f = EntryFrame(value);
     const std::string names =
         f < world_.memory().num_frames() ? absl::StrFormat("f%u", f) : std::string("no frame");
+    std::string recheck;
+    if (r.recheck_src >= 0 && r.recheck_src != r.low_src) {
+      // The ABA: the loop's re-read of the low half matched, but came from another store.
+      const World::SplitStore& st = world_.split_stores()[static_cast<size_t>(r.recheck_src)];
+      recheck = absl::StrFormat(
+          "; the loop's re-read of the low half saw %#x again, written by %s on cpu %u at step %u "
+          "(%#x -> %#x): the same low word, another page",
+          EntryLow(value), st.func ? st.func->name : "(setup)", st.cpu, st.step, st.old_value,
+          st.new_value);
+    }
     Report(cpu, ViolationKind::kTornEntryUsed,
            absl::StrFormat(
                "%s returned %s[f%u:%u] = %#x (pfn %#x: %s), a value the entry never held: %s; "
-               "%s. The value is used as %s.",
+               "%s%s. The value is used as %s.",
                r.reader, PtLevelName(r.level), AddrFrame(entry), AddrIndex(entry), value,
                (value & kPtePfnMask) >> kPageShift, names,
                DescribeSplitSource(r.low_src, false, EntryLow(value)),
-               DescribeSplitSource(r.high_src, true, EntryHigh(value)),
+               DescribeSplitSource(r.high_src, true, EntryHigh(value)), recheck,
                use == EntryUse::kTablePointer ? "a page-table pointer"
                                               : "the page GUP-fast returns to its caller"));
     return;

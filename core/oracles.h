@@ -76,8 +76,10 @@ class Oracles {
   // A reader on `cpu` (`reader`, e.g. "ptep_get_lockless()") assembled `value` for the split
   // entry at `entry` from a low half written by World::split_stores()[low_src] and a high half
   // from [high_src] (-1: the value the run started with; -2: the CPU's own buffered store).
+  // `recheck_src`: for a retry loop, the store its final re-read of the low half read (-3: none).
   void OnSplitRead(const Cpu& cpu, PhysAddr entry, PtLevel level, uint64_t value,
-                   int32_t low_src, int32_t high_src, const char* reader);
+                   int32_t low_src, int32_t high_src, const char* reader,
+                   int32_t recheck_src = -3);
   enum class EntryUse : uint8_t { kTablePointer, kReturnedPage };
   // The CPU uses `value`, read from `entry`, as a present entry.
   void OnEntryUse(const Cpu& cpu, PhysAddr entry, uint64_t value, EntryUse use);
@@ -129,6 +131,7 @@ class Oracles {
     int32_t low_src;
     int32_t high_src;
     const char* reader;
+    int32_t recheck_src;
   };
   std::vector<SplitRead> split_reads_;  // the latest few per CPU, oldest first
   std::string DescribeSplitSource(int32_t src, bool high, uint64_t half) const;

@@ -47,6 +47,12 @@ inline void TruncateTape(google::protobuf::RepeatedField<uint32_t>* tape, int si
 
 // "gup_fast", "zap", "anon_fault": how traces and reports name an actor kind.
 const char* ActorKindName(proto::ActorKind kind);
+// The names flags and reports use: "ipi", "broadcast", "paravirt"; "x86_64", "x86_pae",
+// "arm64". The parsers return false for any other name.
+const char* TlbFlushName(proto::TlbFlushMode mode);
+bool TlbFlushFromName(absl::string_view name, proto::TlbFlushMode* mode);
+const char* ArchFlagName(proto::Arch arch);
+bool ArchFromName(absl::string_view name, proto::Arch* arch);
 
 // The memory model a validated scenario runs under (its own, or its architecture's).
 MemoryModelKind MemoryModelOf(const proto::Scenario& scenario);

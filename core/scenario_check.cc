@@ -64,6 +64,11 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
         " with arch ARCH_ARM64: arm64 invalidates remote TLBs by broadcast TLBI, never by IPI or "
         "hypercall (use TLB_FLUSH_BROADCAST)"));
   }
+  if (spec->pae_only && s.arch() != proto::ARCH_X86_PAE) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scenario.arch = ", proto::Arch_Name(s.arch()), ": ", s.name(),
+        " races on the halves of split page-table entries, which only ARCH_X86_PAE has"));
+  }
   if (!proto::MemoryModel_IsValid(s.memory_model())) {
     return absl::InvalidArgumentError(
         absl::StrCat("scenario.memory_model = ", s.memory_model(), " is not a MemoryModel"));
@@ -123,6 +128,45 @@ const char* ActorKindName(proto::ActorKind kind) {
     case proto::ACTOR_SWAPOUT_ANON: return "swapout";
     default: return "unspecified";
   }
+}
+
+const char* TlbFlushName(proto::TlbFlushMode mode) {
+  switch (mode) {
+    case proto::TLB_FLUSH_IPI: return "ipi";
+    case proto::TLB_FLUSH_BROADCAST: return "broadcast";
+    case proto::TLB_FLUSH_PARAVIRT: return "paravirt";
+    default: return "?";
+  }
+}
+
+bool TlbFlushFromName(absl::string_view name, proto::TlbFlushMode* mode) {
+  for (proto::TlbFlushMode m :
+       {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST, proto::TLB_FLUSH_PARAVIRT}) {
+    if (name == TlbFlushName(m)) {
+      *mode = m;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* ArchFlagName(proto::Arch arch) {
+  switch (arch) {
+    case proto::ARCH_X86_64: return "x86_64";
+    case proto::ARCH_X86_PAE: return "x86_pae";
+    case proto::ARCH_ARM64: return "arm64";
+    default: return "?";
+  }
+}
+
+bool ArchFromName(absl::string_view name, proto::Arch* arch) {
+  for (proto::Arch a : {proto::ARCH_X86_64, proto::ARCH_X86_PAE, proto::ARCH_ARM64}) {
+    if (name == ArchFlagName(a)) {
+      *arch = a;
+      return true;
+    }
+  }
+  return false;
 }
 
 MemoryModelKind MemoryModelOf(const proto::Scenario& s) {

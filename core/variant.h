@@ -24,6 +24,9 @@ struct ProtocolVariant {
   // gup_fast_pte_range(): recheck the PTE after taking the reference (mm/gup.c). Off: the
   // reference may land on a page that was freed and reused after the first read.
   bool gup_pte_recheck = true;
+  // ... comparing the whole entry. Off (x86-PAE): only pte_low, the half the LOW_HIGH loop's
+  // comment says decides presence; an ABA of the low word passes it (Z08).
+  bool gup_pte_recheck_whole = true;
   // gup_fast_pte_range(): recheck the PMD too (70cbc3cc78a9, Z01). No gup_vs_zap variant turns it
   // off: nothing there changes a PMD. The THP-collapse scenario (Z01) will.
   bool gup_pmd_recheck = true;

@@ -23,6 +23,15 @@ absl::string_view ViolationKindName(ViolationKind kind) {
   return "?";
 }
 
+std::optional<ViolationKind> ViolationKindFromName(absl::string_view name) {
+  for (int k = 0; k <= static_cast<int>(ViolationKind::kDeadlock); ++k) {
+    if (ViolationKindName(static_cast<ViolationKind>(k)) == name) {
+      return static_cast<ViolationKind>(k);
+    }
+  }
+  return std::nullopt;
+}
+
 absl::string_view ViolationInvariant(ViolationKind kind) {
   switch (kind) {
     case ViolationKind::kPinnedPageNotMapped:

@@ -7,6 +7,7 @@
 #define PTFUZZ_CORE_VIOLATION_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -52,6 +53,8 @@ enum class ViolationKind : uint8_t {
 };
 
 absl::string_view ViolationKindName(ViolationKind kind);
+// The inverse of ViolationKindName; nullopt for an unknown name.
+std::optional<ViolationKind> ViolationKindFromName(absl::string_view name);
 // The invariant, one sentence.
 absl::string_view ViolationInvariant(ViolationKind kind);
 

@@ -7,9 +7,11 @@
 // exits 77 for findings while sanitizer reports keep exit 1.
 //
 // Pinning a campaign (documented in docs/fuzzing.md): flags --scenario=NAME, --variant=V,
-// --tlb-flush=ipi|broadcast, --memory-model=sc|tso|relaxed, --arch=x86_64|arm64 (the "--" prefix
+// --tlb-flush=ipi|broadcast|paravirt, --memory-model=sc|tso|relaxed,
+// --arch=x86_64|x86_pae|arm64 (the "--" prefix
 // makes libFuzzer ignore them), or the environment variables PTFUZZ_SCENARIO, PTFUZZ_VARIANT,
-// PTFUZZ_TLB_FLUSH, PTFUZZ_MEMORY_MODEL, PTFUZZ_ARCH; flags win. Inputs that do not
+// PTFUZZ_TLB_FLUSH, PTFUZZ_MEMORY_MODEL, PTFUZZ_ARCH; flags win. --violation=KIND
+// (PTFUZZ_VIOLATION) makes only that violation kind a finding. Inputs that do not
 // carry the pinned values are rejected, not rewritten, and the mutator writes the pins into every
 // input it makes: every input that runs, and so every crash file, replays as it ran.
 #include <cstdint>
@@ -35,6 +37,9 @@ uint8_t extra_counters[1 << 10];
 
 // Set once by LLVMFuzzerInitialize; constant while inputs run.
 ptfuzz::Pins pins;
+// --violation=KIND / PTFUZZ_VIOLATION: only this violation kind is a finding; runs that end in
+// another are treated as clean (their coverage still counts). "" = every violation.
+std::string only_violation;
 
 std::string FlagOrEnv(int argc, char** argv, const char* flag, const char* env) {
   const std::string prefix = std::string("--") + flag + "=";
@@ -60,6 +65,14 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
     std::fprintf(stderr, "ptfuzz_fuzzer: %s\n", std::string(st.message()).c_str());
     std::exit(2);
   }
+  only_violation = FlagOrEnv(*argc, *argv, "violation", "PTFUZZ_VIOLATION");
+  if (!only_violation.empty() && !ptfuzz::ViolationKindFromName(only_violation)) {
+    std::fprintf(stderr, "ptfuzz_fuzzer: unknown violation kind \"%s\"\n", only_violation.c_str());
+    std::exit(2);
+  }
+  if (!only_violation.empty()) {
+    std::fprintf(stderr, "ptfuzz_fuzzer: only %s is a finding\n", only_violation.c_str());
+  }
   if (!pins.scenario.empty() || !pins.variant.empty() || pins.tlb_flush || pins.memory_model ||
       pins.arch) {
     std::fprintf(stderr,
@@ -67,11 +80,9 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
                  "arch=%s\n",
                  pins.scenario.empty() ? "*" : pins.scenario.c_str(),
                  pins.variant.empty() ? "*" : pins.variant.c_str(),
-                 !pins.tlb_flush ? "*"
-                 : *pins.tlb_flush == ptfuzz::proto::TLB_FLUSH_IPI ? "ipi"
-                                                                   : "broadcast",
+                 !pins.tlb_flush ? "*" : ptfuzz::TlbFlushName(*pins.tlb_flush),
                  pins.memory_model ? ptfuzz::MemoryModelFlagName(*pins.memory_model) : "*",
-                 !pins.arch ? "*" : *pins.arch == ptfuzz::proto::ARCH_ARM64 ? "arm64" : "x86_64");
+                 !pins.arch ? "*" : ptfuzz::ArchFlagName(*pins.arch));
   }
   return 0;
 }
@@ -90,11 +101,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<uint32_t> raw = ptfuzz::RawTape(schedule);
   ptfuzz::TapeDecider decider(raw);
   const ptfuzz::RunResult result = ptfuzz::RunScenario(schedule.scenario(), decider, options);
-  if (result.violation) {
-    std::fprintf(stderr, "\n==ptfuzz== %s/%s (tlb flush %s, memory model %s): %s",
+  if (result.violation &&
+      (only_violation.empty() ||
+       ptfuzz::ViolationKindName(result.violation->kind) == only_violation)) {
+    std::fprintf(stderr, "\n==ptfuzz== %s/%s (tlb flush %s, arch %s, memory model %s): %s",
                  schedule.scenario().name().c_str(), schedule.scenario().variant().c_str(),
-                 schedule.scenario().tlb_flush() == ptfuzz::proto::TLB_FLUSH_IPI ? "ipi"
-                                                                                 : "broadcast",
+                 ptfuzz::TlbFlushName(schedule.scenario().tlb_flush()),
+                 ptfuzz::ArchFlagName(schedule.scenario().arch()),
                  std::string(ptfuzz::MemoryModelName(ptfuzz::MemoryModelOf(schedule.scenario())))
                      .c_str(),
                  ptfuzz::FormatViolation(*result.violation).c_str());

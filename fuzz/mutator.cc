@@ -139,8 +139,8 @@ void MutateScenario(proto::Scenario& s, const Pins& pins, Rng& rng) {
   switch (rng.Below(10)) {
     case 0:
       if (!pins.tlb_flush) {
-        s.set_tlb_flush(s.tlb_flush() == proto::TLB_FLUSH_IPI ? proto::TLB_FLUSH_BROADCAST
-                                                               : proto::TLB_FLUSH_IPI);
+        // Another flush mode; paravirt with arm64 is invalid and undone by the caller.
+        s.set_tlb_flush(static_cast<proto::TlbFlushMode>((s.tlb_flush() + 1 + rng.Below(2)) % 3));
       }
       break;
     case 9:
@@ -149,7 +149,8 @@ void MutateScenario(proto::Scenario& s, const Pins& pins, Rng& rng) {
       if (!pins.memory_model) {
         s.set_memory_model(static_cast<proto::MemoryModel>(rng.Below(4)));
       } else if (!pins.arch) {
-        s.set_arch(s.arch() == proto::ARCH_ARM64 ? proto::ARCH_X86_64 : proto::ARCH_ARM64);
+        // x86-64, x86-PAE or arm64; a PAE-only scenario rejects the others (undone).
+        s.set_arch(static_cast<proto::Arch>((s.arch() + 1 + rng.Below(2)) % 3));
       }
       break;
     case 1:
@@ -263,14 +264,12 @@ absl::Status MakePins(const std::string& scenario, const std::string& variant,
     }
   }
   if (!tlb_flush.empty()) {
-    if (tlb_flush == "ipi") {
-      pins->tlb_flush = proto::TLB_FLUSH_IPI;
-    } else if (tlb_flush == "broadcast") {
-      pins->tlb_flush = proto::TLB_FLUSH_BROADCAST;
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown TLB flush mode \"", tlb_flush, "\" (ipi or broadcast)"));
+    proto::TlbFlushMode mode;
+    if (!TlbFlushFromName(tlb_flush, &mode)) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown TLB flush mode \"", tlb_flush,
+                                                     "\" (ipi, broadcast or paravirt)"));
     }
+    pins->tlb_flush = mode;
   }
   if (!memory_model.empty()) {
     const std::optional<MemoryModelKind> m = MemoryModelFromName(memory_model);
@@ -281,19 +280,25 @@ absl::Status MakePins(const std::string& scenario, const std::string& variant,
     pins->memory_model = static_cast<proto::MemoryModel>(*m);  // the values are equal
   }
   if (!arch.empty()) {
-    if (arch == "x86_64") {
-      pins->arch = proto::ARCH_X86_64;
-    } else if (arch == "arm64") {
-      pins->arch = proto::ARCH_ARM64;
-      if (pins->tlb_flush == proto::TLB_FLUSH_IPI) {
+    proto::Arch a;
+    if (!ArchFromName(arch, &a)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown architecture \"", arch, "\" (x86_64, x86_pae or arm64)"));
+    }
+    pins->arch = a;
+    if (a == proto::ARCH_ARM64) {
+      if (pins->tlb_flush && *pins->tlb_flush != proto::TLB_FLUSH_BROADCAST) {
         return absl::InvalidArgumentError(
-            "arm64 flushes remote TLBs by broadcast TLBI, never by IPI: use --tlb-flush=broadcast");
+            "arm64 flushes remote TLBs by broadcast TLBI, never by IPI or hypercall: use "
+            "--tlb-flush=broadcast");
       }
       pins->tlb_flush = proto::TLB_FLUSH_BROADCAST;
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown architecture \"", arch, "\" (x86_64 or arm64)"));
     }
+  }
+  if (!scenario.empty() && FindScenario(scenario)->pae_only && pins->arch &&
+      *pins->arch != proto::ARCH_X86_PAE) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scenario ", scenario, " needs split entries: use --arch=x86_pae"));
   }
   pins->scenario = scenario;
   pins->variant = variant;

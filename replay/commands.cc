@@ -163,9 +163,12 @@ int ScenariosCommand(const std::vector<std::string>& args) {
   bool first = true;
   for (const ScenarioSpec& s : BuiltinScenarios()) {
     if (json) {
-      absl::StrAppendFormat(&out, "%s{\"name\":\"%s\",\"summary\":\"%s\",\"kernel_ref\":\"%s\",\"variants\":[",
+      absl::StrAppendFormat(&out,
+                            "%s{\"name\":\"%s\",\"summary\":\"%s\",\"kernel_ref\":\"%s\","
+                            "\"zoo\":\"%s\",\"arch\":\"%s\",\"variants\":[",
                             first ? "" : ",", JsonEscape(s.name), JsonEscape(s.summary),
-                            JsonEscape(s.kernel_ref));
+                            JsonEscape(s.kernel_ref), JsonEscape(s.zoo),
+                            s.pae_only ? "x86_pae" : "any");
       for (size_t i = 0; i < s.variants.size(); ++i) {
         const VariantSpec& v = s.variants[i];
         absl::StrAppendFormat(
@@ -178,9 +181,11 @@ int ScenariosCommand(const std::vector<std::string>& args) {
       }
       absl::StrAppend(&out, "]}");
     } else {
-      absl::StrAppendFormat(&out, "%s\n  %s\n  models: %s\n  %-20s %-28s %-28s\n", s.name,
-                            s.summary, s.kernel_ref, "variant", "expected (ipi)",
-                            "expected (broadcast)");
+      absl::StrAppendFormat(&out, "%s%s%s\n  %s\n  models: %s\n", s.name,
+                            s.zoo.empty() ? "" : absl::StrCat("  [bug zoo ", s.zoo, "]"),
+                            s.pae_only ? "  (ARCH_X86_PAE only)" : "", s.summary, s.kernel_ref);
+      absl::StrAppendFormat(&out, "  %-20s %-28s %-28s\n", "variant", "expected (ipi)",
+                            "expected (broadcast, paravirt)");
       for (const VariantSpec& v : s.variants) {
         absl::StrAppendFormat(&out, "  %-20s %-28s %-28s\n", v.name, v.expected_ipi,
                               v.expected_broadcast);

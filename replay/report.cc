@@ -10,7 +10,7 @@ namespace ptfuzz {
 namespace {
 
 const char* ModeName(proto::TlbFlushMode mode) {
-  return mode == proto::TLB_FLUSH_BROADCAST ? "broadcast" : "ipi";
+  return TlbFlushName(mode);
 }
 
 const char* ActorLabel(const proto::Schedule& schedule, const TraceEvent& e) {
@@ -57,7 +57,7 @@ std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& r
   std::string out = absl::StrFormat(
       "scenario %s, variant %s: %u cpus, tlb flush %s, %u frames, %s, memory model %s\n",
       s.name(), s.variant(), s.num_cpus(), ModeName(s.tlb_flush()), s.num_frames(),
-      s.arch() == proto::ARCH_ARM64 ? "arm64" : "x86_64", MemoryModelName(MemoryModelOf(s)));
+      ArchFlagName(s.arch()), MemoryModelName(MemoryModelOf(s)));
   for (const proto::Mapping& m : s.mappings()) {
     absl::StrAppendFormat(&out, "  mapped  %#x (in the TLB of cpus %#x)\n", m.vaddr(),
                           m.tlb_cpus());

@@ -91,16 +91,23 @@ Task<void> handle_mm_fault(Cpu& cpu, VirtAddr addr) {
   const Loaded pud = co_await alloc_table_if_none(cpu, pudp, PtLevel::kPud, pgd.dep);
   if (pud.value == 0) co_return;
   const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd));
-  Loaded pmd = co_await alloc_table_if_none(cpu, pmdp, PtLevel::kPmd, pud.dep);
-  if (pmd.value == 0) co_return;
-  if (cpu.world->SplitEntries(PtLevel::kPmd)) {
-    // handle_pte_fault() -> pte_offset_map_nolock() -> __pte_offset_map() reads the pmd again
-    // and maps the PTE table from that value: on PAE that read is the subject (Z06), done as the
-    // variant's kernel did it. On 64-bit entries the re-read is elided: nothing in the modelled
-    // scenarios clears a pmd, so it returns what the first read did, and eliding it keeps the
-    // recorded x86-64 and arm64 schedules' steps.
+  Loaded pmd;
+  if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
+    pmd = co_await alloc_table_if_none(cpu, pmdp, PtLevel::kPmd, pud.dep);
+    if (pmd.value == 0) co_return;
+  } else {
+    // On PAE the pmd read a walker maps the PTE table from is the subject (Z06): the walk reads
+    // the pmd once, as the variant's kernel did (today __pte_offset_map(), with interrupts off),
+    // checks it and derives the table from that same value. Only a none pmd sends it to
+    // __pte_alloc(), after which it reads the pmd again. (On 64-bit entries the value
+    // alloc_table_if_none() read serves: nothing in the modelled scenarios clears a pmd, and
+    // that keeps the recorded x86-64 and arm64 schedules' steps.)
     pmd = co_await pte_offset_map_read_pmd(cpu, pmdp, pud.dep);
-    if (!EntryPresent(pmd)) co_return;  // the fault is retried
+    if (!EntryPresent(pmd)) {
+      if ((co_await alloc_table_if_none(cpu, pmdp, PtLevel::kPmd, pud.dep)).value == 0) co_return;
+      pmd = co_await pte_offset_map_read_pmd(cpu, pmdp, pud.dep);
+      if (!EntryPresent(pmd)) co_return;  // the fault is retried
+    }
   }
   cpu.world->oracles().OnEntryUse(cpu, pmdp, pmd, Oracles::EntryUse::kTablePointer);
   // handle_pte_fault(): ptep_get_lockless() of the entry; a present PTE makes the fault

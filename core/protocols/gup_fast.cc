@@ -8,6 +8,11 @@ namespace ptfuzz {
 
 namespace {
 
+// pte_same() in the recheck; the injected PAE bug compares only the low halves.
+bool PteSame(const ProtocolVariant& variant, uint64_t a, uint64_t b) {
+  return variant.gup_pte_recheck_whole ? a == b : EntryLow(a) == EntryLow(b);
+}
+
 Task<FrameId> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr, bool pin) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pte_range", "mm/gup.c");
   const ProtocolVariant& variant = cpu.world->variant();
@@ -31,7 +36,7 @@ Task<FrameId> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr a
     co_await gup_put_folio(cpu, page, pin);
     co_return kNoFrame;
   }
-  if (variant.gup_pte_recheck && pte.value != co_await ptep_get_lockless(cpu, ptep, pmd.dep)) {
+  if (variant.gup_pte_recheck && !PteSame(variant, pte, co_await ptep_get_lockless(cpu, ptep, pmd.dep))) {
     cpu.world->oracles().OnGupRefDropped(cpu);
     co_await gup_put_folio(cpu, page, pin);
     co_return kNoFrame;

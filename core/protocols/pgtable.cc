@@ -9,7 +9,10 @@ Task<Loaded> pxx_get(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order, Dep de
                      bool high_first) {
   World& world = *cpu.world;
   if (!world.SplitEntries(level)) co_return co_await cpu.Load(p, level, order, dep);
-  PTFUZZ_KERNEL_FUNC(cpu, "native_pxx_get", "arch/x86/include/asm/pgtable-3level.h");
+  // ptep_get() / pmdp_get(): READ_ONCE() of a 64-bit pte_t / pmd_t, two 32-bit loads on i386.
+  static constexpr FuncInfo kPtepGet{"ptep_get", "include/linux/pgtable.h", HashName("ptep_get")};
+  static constexpr FuncInfo kPmdpGet{"pmdp_get", "include/linux/pgtable.h", HashName("pmdp_get")};
+  FuncScope scope(cpu, level == PtLevel::kPte ? &kPtepGet : &kPmdpGet);
   const bool first_high = high_first;
   const Loaded a = co_await cpu.LoadHalf(p, first_high, level, order, dep);
   const int32_t a_src = cpu.last_split_source;

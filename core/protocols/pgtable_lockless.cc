@@ -22,7 +22,8 @@ Task<Loaded> get_lockless_low_high(Cpu& cpu, PhysAddr p, PtLevel level, Dep dep,
     const Loaded again = co_await cpu.LoadHalf(p, false, level, MemOrder::kPlain, dep);
     if (again.value != low.value) continue;  // the low half changed under us: retry
     const uint64_t value = JoinHalves(low.value, high.value);
-    world.oracles().OnSplitRead(cpu, p, level, value, low_src, high_src, reader);
+    world.oracles().OnSplitRead(cpu, p, level, value, low_src, high_src, reader,
+                                cpu.last_split_source);
     co_return Loaded{value, JoinDepTokens(world, cpu, low.dep, high.dep)};
   }
 }

@@ -18,6 +18,7 @@ ScenarioSpec GupPinVsSwapoutSpec() {
   spec.kernel_ref =
       "mm/gup.c try_grab_folio_fast(), gup_fast_pte_range(); mm/rmap.c try_to_unmap_one(); "
       "include/linux/rmap.h folio_try_share_anon_rmap_pte()";
+  spec.zoo = "Z13";
   spec.actor_kinds = {proto::ACTOR_GUP_FAST_PIN, proto::ACTOR_SWAPOUT_ANON};
   ProtocolVariant no_pin_mb;
   no_pin_mb.gup_pin_mb_after_atomic = false;

@@ -17,6 +17,7 @@ ScenarioSpec GupVsMadvFreeSpec() {
   spec.kernel_ref =
       "mm/gup.c gup_fast_pte_range(); mm/rmap.c try_to_unmap_one(); mm/vmscan.c "
       "shrink_folio_list(); fix 6c8e2a256915";
+  spec.zoo = "Z12";
   spec.actor_kinds = {proto::ACTOR_GUP_FAST, proto::ACTOR_RECLAIM_LAZYFREE};
   ProtocolVariant no_ref_check;
   no_ref_check.unmap_lazyfree_check_refs = false;

@@ -5,6 +5,8 @@
 #include "core/scenarios/gup_pin_vs_swapout.h"
 #include "core/scenarios/gup_vs_madv_free.h"
 #include "core/scenarios/gup_vs_zap.h"
+#include "core/scenarios/pae_fault_vs_fault.h"
+#include "core/scenarios/pae_gup_vs_refault.h"
 
 namespace ptfuzz {
 
@@ -13,6 +15,8 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       GupVsZapSpec(),
       GupVsMadvFreeSpec(),
       GupPinVsSwapoutSpec(),
+      PaeFaultVsFaultSpec(),
+      PaeGupVsRefaultSpec(),
   };
   return *kScenarios;
 }
@@ -53,7 +57,8 @@ const VariantSpec* FindVariant(const ScenarioSpec& scenario, absl::string_view v
 }
 
 absl::string_view ExpectedVerdict(const VariantSpec& variant, proto::TlbFlushMode mode) {
-  return mode == proto::TLB_FLUSH_BROADCAST ? variant.expected_broadcast : variant.expected_ipi;
+  // A paravirt flush, like a broadcast one, waits for no remote CPU.
+  return mode == proto::TLB_FLUSH_IPI ? variant.expected_ipi : variant.expected_broadcast;
 }
 
 absl::string_view ExpectedVerdict(const VariantSpec& variant, const proto::Scenario& scenario) {

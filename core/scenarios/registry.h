@@ -20,7 +20,7 @@ struct VariantSpec {
   absl::string_view summary;
   ProtocolVariant switches;
   // "clean" or the violation kind the variant must reach, per TLB flush mode, under every
-  // memory model.
+  // memory model. Paravirt flushes (no IPI) reach what broadcast ones do.
   absl::string_view expected_ipi;
   absl::string_view expected_broadcast;
   // Other violation kinds the same bug may surface as on some schedules, space-separated (""
@@ -39,6 +39,10 @@ struct ScenarioSpec {
   absl::string_view name;
   absl::string_view summary;
   absl::string_view kernel_ref;
+  // The bug-zoo entries it reproduces (e.g. "Z12"), "" for none.
+  absl::string_view zoo = "";
+  // The race exists only with split page-table entries: the schedule must say ARCH_X86_PAE.
+  bool pae_only = false;
   std::vector<proto::ActorKind> actor_kinds;
   std::vector<VariantSpec> variants;
   proto::Scenario (*default_scenario)();
