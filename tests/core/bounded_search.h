@@ -90,8 +90,13 @@ inline std::string VerdictCaseName(const VerdictCase& c) {
   const char* model = c.model == proto::MEMORY_MODEL_SC    ? "_sc"
                       : c.model == proto::MEMORY_MODEL_TSO ? "_tso"
                                                            : "_relaxed";
-  return std::string(c.variant) + (c.mode == proto::TLB_FLUSH_IPI ? "_ipi" : "_broadcast") + model +
-         (c.arch == proto::ARCH_ARM64 ? "_arm64" : "");
+  const char* mode = c.mode == proto::TLB_FLUSH_IPI         ? "_ipi"
+                     : c.mode == proto::TLB_FLUSH_BROADCAST ? "_broadcast"
+                                                            : "_paravirt";
+  const char* arch = c.arch == proto::ARCH_ARM64     ? "_arm64"
+                     : c.arch == proto::ARCH_X86_PAE ? "_pae"
+                                                     : "";
+  return std::string(c.variant) + mode + model + arch;
 }
 
 // Every run of `scenario` (its variant set to c.variant) within c.bound non-default answers

@@ -1,0 +1,281 @@
+// x86-PAE split entries: the physical layout that gives frames above 4 GiB, the halves as
+// locations of the memory models, the PAE writers and the LOW_HIGH readers, checked over every
+// execution of small programs (a complete DFS of the decision tree), and the two PAE scenarios
+// within a bound of non-default answers.
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/decider.h"
+#include "core/protocols/pgtable.h"
+#include "core/protocols/pgtable_lockless.h"
+#include "core/world.h"
+#include "gtest/gtest.h"
+#include "tests/core/bounded_search.h"
+
+namespace ptfuzz {
+namespace {
+
+TEST(PhysLayoutTest, FramesAboveFourGiBShareLowWords) {
+  for (FrameId f = 0; f < kFramesPerBank; ++f) EXPECT_EQ(FramePfn(f), f);
+  EXPECT_EQ(FramePfn(8), 0x100000u);
+  EXPECT_EQ(FramePfn(16), 0x200000u);
+  for (FrameId f = 0; f < 64; ++f) {
+    EXPECT_EQ(PfnFrame(FramePfn(f)), f);
+    EXPECT_EQ(EntryFrame(MakeEntry(f, kAnonPteFlags)), f);
+  }
+  EXPECT_EQ(PfnFrame(8), kNoFrame) << "pfn 8 is in the hole above the first bank";
+  const uint64_t a = MakeEntry(8, kAnonPteFlags), b = MakeEntry(16, kAnonPteFlags);
+  EXPECT_EQ(EntryLow(a), EntryLow(b));
+  EXPECT_NE(EntryHigh(a), EntryHigh(b));
+  EXPECT_EQ(JoinHalves(EntryLow(a), EntryHigh(b)), b);
+  EXPECT_EQ(EntryFrame(JoinHalves(EntryLow(a), 0)), 0u) << "{low, 0} names frame 0";
+}
+
+// A Decider that replays `prefix`, answers 0 past it, and enumerates the tree in DFS order.
+class DfsDecider final : public Decider {
+ public:
+  explicit DfsDecider(std::vector<uint32_t> prefix) : prefix_(std::move(prefix)) {}
+  uint32_t Decide(DecisionKind, uint32_t num_options) override {
+    const uint32_t answer = taken_.size() < prefix_.size() ? prefix_[taken_.size()] : 0;
+    taken_.push_back(answer);
+    options_.push_back(num_options);
+    return answer;
+  }
+  bool Next(std::vector<uint32_t>* next) const {
+    for (size_t i = taken_.size(); i > 0; --i) {
+      if (taken_[i - 1] + 1 < options_[i - 1]) {
+        next->assign(taken_.begin(), taken_.begin() + static_cast<long>(i - 1));
+        next->push_back(taken_[i - 1] + 1);
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::vector<uint32_t> prefix_;
+  std::vector<uint32_t> taken_;
+  std::vector<uint32_t> options_;
+};
+
+// A PAE machine with one PTE table (frame 3, index 0, initially `initial`) and 24 frames.
+struct Machine {
+  PhysAddr ptep;
+  World* world;
+};
+
+using Actor = std::function<Task<void>(Cpu&, PhysAddr, std::vector<uint64_t>&)>;
+
+// Every value the reader (CPU 1's `regs`) ends with, over every execution under `model`.
+std::set<uint64_t> ReaderResults(MemoryModelKind model, uint64_t initial, const Actor& writer,
+                                 const Actor& reader, int* runs_out = nullptr) {
+  std::set<uint64_t> results;
+  std::vector<uint32_t> tape;
+  int runs = 0;
+  for (;;) {
+    DfsDecider decider(tape);
+    MachineConfig config;
+    config.num_cpus = 2;
+    config.num_frames = 24;
+    config.arch = Arch::kX86Pae;
+    config.memory_model = model;
+    World world(config, SimOptions{}, decider);
+    EXPECT_TRUE(world.SetupMapAnonPage(0x7f0000000000, 0));
+    const FrameId pte_table = 3;  // pgd 0, pud 1, pmd 2, pte 3, page 4
+    EXPECT_EQ(world.memory().frame(pte_table).level, PtLevel::kPte);
+    const PhysAddr ptep = EntryAddr(pte_table, 0);
+    world.memory().WriteWord(pte_table, 0, initial);
+    std::vector<uint64_t> wregs, rregs;
+    world.SetActor(0, ActorInfo{"writer", 0}, writer(world.cpu(0), ptep, wregs));
+    world.SetActor(1, ActorInfo{"reader", 0}, reader(world.cpu(1), ptep, rregs));
+    const RunResult r = world.Run();
+    // The writers here install pages without refcounts or mapcounts: the end-of-run accounting
+    // objects (refcount_leak), nothing else may.
+    if (r.violation) {
+      EXPECT_EQ(r.violation->kind, ViolationKind::kRefcountLeak) << r.violation->explanation;
+    }
+    EXPECT_EQ(rregs.size(), 1u);
+    if (!rregs.empty()) results.insert(rregs[0]);
+    ++runs;
+    if (!decider.Next(&tape) || runs > 100000) break;
+  }
+  if (runs_out) *runs_out = runs;
+  return results;
+}
+
+constexpr MemoryModelKind kModels[] = {MemoryModelKind::kSc, MemoryModelKind::kTso,
+                                       MemoryModelKind::kRelaxed};
+const uint64_t kOld = MakeEntry(8, kAnonPteFlags);   // pfn 0x100000
+const uint64_t kNew = MakeEntry(16, kAnonPteFlags);  // pfn 0x200000, the same low word
+
+Task<void> ReadLockless(Cpu& cpu, PhysAddr ptep, std::vector<uint64_t>& regs) {
+  regs.push_back((co_await ptep_get_lockless(cpu, ptep)).value);
+}
+
+TEST(SplitEntriesTest, OneTransitionNeverTearsTheLowHighLoop) {
+  // none -> present by native_set_pte() (high, smp_wmb(), low) against ptep_get_lockless():
+  // message passing, so the only present value the loop returns is the new entry, whole; it may
+  // also return {0, new high}, which is not present ("any low / any high, not present").
+  const Actor set = [](Cpu& cpu, PhysAddr ptep, std::vector<uint64_t>&) -> Task<void> {
+    co_await set_pte(cpu, ptep, kNew);
+  };
+  for (MemoryModelKind model : kModels) {
+    int runs = 0;
+    const std::set<uint64_t> got = ReaderResults(model, 0, set, ReadLockless, &runs);
+    EXPECT_EQ(got, (std::set<uint64_t>{0, JoinHalves(0, EntryHigh(kNew)), kNew}))
+        << MemoryModelName(model) << ", " << runs;
+    EXPECT_GT(runs, 5);
+  }
+}
+
+TEST(SplitEntriesTest, TheAbaTearsTheLoopEvenUnderSc) {
+  // present (old) -> none (one 64-bit exchange) -> present (new, the same low word) while the
+  // loop runs: it can return {low, 0}, a value the entry never held (seed 000, Z08).
+  const Actor zap_refault = [](Cpu& cpu, PhysAddr ptep, std::vector<uint64_t>&) -> Task<void> {
+    co_await ptep_get_and_clear(cpu, ptep);
+    co_await set_pte(cpu, ptep, kNew);
+  };
+  for (MemoryModelKind model : kModels) {
+    const std::set<uint64_t> got = ReaderResults(model, kOld, zap_refault, ReadLockless);
+    EXPECT_TRUE(got.count(JoinHalves(EntryLow(kOld), 0))) << MemoryModelName(model);
+    EXPECT_TRUE(got.count(kOld) && got.count(kNew)) << MemoryModelName(model);
+    for (uint64_t v : got) {
+      EXPECT_TRUE(v == kOld || v == kNew || v == 0 || v == JoinHalves(EntryLow(kOld), 0) ||
+                  !EntryPresent(v))
+          << std::hex << v;
+    }
+  }
+}
+
+TEST(SplitEntriesTest, OneClearTearsAPlainReadButNotTheLoop) {
+  // present -> none by the pre-v6.2 native_ptep_get_and_clear(): xchg(low, 0), then the high half
+  // cleared. A plain two-load read (low first, no retry) can return {old low, 0}: present, with
+  // the high pfn bits gone; the LOW_HIGH loop re-reads the low half and never returns a present
+  // value other than the old entry.
+  const Actor old_clear = [](Cpu& cpu, PhysAddr ptep, std::vector<uint64_t>&) -> Task<void> {
+    co_await cpu.XchgHalf(ptep, false, 0, PtLevel::kPte);
+    co_await cpu.StoreHalf(ptep, true, 0, PtLevel::kPte, MemOrder::kPlain);
+  };
+  const Actor plain = [](Cpu& cpu, PhysAddr ptep, std::vector<uint64_t>& regs) -> Task<void> {
+    regs.push_back((co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kPlain, kNoDep)).value);
+  };
+  const uint64_t torn = JoinHalves(EntryLow(kOld), 0);
+  EXPECT_EQ(ReaderResults(MemoryModelKind::kSc, kOld, old_clear, plain),
+            (std::set<uint64_t>{kOld, torn, JoinHalves(0, EntryHigh(kOld)), 0}));
+  for (MemoryModelKind model : kModels) {
+    for (uint64_t v : ReaderResults(model, kOld, old_clear, ReadLockless)) {
+      EXPECT_TRUE(v == kOld || !EntryPresent(v)) << MemoryModelName(model) << std::hex << " " << v;
+    }
+  }
+}
+
+TEST(SplitEntriesTest, AnAtomicPopulateTearsOnlyAHighFirstPlainRead) {
+  // pmd_populate() on PAE is one cmpxchg8b. A plain read that loads the high half first can see
+  // {new low, 0} under SC; low first, it can only under the relaxed model (the loads reordered).
+  const Actor populate = [](Cpu& cpu, PhysAddr ptep, std::vector<uint64_t>&) -> Task<void> {
+    co_await cpu.Xchg(ptep, kNew, PtLevel::kPte, MemOrder::kFull);
+  };
+  const uint64_t torn = JoinHalves(EntryLow(kNew), 0);
+  for (bool high_first : {true, false}) {
+    const Actor plain = [high_first](Cpu& cpu, PhysAddr ptep,
+                                     std::vector<uint64_t>& regs) -> Task<void> {
+      regs.push_back(
+          (co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kPlain, kNoDep, high_first)).value);
+    };
+    for (MemoryModelKind model : kModels) {
+      const std::set<uint64_t> got = ReaderResults(model, 0, populate, plain);
+      const bool expect_torn = high_first || model == MemoryModelKind::kRelaxed;
+      EXPECT_EQ(got.count(torn) > 0, expect_torn)
+          << MemoryModelName(model) << (high_first ? " high first" : " low first");
+    }
+  }
+}
+
+TEST(SplitEntriesTest, HalvesAreLocationsAndTheHistoryKnowsWholeValues) {
+  DfsDecider decider({});
+  MachineConfig config;
+  config.num_cpus = 1;
+  config.num_frames = 24;
+  config.arch = Arch::kX86Pae;
+  World world(config, SimOptions{}, decider);
+  ASSERT_TRUE(world.SetupMapAnonPage(0x7f0000000000, 0));
+  const PhysAddr ptep = EntryAddr(3, 0);
+  EXPECT_TRUE(world.SplitEntries(PtLevel::kPte));
+  EXPECT_TRUE(world.SplitEntries(PtLevel::kPmd));
+  EXPECT_FALSE(world.SplitEntries(PtLevel::kPud));
+  const uint64_t initial = world.ReadEntry(ptep);
+  EXPECT_EQ(world.ReadLoc(PtHalfLoc(ptep, false)), EntryLow(initial));
+  EXPECT_EQ(world.ReadLoc(PtHalfLoc(ptep, true)), EntryHigh(initial));
+  world.SetActor(0, ActorInfo{"writer", 0}, [](Cpu& cpu, PhysAddr p) -> Task<void> {
+    co_await ptep_get_and_clear(cpu, p);
+    co_await set_pte(cpu, p, kNew);
+  }(world.cpu(0), ptep));
+  const RunResult r = world.Run();
+  if (r.violation) EXPECT_EQ(r.violation->kind, ViolationKind::kRefcountLeak);
+  EXPECT_EQ(world.ReadEntry(ptep), kNew);
+  ASSERT_EQ(world.split_stores().size(), 3u);  // the exchange, then high, then low
+  EXPECT_EQ(world.split_stores()[0].halves, 3);
+  EXPECT_EQ(world.split_stores()[1].halves, 2);
+  EXPECT_EQ(world.split_stores()[2].halves, 1);
+  EXPECT_STREQ(world.split_stores()[1].func->name, "native_set_pte");
+  for (uint64_t v : {initial, uint64_t{0}, JoinHalves(0, EntryHigh(kNew)), kNew}) {
+    EXPECT_TRUE(world.EntryExisted(ptep, v)) << std::hex << v;
+  }
+  EXPECT_FALSE(world.EntryExisted(ptep, JoinHalves(EntryLow(kNew), 0)));
+  EXPECT_FALSE(world.EntryExisted(ptep, JoinHalves(EntryLow(initial), EntryHigh(kNew))));
+}
+
+// The two PAE scenarios, every variant, within a bound of non-default answers.
+using testing::VerdictCase;
+
+std::vector<VerdictCase> PaeCases(const std::string& scenario, int bound,
+                                  const char* skip_variant = "") {
+  std::vector<VerdictCase> cases;
+  for (const VariantSpec& v : FindScenario(scenario)->variants) {
+    if (v.name == skip_variant) continue;
+    for (proto::TlbFlushMode mode : {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_PARAVIRT}) {
+      for (proto::MemoryModel model :
+           {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
+        cases.push_back({v.name.data(), mode, model, proto::ARCH_X86_PAE,
+                         model == proto::MEMORY_MODEL_RELAXED ? bound + 1 : bound});
+      }
+    }
+  }
+  return cases;
+}
+
+class PaeFaultVsFaultTest : public ::testing::TestWithParam<VerdictCase> {};
+TEST_P(PaeFaultVsFaultTest, ReachesExactlyTheExpectedVerdict) {
+  testing::ExpectVerdictWithinBound("pae_fault_vs_fault", GetParam(), 100);
+}
+INSTANTIATE_TEST_SUITE_P(AllVariants, PaeFaultVsFaultTest,
+                         ::testing::ValuesIn(PaeCases("pae_fault_vs_fault", 2)),
+                         [](const auto& info) { return testing::VerdictCaseName(info.param); });
+
+// The torn read needs three preemptions here; within two the search covers every schedule of
+// the clean variants' one-transition shapes and must stay clean (recheck_low_word's shallower
+// stale-page form is found at two, and is one of its `also` kinds).
+class PaeGupVsRefaultTest : public ::testing::TestWithParam<VerdictCase> {};
+TEST_P(PaeGupVsRefaultTest, FixedVariantsStayClean) {
+  testing::ExpectVerdictWithinBound("pae_gup_vs_refault", GetParam(), 1000);
+}
+INSTANTIATE_TEST_SUITE_P(CleanVariants, PaeGupVsRefaultTest,
+                         ::testing::ValuesIn(PaeCases("pae_gup_vs_refault", 2, "recheck_low_word")),
+                         [](const auto& info) { return testing::VerdictCaseName(info.param); });
+
+TEST(PaeGupVsRefaultTest, TheTornReadIsFoundWithinThreePreemptions) {
+  proto::Scenario s = FindScenario("pae_gup_vs_refault")->default_scenario();
+  s.set_variant("recheck_low_word");
+  s.set_memory_model(proto::MEMORY_MODEL_SC);
+  std::set<std::string> kinds;
+  const testing::SearchStats stats = testing::BoundedSearch(s, 3, [&](const RunResult& r) {
+    if (r.violation) kinds.insert(std::string(ViolationKindName(r.violation->kind)));
+  });
+  EXPECT_TRUE(kinds.count("torn_entry_used")) << stats.runs << " runs";
+  EXPECT_TRUE(kinds.count("ref_taken_after_unmap"));
+}
+
+}  // namespace
+}  // namespace ptfuzz
