@@ -188,6 +188,12 @@ struct Cpu {
     return {this, {OpKind::kRmw, VarLoc(index), a, b, PtLevel::kPte, order, op}};
   }
   FenceAwaiter Fence(FenceKind fence) { return {this, fence}; }
+  // A retry loop about to re-read what it just read: the CPU is not runnable until `loc` no
+  // longer holds `seen` in memory. Re-reading an unchanged location returns what it did, so
+  // waiting loses no behaviour and keeps the default schedule from spinning to the step bound.
+  OpAwaiter WaitChange(Loc loc, uint64_t seen, PtLevel level) {
+    return {this, {OpKind::kWaitChange, loc, seen, 0, level}};
+  }
   OpAwaiter IrqDisable() { return {this, {OpKind::kIrqDisable}}; }
   OpAwaiter IrqEnable() { return {this, {OpKind::kIrqEnable}}; }
   // spin_lock (an acquire RMW on the lock word, waiting while it is held) / spin_unlock (a

@@ -116,6 +116,67 @@ void Oracles::OnEntryUse(const Cpu& cpu, PhysAddr entry, uint64_t value, EntryUs
   }
 }
 
+void Oracles::OnContReadBegin(const Cpu& cpu, PhysAddr ptep) {
+  // "At some instant of the read" includes, under the relaxed model, any older value this CPU
+  // may still read (World::MayStillRead): a stale dirty entry is the entry's own.
+  const bool dirty = world_.MayStillRead(cpu.id, PtEntryLoc(ptep), [](uint64_t e) {
+    return EntryPresent(e) && (e & kPteDirty) != 0;
+  });
+  for (DirtyWatch& d : dirty_watches_) {
+    if (d.cpu == cpu.id) {
+      d = {cpu.id, ptep, world_.step(), dirty};
+      return;
+    }
+  }
+  dirty_watches_.push_back({cpu.id, ptep, world_.step(), dirty});
+}
+
+void Oracles::OnContRead(const Cpu& cpu, PhysAddr ptep, uint64_t value,
+                         const std::vector<uint64_t>& pass) {
+  const uint64_t flags_mask = ~kPtePfnMask & ~(kPteAccessed | kPteDirty);
+  if ((value & kPteCont) != 0 && (value & kPtePresent) != 0) {
+    const uint32_t n = world_.config().cont_ptes;
+    const uint32_t offset = AddrIndex(ptep) & (n - 1);
+    const uint64_t base_pfn = ((value & kPtePfnMask) >> kPageShift) - offset;
+    for (size_t i = 0; i < pass.size(); ++i) {
+      const uint64_t e = pass[i];
+      const bool ok = (e & kPtePresent) != 0 && (e & kPteCont) != 0 &&
+                      ((e & kPtePfnMask) >> kPageShift) == base_pfn + i &&
+                      (e & flags_mask) == (value & flags_mask);
+      if (!ok) {
+        Report(cpu, ViolationKind::kContInconsistentRead,
+               absl::StrFormat("the lockless read of pte[f%u:%u] returned %#x (contiguous, pfn "
+                               "%#x) but gathered from entry %u of its block = %#x, which is %s: "
+                               "its young/dirty bits belong to no block the read could have seen",
+                               AddrFrame(ptep), AddrIndex(ptep), value,
+                               (value & kPtePfnMask) >> kPageShift, i, e,
+                               (e & kPtePresent) == 0   ? "not valid (cleared mid-convert)"
+                               : (e & kPteCont) == 0    ? "valid but not contiguous"
+                               : ((e & kPtePfnMask) >> kPageShift) != base_pfn + i
+                                   ? "valid and contiguous but maps another pfn"
+                                   : "valid and contiguous but has other protections"));
+        return;
+      }
+    }
+  }
+  for (auto it = dirty_watches_.begin(); it != dirty_watches_.end(); ++it) {
+    if (it->cpu != cpu.id) continue;
+    const DirtyWatch d = *it;
+    dirty_watches_.erase(it);
+    if (world_.variant().oracle_exact_dirty && (value & kPteDirty) != 0 && !d.dirty_seen &&
+        d.ptep == ptep) {
+      Report(cpu, ViolationKind::kFalsePositiveDirty,
+             absl::StrFormat("the lockless read of pte[f%u:%u] (begun at step %u) reported it dirty "
+                             "(%#x), but the entry itself was not dirty at any instant of the "
+                             "read: the bit was gathered from another page of its contiguous "
+                             "block, which a user that maps only dirty pages writable (the KVM "
+                             "use in seed 001) cannot tolerate",
+                             AddrFrame(ptep), AddrIndex(ptep), d.step, value));
+    }
+    return;
+  }
+}
+
 void Oracles::OnGupBegin(const Cpu& cpu, VirtAddr vaddr) {
   windows_.push_back({cpu.id, vaddr, {}});
   Observe(windows_.back());
@@ -144,7 +205,10 @@ bool Oracles::SlotsMapRef(const GupWindow& w) const {
          world_.MayStillRead(w.cpu, PtEntryLoc(w.ptep), pte_ok);
 }
 
-void Oracles::OnTableStore() {
+void Oracles::OnTableStore(PhysAddr entry, uint64_t value) {
+  for (DirtyWatch& d : dirty_watches_) {
+    if (d.ptep == entry && (value & kPteDirty) != 0 && EntryPresent(value)) d.dirty_seen = true;
+  }
   for (GupWindow& w : windows_) {
     Observe(w);
     if (w.ref_held && !w.covered) w.covered = SlotsMapRef(w);

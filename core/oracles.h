@@ -27,7 +27,11 @@
 //    whole (World::EntryExisted, judged at the use), the report names both stores. Using it for
 //    GUP-fast's speculative try-get is not a use: the recheck must drop that reference.
 //
-// Not checked yet (later issues): wrong-level pointers under folding, contpte.
+//  - contpte: the entries a lockless read of a contiguous block accepted form one block (valid,
+//    contiguous, consecutive pfns, equal protections); with the variant's exact-dirty switch, a
+//    page reported dirty had a dirty entry of its own at some instant of the read.
+//
+// Not checked yet (later issues): wrong-level pointers under folding.
 #ifndef PTFUZZ_CORE_ORACLES_H_
 #define PTFUZZ_CORE_ORACLES_H_
 
@@ -85,7 +89,14 @@ class Oracles {
   void OnEntryUse(const Cpu& cpu, PhysAddr entry, uint64_t value, EntryUse use);
 
   void OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level);
-  void OnTableStore();
+  // A page-table entry (or one half of a split one) was written: `entry` now holds `value`.
+  void OnTableStore(PhysAddr entry, uint64_t value);
+  // arm64 contpte (core/protocols/contpte.h): a lockless read of the entry at `ptep` begins, and
+  // returns `value`, which it gathered from the block entries `pass` (in block order, from the
+  // block's first entry), or read alone (`pass` empty: not in a block, or the norecency read).
+  void OnContReadBegin(const Cpu& cpu, PhysAddr ptep);
+  void OnContRead(const Cpu& cpu, PhysAddr ptep, uint64_t value,
+                  const std::vector<uint64_t>& pass);
   void OnRefAdd(const Cpu& cpu, FrameId frame, int64_t old_count);
   void OnRefPut(const Cpu& cpu, FrameId frame, int64_t new_count);
   void OnFree(const Cpu& cpu, FrameId frame);
@@ -134,6 +145,13 @@ class Oracles {
     int32_t recheck_src;
   };
   std::vector<SplitRead> split_reads_;  // the latest few per CPU, oldest first
+  struct DirtyWatch {
+    CpuId cpu;
+    PhysAddr ptep;
+    uint32_t step;
+    bool dirty_seen;  // the entry was dirty at some instant since `step`
+  };
+  std::vector<DirtyWatch> dirty_watches_;
   std::string DescribeSplitSource(int32_t src, bool high, uint64_t half) const;
 };
 

@@ -68,6 +68,12 @@ inline constexpr uint64_t kPteWrite = 1u << 1;
 inline constexpr uint64_t kPteUser = 1u << 2;
 inline constexpr uint64_t kPteAccessed = 1u << 5;
 inline constexpr uint64_t kPteDirty = 1u << 6;
+// arm64 PTE_CONT (bit 52): the entry is part of a naturally aligned block of CONT_PTES entries
+// mapping consecutive pfns, which the TLB may cache as one (arch/arm64/include/asm/
+// pgtable-hwdef.h). The other bits keep the x86 names: on arm64 kPtePresent is PTE_VALID,
+// kPteAccessed PTE_AF, and kPteDirty stands for "written" (PTE_DIRTY, or DBM with PTE_RDONLY
+// clear).
+inline constexpr uint64_t kPteCont = uint64_t{1} << 52;
 inline constexpr uint64_t kPtePfnMask = ((uint64_t{1} << 52) - 1) & ~(kPageSize - 1);
 // _PAGE_TABLE: what pmd_populate() / pud_populate() / pgd_populate() install.
 inline constexpr uint64_t kTableEntryFlags = kPtePresent | kPteWrite | kPteUser | kPteAccessed;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "core/check.h"
 #include "core/protocols/anon_fault.h"
+#include "core/protocols/contpte.h"
 #include "core/protocols/gup_fast.h"
 #include "core/protocols/rmap_unmap.h"
 #include "core/protocols/zap.h"
@@ -25,6 +26,7 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
       break;
     }
   }
+  world.SetupFoldContBlocks();
   for (const proto::Actor& a : s.actors()) {
     Cpu& cpu = world.cpu(a.cpu());
     ActorInfo info{ActorKindName(a.kind()), a.vaddr()};
@@ -46,6 +48,9 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         break;
       case proto::ACTOR_SWAPOUT_ANON:
         world.SetActor(a.cpu(), std::move(info), SwapoutAnonActor(cpu, a.vaddr()));
+        break;
+      case proto::ACTOR_CONTPTE_UNFOLD_FOLD:
+        world.SetActor(a.cpu(), std::move(info), ContpteUnfoldFoldActor(cpu, a.vaddr()));
         break;
       default:
         PTFUZZ_CHECK(false);  // ValidateScenario() admits only the kinds above

@@ -64,10 +64,28 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
         " with arch ARCH_ARM64: arm64 invalidates remote TLBs by broadcast TLBI, never by IPI or "
         "hypercall (use TLB_FLUSH_BROADCAST)"));
   }
-  if (spec->pae_only && s.arch() != proto::ARCH_X86_PAE) {
+  if (spec->required_arch && s.arch() != *spec->required_arch) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "scenario.arch = ", proto::Arch_Name(s.arch()), ": ", s.name(),
-        " races on the halves of split page-table entries, which only ARCH_X86_PAE has"));
+        "scenario.arch = ", proto::Arch_Name(s.arch()), ": ", s.name(), " needs ",
+        proto::Arch_Name(*spec->required_arch),
+        *spec->required_arch == proto::ARCH_X86_PAE
+            ? " (it races on the halves of split page-table entries)"
+            : " (it races on contiguous PTE blocks)"));
+  }
+  if (s.cont_ptes() != 0) {
+    if (s.arch() != proto::ARCH_ARM64) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("scenario.cont_ptes = ", s.cont_ptes(),
+                       ": contiguous PTE blocks are arm64's (set arch: ARCH_ARM64)"));
+    }
+    if (s.cont_ptes() != 2 && s.cont_ptes() != 4 && s.cont_ptes() != 8 && s.cont_ptes() != 16) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "scenario.cont_ptes = ", s.cont_ptes(), " is not 0, 2, 4, 8 or 16"));
+    }
+  }
+  if (s.hw_writers() >> s.num_cpus() != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "scenario.hw_writers = %#x names a CPU >= num_cpus (%u)", s.hw_writers(), s.num_cpus()));
   }
   if (!proto::MemoryModel_IsValid(s.memory_model())) {
     return absl::InvalidArgumentError(
@@ -126,6 +144,7 @@ const char* ActorKindName(proto::ActorKind kind) {
     case proto::ACTOR_RECLAIM_LAZYFREE: return "reclaim";
     case proto::ACTOR_GUP_FAST_PIN: return "gup_pin";
     case proto::ACTOR_SWAPOUT_ANON: return "swapout";
+    case proto::ACTOR_CONTPTE_UNFOLD_FOLD: return "contpte";
     default: return "unspecified";
   }
 }
@@ -192,6 +211,8 @@ MachineConfig MachineConfigOf(const proto::Scenario& s) {
   config.variant = variant->switches;
   config.arch = static_cast<Arch>(s.arch());
   config.memory_model = MemoryModelOf(s);
+  config.cont_ptes = s.cont_ptes();
+  config.hw_writers = s.hw_writers();
   return config;
 }
 

@@ -28,6 +28,7 @@ absl::string_view OpKindName(OpKind op) {
     case OpKind::kRmw: return "rmw";
     case OpKind::kFence: return "fence";
     case OpKind::kDrain: return "drain";
+    case OpKind::kWaitChange: return "wait_change";
   }
   return "?";
 }
@@ -100,6 +101,8 @@ std::string DescribeOp(const TraceEvent& e) {
                   : absl::StrFormat("%s %s = %#x: fails, unordered", op, LocName(e), e.old_value);
     case OpKind::kFence:
       return std::string(FenceKindName(e.fence));
+    case OpKind::kWaitChange:
+      return absl::StrFormat("%s %s: no longer %#x, retry", op, LocName(e), e.old_value);
     case OpKind::kDrain:
       return absl::StrFormat("%s %s %#x -> %#x (now visible to every cpu)", op, LocName(e),
                              e.old_value, e.new_value);

@@ -42,6 +42,7 @@ enum class OpKind : uint8_t {
   kRmw,              // xchg / cmpxchg / atomic_add(_return) / atomic_add_unless on any location
   kFence,            // smp_mb and friends, when the memory model makes them a step
   kDrain,            // a TSO store buffer writes its oldest store to memory (an agent's step)
+  kWaitChange,       // a retry loop's next pass, taken once the location it saw changes
 };
 
 absl::string_view OpKindName(OpKind op);

@@ -20,6 +20,15 @@ enum class PaePmdRead : uint8_t {
   kPlainHighLow,  // *pmd as two plain loads, high half first (CVE-2012-2373)
 };
 
+// How arm64's ptep_get_lockless() reads an entry of a contiguous block (core/protocols/
+// contpte.h).
+enum class ContpteRead : uint8_t {
+  kEarlyStop,   // contpte_ptep_get_lockless() today: scan, check, stop once young and dirty seen
+  kFullScan,    // v6.9: scan all CONT_PTES entries, checking each
+  kNoCheck,     // the scan without the structural check (bug injection)
+  kNoRecency,   // ptep_get_lockless_norecency() (RFC, seed 001): the entry alone, no A/D gathering
+};
+
 struct ProtocolVariant {
   // gup_fast_pte_range(): recheck the PTE after taking the reference (mm/gup.c). Off: the
   // reference may land on a page that was freed and reused after the first read.
@@ -58,6 +67,11 @@ struct ProtocolVariant {
   // x86-PAE __pte_offset_map(): interrupts off around pmdp_get_lockless()
   // (pmdp_get_lockless_start()/_end(), "mm/pgtable: add PAE safety to __pte_offset_map()").
   bool pae_pte_offset_map_irq_off = true;
+  // arm64 contpte: the lockless read of a block entry (Z20).
+  ContpteRead contpte_read = ContpteRead::kEarlyStop;
+  // The optional oracle of seed 001's KVM use: a lockless read may report a page dirty only if
+  // its own entry was dirty at some instant of the read (off: A/D exactness is no invariant).
+  bool oracle_exact_dirty = false;
 };
 
 }  // namespace ptfuzz

@@ -12,6 +12,8 @@ absl::string_view ViolationKindName(ViolationKind kind) {
     case ViolationKind::kDiscardedWhileReferenced: return "discarded_while_referenced";
     case ViolationKind::kUnsharedWhilePinned: return "unshared_while_pinned";
     case ViolationKind::kTornEntryUsed: return "torn_entry_used";
+    case ViolationKind::kContInconsistentRead: return "contpte_inconsistent_read";
+    case ViolationKind::kFalsePositiveDirty: return "false_positive_dirty";
     case ViolationKind::kRefcountIncFromZero: return "refcount_inc_from_zero";
     case ViolationKind::kRefcountUnderflow: return "refcount_underflow";
     case ViolationKind::kFreeWithReferences: return "free_with_references";
@@ -47,6 +49,12 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
     case ViolationKind::kTornEntryUsed:
       return "a page-table entry value is used as present (a table pointer, a returned page) "
              "only if the entry held that value as a whole at some instant";
+    case ViolationKind::kContInconsistentRead:
+      return "a lockless read of a contiguous block returns bits gathered only from entries that "
+             "are valid, contiguous, map consecutive pfns and share protections, or retries";
+    case ViolationKind::kFalsePositiveDirty:
+      return "(optional, for a KVM-style user) a lockless read reports a page dirty only if its "
+             "own entry was dirty at some instant of the read";
     case ViolationKind::kRefcountIncFromZero:
       return "a refcount that is 0 (free or frozen) is never incremented";
     case ViolationKind::kRefcountUnderflow:

@@ -36,6 +36,13 @@ enum class ViolationKind : uint8_t {
   // the page GUP-fast returns (Z06, Z07, Z08). A torn value that is rejected as not present, or
   // whose speculative reference the recheck drops, is allowed (kernel-mm.md section 12).
   kTornEntryUsed,
+  // A lockless read of an arm64 contiguous block accepted entries that are not one block (not
+  // all valid and contiguous, not consecutive pfns, or different protections) and returned a
+  // value gathered from them (Z20).
+  kContInconsistentRead,
+  // With the exact-dirty oracle of seed 001 (a KVM-style user): a lockless read reported a page
+  // dirty although its own entry was not dirty at any instant of the read (Z20).
+  kFalsePositiveDirty,
   // A refcount was raised from 0: the folio was free or frozen (Z03, Z17).
   kRefcountIncFromZero,
   // A refcount went below 0.

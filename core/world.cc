@@ -34,8 +34,28 @@ class StoreBufferAgent final : public Agent {
   int index_;
 };
 
-// Agents are created in CPU order, one store buffer per CPU under TSO.
+// Agents are created in CPU order, one store buffer per CPU under TSO (then the hardware access
+// agents), so a CPU's store buffer is agent `cpu`.
 int StoreBufferAgentOf(CpuId cpu) { return static_cast<int>(cpu); }
+
+// The hardware walker of a CPU whose user code keeps writing the mapped pages: each step sets
+// the accessed and dirty bits of the next mapped page whose present entry lacks them, with one
+// atomic update of the descriptor (kernel-mm.md section 10.4; World::HwAccessStep).
+class HwAccessAgent final : public Agent {
+ public:
+  HwAccessAgent(CpuId cpu, int index) : Agent(cpu), index_(index) {}
+  const FuncInfo& func() const override { return kFunc; }
+  bool Runnable(const World& world) const override {
+    return world.NextHwAccess(cursor_) >= 0;
+  }
+  void Step(World& world) override { cursor_ = world.HwAccessStep(owner(), index_, cursor_); }
+
+ private:
+  static constexpr FuncInfo kFunc{"hw_access", "hardware A/D update (kernel-mm.md section 10.4)",
+                                  HashName("hw_access")};
+  int index_;
+  size_t cursor_ = 0;  // the next mapped page (World::mapped_vaddrs_) it touches
+};
 
 }  // namespace
 
@@ -97,6 +117,12 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
       relaxed_ = std::make_unique<RelaxedMemory>(config.num_cpus);
       break;
   }
+  for (uint32_t i = 0; i < config.num_cpus; ++i) {
+    if (config.hw_writers & (1u << i)) {
+      agents_.push_back(
+          std::make_unique<HwAccessAgent>(i, static_cast<int>(agents_.size())));
+    }
+  }
   tape_.reserve(64);
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
     cpus_[i].world = this;
@@ -135,12 +161,90 @@ bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus) {
   const FrameId page = SetupAlloc(-1);
   if (page == kNoFrame) return false;
   memory_.WriteWord(table, index, MakeEntry(page, kAnonPteFlags));
+  mapped_vaddrs_.push_back(vaddr);
   memory_.mutable_frame(page).mapcount = 1;  // folio_add_new_anon_rmap(..., RMAP_EXCLUSIVE)
   memory_.mutable_frame(page).anon_exclusive = 1;
   for (Cpu& cpu : cpus_) {
     if (tlb_cpus & (1u << cpu.id)) cpu.tlb.Fill(vaddr, page, memory_.frame(page).generation);
   }
   return true;
+}
+
+void World::SetupFoldContBlocks() {
+  const uint32_t n = config_.cont_ptes;
+  if (n == 0) return;
+  for (const VirtAddr v : mapped_vaddrs_) {
+    if ((v >> kPageShift) % n != 0) continue;
+    const PhysAddr first = LeafSlot(v);
+    if (first == 0) continue;
+    const uint64_t e0 = ReadEntry(first);
+    if (!EntryPresent(e0) || ((e0 & kPtePfnMask) >> kPageShift) % n != 0) continue;
+    bool uniform = true;
+    for (uint32_t i = 1; i < n && uniform; ++i) {
+      const uint64_t e = ReadEntry(EntryAddr(AddrFrame(first), AddrIndex(first) + i));
+      uniform = EntryPresent(e) && (e & ~kPtePfnMask) == (e0 & ~kPtePfnMask) &&
+                (e & kPtePfnMask) == (e0 & kPtePfnMask) + (uint64_t{i} << kPageShift);
+    }
+    if (!uniform) continue;
+    // A large folio mapped by a fault-around: folded, old and clean.
+    for (uint32_t i = 0; i < n; ++i) {
+      const PhysAddr p = EntryAddr(AddrFrame(first), AddrIndex(first) + i);
+      memory_.WriteWord(AddrFrame(p), AddrIndex(p),
+                        (ReadEntry(p) & ~(kPteAccessed | kPteDirty)) | kPteCont);
+    }
+  }
+}
+
+PhysAddr World::LeafSlot(VirtAddr vaddr) const {
+  FrameId table = pgd_;
+  for (int level = static_cast<int>(PtLevel::kPgd); level > 0; --level) {
+    const FrameInfo& info = memory_.frame(table);
+    if (info.state != FrameState::kPageTable || static_cast<int>(info.level) != level) return 0;
+    const uint64_t entry = memory_.ReadWord(table, TableIndex(vaddr, static_cast<PtLevel>(level)));
+    if (!EntryPresent(entry)) return 0;
+    table = EntryFrame(entry);
+    if (table >= memory_.num_frames()) return 0;
+  }
+  if (memory_.frame(table).state != FrameState::kPageTable) return 0;
+  return EntryAddr(table, TableIndex(vaddr, PtLevel::kPte));
+}
+
+int World::NextHwAccess(size_t cursor) const {
+  for (size_t i = cursor; i < mapped_vaddrs_.size(); ++i) {
+    const PhysAddr p = LeafSlot(mapped_vaddrs_[i]);
+    if (p == 0) continue;
+    const uint64_t e = ReadEntry(p);
+    if (EntryPresent(e) && (e & (kPteAccessed | kPteDirty)) != (kPteAccessed | kPteDirty)) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+size_t World::HwAccessStep(CpuId cpu_id, int agent, size_t cursor) {
+  const int i = NextHwAccess(cursor);
+  PTFUZZ_CHECK(i >= 0);
+  const PhysAddr p = LeafSlot(mapped_vaddrs_[static_cast<size_t>(i)]);
+  const uint64_t bits = kPteAccessed | kPteDirty;
+  // One atomic update of the descriptor: x86's locked OR (on PAE, of the low word, where the
+  // bits live), arm64's hardware AF/DBM update. It is not a CPU store: no store buffer; under the
+  // relaxed model an RMW with no ordering.
+  const Loc loc = SplitEntries(PtLevel::kPte) ? PtHalfLoc(p, false) : PtEntryLoc(p);
+  const uint64_t old = ReadLoc(loc);
+  if (relaxed_) relaxed_->Rmw(cpu_id, loc, old, true, old | bits, MemOrder::kRelaxed);
+  store_cpu_ = cpu_id;
+  store_func_ = &agents_[agent]->func();
+  WriteLoc(loc, old | bits);
+  TraceEvent ev;
+  ev.op = OpKind::kRmw;
+  ev.addr = loc;
+  ev.level = PtLevel::kPte;
+  ev.order = MemOrder::kRelaxed;
+  ev.old_value = old;
+  ev.new_value = old | bits;
+  ev.ok = true;
+  RecordAgent(agent, ev);
+  return static_cast<size_t>(i) + 1;
 }
 
 void World::SetActor(CpuId cpu, ActorInfo info, Task<void> task) {
@@ -322,7 +426,7 @@ void World::WriteLoc(Loc loc, uint64_t value) {
   switch (LocSpaceOf(loc)) {
     case LocSpace::kPtEntry:
       memory_.WriteWord(AddrFrame(payload), AddrIndex(payload), value);
-      oracles_.OnTableStore();
+      oracles_.OnTableStore(payload, value);
       return;
     case LocSpace::kRefcount:
       memory_.mutable_frame(static_cast<FrameId>(payload)).refcount = static_cast<int64_t>(value);
@@ -346,7 +450,7 @@ void World::WriteLoc(Loc loc, uint64_t value) {
       const uint64_t now = high ? JoinHalves(old, value) : JoinHalves(value, EntryHigh(old));
       memory_.WriteWord(AddrFrame(entry), AddrIndex(entry), now);
       NoteSplitStore(entry, high ? 2 : 1, old, store_cpu_, store_func_);
-      oracles_.OnTableStore();
+      oracles_.OnTableStore(entry, now);
       return;
     }
   }
@@ -400,7 +504,7 @@ uint64_t World::Xchg64(Cpu& cpu, PhysAddr entry, uint64_t value, MemOrder order)
   }
   memory_.WriteWord(AddrFrame(entry), AddrIndex(entry), value);
   NoteSplitStore(entry, 3, old, cpu.id, cpu.func);
-  oracles_.OnTableStore();
+  oracles_.OnTableStore(entry, value);
   return old;
 }
 
@@ -770,6 +874,10 @@ uint64_t World::Execute(Cpu& cpu) {
       }
       break;
     }
+    case OpKind::kWaitChange:
+      ev.old_value = op.value;
+      ev.new_value = ReadLoc(op.addr);
+      break;
     case OpKind::kIpiHandle:
     case OpKind::kDrain:
       PTFUZZ_CHECK(false);  // never pending: HandleIpis() / the store-buffer agent run them
@@ -836,6 +944,8 @@ bool World::Runnable(const Cpu& cpu) const {
       return ReadLoc(cpu.pending.addr) == 0;
     case OpKind::kIpiWait:
       return cpu.ipi_waiting_on == 0;
+    case OpKind::kWaitChange:
+      return ReadLoc(cpu.pending.addr) != cpu.pending.value;
     default:
       return true;
   }

@@ -68,6 +68,10 @@ struct MachineConfig {
   MemoryModelKind memory_model = MemoryModelKind::kSc;
   // Plain shared variables (VarLoc(0) .. VarLoc(num_vars - 1)), all 0 initially: litmus tests.
   uint32_t num_vars = 0;
+  // arm64 contiguous PTEs per block (CONT_PTES; core/protocols/contpte.h), 0 for none.
+  uint32_t cont_ptes = 0;
+  // Bit i: CPU i's hardware walker sets accessed/dirty on the mapped pages (a hw_access agent).
+  uint32_t hw_writers = 0;
 };
 
 // Observes every step; the fuzz target derives its feedback from it. Must not affect the run.
@@ -125,6 +129,9 @@ class World {
   // Maps a fresh anonymous page at `vaddr` (allocating tables as needed) and fills the TLBs of
   // the CPUs in `tlb_cpus`. Returns false when memory is exhausted.
   bool SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus);
+  // With config.cont_ptes: folds every naturally aligned run of cont_ptes mapped pages with
+  // consecutive, aligned pfns into a contiguous block (PTE_CONT), old and clean.
+  void SetupFoldContBlocks();
   // Sets the initial value of shared variable `index` (< config.num_vars).
   void SetupVar(uint32_t index, uint64_t value);
   // Gives `cpu` its actor. REQUIRES: one actor per CPU.
@@ -150,6 +157,14 @@ class World {
   // Ground truth, for oracles and setup: the frame `vaddr` translates to now, walking the live
   // tables directly (no yield, no trace). kNoFrame when not mapped.
   FrameId Translate(VirtAddr vaddr) const;
+  // Ground truth: the PTE slot that translates `vaddr` now (its address), 0 when no PTE table
+  // covers it.
+  PhysAddr LeafSlot(VirtAddr vaddr) const;
+  // The hardware access agents (world.cc HwAccessAgent): the index in the setup mappings of the
+  // first page at or after `cursor` whose present PTE lacks accessed or dirty, or -1; and one
+  // step of CPU `cpu`'s agent `agent`, returning its new cursor.
+  int NextHwAccess(size_t cursor) const;
+  size_t HwAccessStep(CpuId cpu, int agent, size_t cursor);
   // Ground truth of a location: the newest value in coherence order (what memory holds; a TSO
   // store still in a store buffer is not there yet). No yield, no trace, no ordering.
   uint64_t ReadLoc(Loc loc) const;
@@ -256,6 +271,7 @@ class World {
   std::vector<CanonicalDecision> tape_;
   std::vector<TraceEvent> trace_;
   std::vector<SplitStore> split_stores_;
+  std::vector<VirtAddr> mapped_vaddrs_;  // the setup mappings, in order
   // Who issues the store WriteLoc is applying (the executing CPU, or the owner of a draining
   // store buffer), for split_stores_.
   CpuId store_cpu_ = 0;

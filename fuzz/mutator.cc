@@ -295,10 +295,12 @@ absl::Status MakePins(const std::string& scenario, const std::string& variant,
       pins->tlb_flush = proto::TLB_FLUSH_BROADCAST;
     }
   }
-  if (!scenario.empty() && FindScenario(scenario)->pae_only && pins->arch &&
-      *pins->arch != proto::ARCH_X86_PAE) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("scenario ", scenario, " needs split entries: use --arch=x86_pae"));
+  if (!scenario.empty()) {
+    const std::optional<proto::Arch> needed = FindScenario(scenario)->required_arch;
+    if (needed && pins->arch && *pins->arch != *needed) {
+      return absl::InvalidArgumentError(absl::StrCat("scenario ", scenario, " needs --arch=",
+                                                     ArchFlagName(*needed)));
+    }
   }
   pins->scenario = scenario;
   pins->variant = variant;

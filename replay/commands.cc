@@ -168,7 +168,7 @@ int ScenariosCommand(const std::vector<std::string>& args) {
                             "\"zoo\":\"%s\",\"arch\":\"%s\",\"variants\":[",
                             first ? "" : ",", JsonEscape(s.name), JsonEscape(s.summary),
                             JsonEscape(s.kernel_ref), JsonEscape(s.zoo),
-                            s.pae_only ? "x86_pae" : "any");
+                            s.required_arch ? ArchFlagName(*s.required_arch) : "any");
       for (size_t i = 0; i < s.variants.size(); ++i) {
         const VariantSpec& v = s.variants[i];
         absl::StrAppendFormat(
@@ -183,7 +183,10 @@ int ScenariosCommand(const std::vector<std::string>& args) {
     } else {
       absl::StrAppendFormat(&out, "%s%s%s\n  %s\n  models: %s\n", s.name,
                             s.zoo.empty() ? "" : absl::StrCat("  [bug zoo ", s.zoo, "]"),
-                            s.pae_only ? "  (ARCH_X86_PAE only)" : "", s.summary, s.kernel_ref);
+                            s.required_arch
+                                ? absl::StrCat("  (", proto::Arch_Name(*s.required_arch), " only)")
+                                : "",
+                            s.summary, s.kernel_ref);
       absl::StrAppendFormat(&out, "  %-20s %-28s %-28s\n", "variant", "expected (ipi)",
                             "expected (broadcast, paravirt)");
       for (const VariantSpec& v : s.variants) {

@@ -1,5 +1,6 @@
 #include "core/protocols/pgtable_lockless.h"
 
+#include "core/protocols/contpte.h"
 #include "core/protocols/pgtable.h"
 #include "core/check.h"
 #include "core/world.h"
@@ -31,7 +32,20 @@ Task<Loaded> get_lockless_low_high(Cpu& cpu, PhysAddr p, PtLevel level, Dep dep,
 }  // namespace
 
 Task<Loaded> ptep_get_lockless(Cpu& cpu, PhysAddr ptep, Dep dep) {
-  if (!cpu.world->SplitEntries(PtLevel::kPte)) {
+  World& world = *cpu.world;
+  if (world.config().cont_ptes != 0) {
+    // arm64 with CONFIG_ARM64_CONTPTE (arch/arm64/include/asm/pgtable.h): READ_ONCE, and the
+    // block read when the entry is valid and contiguous.
+    PTFUZZ_KERNEL_FUNC(cpu, "ptep_get_lockless", "arch/arm64/include/asm/pgtable.h");
+    world.oracles().OnContReadBegin(cpu, ptep);
+    const Loaded pte = co_await cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, dep);
+    if (!PteValidCont(pte) || world.variant().contpte_read == ContpteRead::kNoRecency) {
+      world.oracles().OnContRead(cpu, ptep, pte, {});
+      co_return pte;
+    }
+    co_return co_await contpte_ptep_get_lockless(cpu, ptep, dep);
+  }
+  if (!world.SplitEntries(PtLevel::kPte)) {
     co_return co_await cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, dep);
   }
   PTFUZZ_KERNEL_FUNC(cpu, "ptep_get_lockless", "include/linux/pgtable.h");

@@ -43,7 +43,7 @@ ScenarioSpec PaeFaultVsFaultSpec() {
       "mm/memory.c __handle_mm_fault(), __pte_alloc(); mm/pgtable-generic.c __pte_offset_map(); "
       "arch/x86/include/asm/pgtable-3level.h native_set_pmd(), pmd_read_atomic() (until v6.2)";
   spec.zoo = "Z06";
-  spec.pae_only = true;
+  spec.required_arch = proto::ARCH_X86_PAE;
   spec.actor_kinds = {proto::ACTOR_ANON_FAULT};
   spec.variants = {
       {"fixed",

@@ -42,7 +42,7 @@ ScenarioSpec PaeGupVsRefaultSpec() {
       "native_set_pte(), native_ptep_get_and_clear(); mm/gup.c gup_fast_pte_range(); "
       "mm/memory.c zap_pte_range(), do_anonymous_page(); comment reworded by 93b0d9178743";
   spec.zoo = "Z08";
-  spec.pae_only = true;
+  spec.required_arch = proto::ARCH_X86_PAE;
   spec.actor_kinds = {proto::ACTOR_GUP_FAST, proto::ACTOR_ZAP, proto::ACTOR_ANON_FAULT};
   ProtocolVariant low_word;
   low_word.gup_pte_recheck_whole = false;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_split.h"
 
+#include "core/scenarios/contpte_lockless_read.h"
 #include "core/scenarios/gup_pin_vs_swapout.h"
 #include "core/scenarios/gup_vs_madv_free.h"
 #include "core/scenarios/gup_vs_zap.h"
@@ -17,6 +18,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       GupPinVsSwapoutSpec(),
       PaeFaultVsFaultSpec(),
       PaeGupVsRefaultSpec(),
+      ContpteLocklessReadSpec(),
   };
   return *kScenarios;
 }

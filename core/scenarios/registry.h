@@ -8,6 +8,7 @@
 #define PTFUZZ_CORE_SCENARIOS_REGISTRY_H_
 
 #include "absl/strings/string_view.h"
+#include <optional>
 #include <vector>
 
 #include "core/variant.h"
@@ -41,8 +42,9 @@ struct ScenarioSpec {
   absl::string_view kernel_ref;
   // The bug-zoo entries it reproduces (e.g. "Z12"), "" for none.
   absl::string_view zoo = "";
-  // The race exists only with split page-table entries: the schedule must say ARCH_X86_PAE.
-  bool pae_only = false;
+  // The race exists only on one architecture (split entries: ARCH_X86_PAE; contiguous PTEs:
+  // ARCH_ARM64): the schedule must say so. nullopt: any.
+  std::optional<proto::Arch> required_arch;
   std::vector<proto::ActorKind> actor_kinds;
   std::vector<VariantSpec> variants;
   proto::Scenario (*default_scenario)();
