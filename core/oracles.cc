@@ -146,8 +146,8 @@ void Oracles::OnContRead(const Cpu& cpu, PhysAddr ptep, uint64_t value,
       if (!ok) {
         Report(cpu, ViolationKind::kContInconsistentRead,
                absl::StrFormat("the lockless read of pte[f%u:%u] returned %#x (contiguous, pfn "
-                               "%#x) but gathered from entry %u of its block = %#x, which is %s: "
-                               "its young/dirty bits belong to no block the read could have seen",
+                               "%#x) having accepted entry %u of its block = %#x, which is %s: the "
+                               "entries it gathered young/dirty from were never one block",
                                AddrFrame(ptep), AddrIndex(ptep), value,
                                (value & kPtePfnMask) >> kPageShift, i, e,
                                (e & kPtePresent) == 0   ? "not valid (cleared mid-convert)"
