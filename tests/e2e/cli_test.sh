@@ -113,5 +113,28 @@ check "unknown memory model in a file exits 2" 2 "$ptfuzz" replay "$tmp/bogus.te
 check "relaxed stale read replays clean" 0 "$ptfuzz" replay "$src/corpus/gup_vs_zap/regression/fixed_broadcast_arm64_relaxed_stale_recheck.textproto"
 expect_in "stale read in the timeline" "$tmp/out" "[stale:"
 
+# Split entries and contpte: the scenarios name their zoo entries and architecture; flags are
+# checked before anything runs; a torn-entry report names the store each half came from.
+check "scenarios names zoo entries" 0 "$ptfuzz" scenarios
+expect_in "PAE scenario listed" "$tmp/out" "pae_gup_vs_refault  [bug zoo Z08]  (ARCH_X86_PAE only)"
+expect_in "contpte scenario listed" "$tmp/out" "contpte_lockless_read  [bug zoo Z20]  (ARCH_ARM64 only)"
+check "fuzz with unknown violation kind exits 2" 2 "$ptfuzz" fuzz --violation=torn --out="$tmp/f"
+expect_in "unknown violation named" "$tmp/err" 'unknown violation kind "torn"'
+check "fuzz PAE scenario on arm64 exits 2" 2 "$ptfuzz" fuzz --scenario=pae_gup_vs_refault --arch=arm64 --out="$tmp/f"
+expect_in "needed architecture named" "$tmp/err" "needs --arch=x86_pae"
+check "fuzz with unknown flush mode exits 2" 2 "$ptfuzz" fuzz --tlb-flush=hypercall --out="$tmp/f"
+check "torn PTE replays to its violation" 1 "$ptfuzz" replay "$src/corpus/pae_gup_vs_refault/regression/recheck_low_word_sc_torn.textproto"
+expect_in "torn report names the clearing store" "$tmp/out" "high half 0 was written by native_ptep_get_and_clear on cpu 1"
+expect_in "torn report names the ABA" "$tmp/out" "the same low word, another page"
+sed 's/arch: ARCH_X86_PAE/arch: ARCH_X86_64/' "$src/corpus/pae_fault_vs_fault/seed/default_ipi.textproto" > "$tmp/pae64.textproto"
+check "PAE scenario with x86-64 exits 2" 2 "$ptfuzz" replay "$tmp/pae64.textproto"
+expect_in "PAE requirement explained" "$tmp/err" "needs ARCH_X86_PAE"
+if [ -x "$(dirname "$ptfuzz")/ptfuzz_fuzzer" ]; then
+  check "fuzz hunts torn_entry_used past shallower findings" 1 "$ptfuzz" fuzz \
+    --scenario=pae_gup_vs_refault --variant=recheck_low_word --arch=x86_pae --memory-model=sc \
+    --violation=torn_entry_used --seed=1 --max-time=60 --out="$tmp/torn"
+  expect_in "the hunted kind is what was found" "$tmp/out" "ptfuzz: found torn_entry_used@"
+fi
+
 echo "$failures failed"
 [ "$failures" -eq 0 ]
