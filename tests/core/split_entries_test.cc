@@ -10,6 +10,7 @@
 #include "core/decider.h"
 #include "core/protocols/pgtable.h"
 #include "core/protocols/pgtable_lockless.h"
+#include "core/tape_decider.h"
 #include "core/world.h"
 #include "gtest/gtest.h"
 #include "tests/core/bounded_search.h"
@@ -225,6 +226,45 @@ TEST(SplitEntriesTest, HalvesAreLocationsAndTheHistoryKnowsWholeValues) {
   }
   EXPECT_FALSE(world.EntryExisted(ptep, JoinHalves(EntryLow(kNew), 0)));
   EXPECT_FALSE(world.EntryExisted(ptep, JoinHalves(EntryLow(initial), EntryHigh(kNew))));
+}
+
+TEST(SplitEntriesTest, HardwareDirtyUpdatesMakeTheLoopRetryNotTear) {
+  // x86 sets accessed/dirty with a locked OR into pte_low (kernel-mm.md section 10.4): a reader
+  // between its two low-half loads sees the low word change and retries; nothing tears. Every
+  // execution of ptep_get_lockless() on CPU 1 against CPU 0's hardware access agent.
+  const uint64_t clean = kOld & ~(kPteAccessed | kPteDirty);
+  std::set<uint64_t> results;
+  int runs = 0, retries = 0;
+  std::vector<uint32_t> tape;
+  for (;;) {
+    DfsDecider decider(tape);
+    MachineConfig config;
+    config.num_cpus = 2;
+    config.num_frames = 24;
+    config.arch = Arch::kX86Pae;
+    config.hw_writers = 0b01;
+    SimOptions options;
+    options.record_trace = true;
+    World world(config, options, decider);
+    ASSERT_TRUE(world.SetupMapAnonPage(0x7f0000000000, 0));
+    const PhysAddr ptep = EntryAddr(3, 0);
+    world.memory().WriteWord(3, 0, clean);
+    std::vector<uint64_t> regs;
+    world.SetActor(1, ActorInfo{"reader", 0}, ReadLockless(world.cpu(1), ptep, regs));
+    const RunResult r = world.Run();
+    if (r.violation) EXPECT_EQ(r.violation->kind, ViolationKind::kRefcountLeak);
+    ASSERT_EQ(regs.size(), 1u);
+    results.insert(regs[0]);
+    int low_loads = 0;
+    for (const TraceEvent& e : r.trace) {
+      low_loads += e.op == OpKind::kLoad && e.addr == PtHalfLoc(ptep, false);
+    }
+    retries += low_loads > 2;
+    ++runs;
+    if (!decider.Next(&tape) || runs > 10000) break;
+  }
+  EXPECT_EQ(results, (std::set<uint64_t>{clean, clean | kPteAccessed | kPteDirty}));
+  EXPECT_GT(retries, 0) << runs << " runs, no hardware update inside the loop";
 }
 
 // The two PAE scenarios, every variant, within a bound of non-default answers.
