@@ -50,33 +50,6 @@ BENCHMARK(BM_RunScenario)
     ->ArgsProduct({{proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST},
                    {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}});
 
-// gup_vs_madv_free (Z12) under each model: x86-64 for SC and TSO, arm64 for relaxed. Arg: model.
-void BM_RunMadvFree(benchmark::State& state) {
-  const auto model = static_cast<proto::MemoryModel>(state.range(0));
-  proto::Scenario s = FindScenario("gup_vs_madv_free")->default_scenario();
-  s.set_memory_model(model);
-  if (model == proto::MEMORY_MODEL_RELAXED) {
-    s.set_arch(proto::ARCH_ARM64);
-    s.set_tlb_flush(proto::TLB_FLUSH_BROADCAST);
-  }
-  std::vector<uint32_t> raw;
-  for (int i = 0; i < 24; ++i) raw.push_back(i % 4 == 3 ? 1 : 0);
-  uint64_t steps = 0;
-  for (auto _ : state) {
-    TapeDecider decider(raw);
-    RunResult r = RunScenario(s, decider, SimOptions{});
-    steps += r.steps;
-    benchmark::DoNotOptimize(r.trace_hash);
-  }
-  state.counters["steps/run"] = benchmark::Counter(static_cast<double>(steps) / state.iterations());
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(BM_RunMadvFree)
-    ->ArgName("model")
-    ->Arg(proto::MEMORY_MODEL_SC)
-    ->Arg(proto::MEMORY_MODEL_TSO)
-    ->Arg(proto::MEMORY_MODEL_RELAXED);
-
 // Every built-in scenario's default configuration, with a tape that preempts every fifth
 // decision, under each memory model (arm64 scenarios keep their architecture; the others run as
 // configured). Args: scenario index in BuiltinScenarios(), model.

@@ -24,14 +24,8 @@ proto::Scenario DefaultContpteLocklessRead() {
     m->set_vaddr(v);
     m->set_tlb_cpus(0b100);
   }
-  proto::Actor* gup = s.add_actors();
-  gup->set_kind(proto::ACTOR_GUP_FAST);
-  gup->set_cpu(0);
-  gup->set_vaddr(kBlock + kPageSize);
-  proto::Actor* convert = s.add_actors();
-  convert->set_kind(proto::ACTOR_CONTPTE_UNFOLD_FOLD);
-  convert->set_cpu(1);
-  convert->set_vaddr(kBlock);
+  AddActor(s, proto::ACTOR_GUP_FAST, 0, kBlock + kPageSize);
+  AddActor(s, proto::ACTOR_CONTPTE_UNFOLD_FOLD, 1, kBlock);
   return s;
 }
 

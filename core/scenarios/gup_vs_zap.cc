@@ -14,15 +14,9 @@ proto::Scenario DefaultGupVsZap() {
   proto::Mapping* m = s.add_mappings();
   m->set_vaddr(kGupVsZapPageA);
   m->set_tlb_cpus(0b101);
-  auto add_actor = [&](proto::ActorKind kind, uint32_t cpu, uint64_t vaddr) {
-    proto::Actor* a = s.add_actors();
-    a->set_kind(kind);
-    a->set_cpu(cpu);
-    a->set_vaddr(vaddr);
-  };
-  add_actor(proto::ACTOR_GUP_FAST, 0, kGupVsZapPageA);
-  add_actor(proto::ACTOR_ZAP, 1, kGupVsZapPageA);
-  add_actor(proto::ACTOR_ANON_FAULT, 2, kGupVsZapPageA + 0x1000);
+  AddActor(s, proto::ACTOR_GUP_FAST, 0, kGupVsZapPageA);
+  AddActor(s, proto::ACTOR_ZAP, 1, kGupVsZapPageA);
+  AddActor(s, proto::ACTOR_ANON_FAULT, 2, kGupVsZapPageA + 0x1000);
   return s;
 }
 

@@ -14,13 +14,8 @@ proto::Scenario DefaultPaeFaultVsFault() {
   s.set_num_frames(16);
   // Frames 0-7: the pgd, tables and four pages, so what the faults allocate sits at 4 GiB.
   for (uint64_t v = 0x7f0000000000; v < 0x7f0000004000; v += 0x1000) s.add_mappings()->set_vaddr(v);
-  for (const auto& [cpu, vaddr] :
-       {std::pair{0u, kPaeFaultRegion}, std::pair{1u, kPaeFaultRegion + 0x1000}}) {
-    proto::Actor* a = s.add_actors();
-    a->set_kind(proto::ACTOR_ANON_FAULT);
-    a->set_cpu(cpu);
-    a->set_vaddr(vaddr);
-  }
+  AddActor(s, proto::ACTOR_ANON_FAULT, 0, kPaeFaultRegion);
+  AddActor(s, proto::ACTOR_ANON_FAULT, 1, kPaeFaultRegion + 0x1000);
   return s;
 }
 

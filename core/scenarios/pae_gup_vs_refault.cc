@@ -18,14 +18,9 @@ proto::Scenario DefaultPaeGupVsRefault() {
   m->set_tlb_cpus(0b001);
   // Frames 9-15 go to other memory of the process, so the one free frame is f16, at 8 GiB.
   for (uint64_t v = 0x7e8000000000; v < 0x7e8000004000; v += 0x1000) s.add_mappings()->set_vaddr(v);
-  for (const auto& [kind, cpu] : {std::pair{proto::ACTOR_GUP_FAST, 0u},
-                                  std::pair{proto::ACTOR_ZAP, 1u},
-                                  std::pair{proto::ACTOR_ANON_FAULT, 2u}}) {
-    proto::Actor* a = s.add_actors();
-    a->set_kind(kind);
-    a->set_cpu(cpu);
-    a->set_vaddr(kPaeRefaultPage);
-  }
+  AddActor(s, proto::ACTOR_GUP_FAST, 0, kPaeRefaultPage);
+  AddActor(s, proto::ACTOR_ZAP, 1, kPaeRefaultPage);
+  AddActor(s, proto::ACTOR_ANON_FAULT, 2, kPaeRefaultPage);
   return s;
 }
 

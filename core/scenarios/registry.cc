@@ -23,6 +23,13 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
   return *kScenarios;
 }
 
+void AddActor(proto::Scenario& s, proto::ActorKind kind, uint32_t cpu, uint64_t vaddr) {
+  proto::Actor* a = s.add_actors();
+  a->set_kind(kind);
+  a->set_cpu(cpu);
+  a->set_vaddr(vaddr);
+}
+
 proto::Scenario TwoActorScenario(absl::string_view name, proto::ActorKind cpu0,
                                  proto::ActorKind cpu1) {
   constexpr uint64_t kPage = 0x7f0000000000;
@@ -35,12 +42,8 @@ proto::Scenario TwoActorScenario(absl::string_view name, proto::ActorKind cpu0,
   proto::Mapping* m = s.add_mappings();
   m->set_vaddr(kPage);
   m->set_tlb_cpus(0b01);
-  for (const auto& [kind, cpu] : {std::pair{cpu0, 0u}, std::pair{cpu1, 1u}}) {
-    proto::Actor* a = s.add_actors();
-    a->set_kind(kind);
-    a->set_cpu(cpu);
-    a->set_vaddr(kPage);
-  }
+  AddActor(s, cpu0, 0, kPage);
+  AddActor(s, cpu1, 1, kPage);
   return s;
 }
 

@@ -52,6 +52,9 @@ struct ScenarioSpec {
 
 const std::vector<ScenarioSpec>& BuiltinScenarios();
 
+// Appends an actor of `kind` on `cpu` at `vaddr` to a scenario being built.
+void AddActor(proto::Scenario& s, proto::ActorKind kind, uint32_t cpu, uint64_t vaddr);
+
 // The default configuration of a two-actor race on one page: 2 CPUs, IPI flushes, 8 frames,
 // page 0x7f0000000000 mapped and in CPU 0's TLB, actor `cpu0` on CPU 0 and `cpu1` on CPU 1,
 // both at that page, variant "fixed".

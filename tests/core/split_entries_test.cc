@@ -13,6 +13,7 @@
 #include "core/tape_decider.h"
 #include "core/world.h"
 #include "gtest/gtest.h"
+#include "tests/core/dfs_decider.h"
 #include "tests/core/bounded_search.h"
 
 namespace ptfuzz {
@@ -35,44 +36,20 @@ TEST(PhysLayoutTest, FramesAboveFourGiBShareLowWords) {
 }
 
 // A Decider that replays `prefix`, answers 0 past it, and enumerates the tree in DFS order.
-class DfsDecider final : public Decider {
- public:
-  explicit DfsDecider(std::vector<uint32_t> prefix) : prefix_(std::move(prefix)) {}
-  uint32_t Decide(DecisionKind, uint32_t num_options) override {
-    const uint32_t answer = taken_.size() < prefix_.size() ? prefix_[taken_.size()] : 0;
-    taken_.push_back(answer);
-    options_.push_back(num_options);
-    return answer;
-  }
-  bool Next(std::vector<uint32_t>* next) const {
-    for (size_t i = taken_.size(); i > 0; --i) {
-      if (taken_[i - 1] + 1 < options_[i - 1]) {
-        next->assign(taken_.begin(), taken_.begin() + static_cast<long>(i - 1));
-        next->push_back(taken_[i - 1] + 1);
-        return true;
-      }
-    }
-    return false;
-  }
 
- private:
-  std::vector<uint32_t> prefix_;
-  std::vector<uint32_t> taken_;
-  std::vector<uint32_t> options_;
-};
-
-// A PAE machine with one PTE table (frame 3, index 0, initially `initial`) and 24 frames.
-struct Machine {
-  PhysAddr ptep;
-  World* world;
-};
+using testing::DfsDecider;
 
 using Actor = std::function<Task<void>(Cpu&, PhysAddr, std::vector<uint64_t>&)>;
 
-// Every value the reader (CPU 1's `regs`) ends with, over every execution under `model`.
-std::set<uint64_t> ReaderResults(MemoryModelKind model, uint64_t initial, const Actor& writer,
-                                 const Actor& reader, int* runs_out = nullptr) {
-  std::set<uint64_t> results;
+// The PTE every program here works on: pgd 0, pud 1, pmd 2, PTE table 3 (index 0), page 4.
+constexpr PhysAddr kPtep = EntryAddr(3, 0);
+
+// Runs every execution of a 24-frame PAE machine under `model` whose PTE kPtep starts as
+// `initial`: `writer` (if any) on CPU 0, `reader` on CPU 1, and the hardware access agents of
+// `hw_writers`. `visit` sees each run and the reader's registers.
+int ForEachPaeRun(MemoryModelKind model, uint64_t initial, uint32_t hw_writers,
+                  const Actor* writer, const Actor& reader,
+                  const std::function<void(const RunResult&, const std::vector<uint64_t>&)>& visit) {
   std::vector<uint32_t> tape;
   int runs = 0;
   for (;;) {
@@ -82,15 +59,16 @@ std::set<uint64_t> ReaderResults(MemoryModelKind model, uint64_t initial, const 
     config.num_frames = 24;
     config.arch = Arch::kX86Pae;
     config.memory_model = model;
-    World world(config, SimOptions{}, decider);
+    config.hw_writers = hw_writers;
+    SimOptions options;
+    options.record_trace = true;
+    World world(config, options, decider);
     EXPECT_TRUE(world.SetupMapAnonPage(0x7f0000000000, 0));
-    const FrameId pte_table = 3;  // pgd 0, pud 1, pmd 2, pte 3, page 4
-    EXPECT_EQ(world.memory().frame(pte_table).level, PtLevel::kPte);
-    const PhysAddr ptep = EntryAddr(pte_table, 0);
-    world.memory().WriteWord(pte_table, 0, initial);
+    EXPECT_EQ(world.memory().frame(AddrFrame(kPtep)).level, PtLevel::kPte);
+    world.memory().WriteWord(AddrFrame(kPtep), AddrIndex(kPtep), initial);
     std::vector<uint64_t> wregs, rregs;
-    world.SetActor(0, ActorInfo{"writer", 0}, writer(world.cpu(0), ptep, wregs));
-    world.SetActor(1, ActorInfo{"reader", 0}, reader(world.cpu(1), ptep, rregs));
+    if (writer) world.SetActor(0, ActorInfo{"writer", 0}, (*writer)(world.cpu(0), kPtep, wregs));
+    world.SetActor(1, ActorInfo{"reader", 0}, reader(world.cpu(1), kPtep, rregs));
     const RunResult r = world.Run();
     // The writers here install pages without refcounts or mapcounts: the end-of-run accounting
     // objects (refcount_leak), nothing else may.
@@ -98,10 +76,21 @@ std::set<uint64_t> ReaderResults(MemoryModelKind model, uint64_t initial, const 
       EXPECT_EQ(r.violation->kind, ViolationKind::kRefcountLeak) << r.violation->explanation;
     }
     EXPECT_EQ(rregs.size(), 1u);
-    if (!rregs.empty()) results.insert(rregs[0]);
+    visit(r, rregs);
     ++runs;
     if (!decider.Next(&tape) || runs > 100000) break;
   }
+  return runs;
+}
+
+// Every value the reader (CPU 1's `regs`) ends with, over every execution under `model`.
+std::set<uint64_t> ReaderResults(MemoryModelKind model, uint64_t initial, const Actor& writer,
+                                 const Actor& reader, int* runs_out = nullptr) {
+  std::set<uint64_t> results;
+  const int runs = ForEachPaeRun(model, initial, 0, &writer, reader,
+                                 [&](const RunResult&, const std::vector<uint64_t>& regs) {
+                                   if (!regs.empty()) results.insert(regs[0]);
+                                 });
   if (runs_out) *runs_out = runs;
   return results;
 }
@@ -202,7 +191,7 @@ TEST(SplitEntriesTest, HalvesAreLocationsAndTheHistoryKnowsWholeValues) {
   config.arch = Arch::kX86Pae;
   World world(config, SimOptions{}, decider);
   ASSERT_TRUE(world.SetupMapAnonPage(0x7f0000000000, 0));
-  const PhysAddr ptep = EntryAddr(3, 0);
+  const PhysAddr ptep = kPtep;
   EXPECT_TRUE(world.SplitEntries(PtLevel::kPte));
   EXPECT_TRUE(world.SplitEntries(PtLevel::kPmd));
   EXPECT_FALSE(world.SplitEntries(PtLevel::kPud));
@@ -234,35 +223,17 @@ TEST(SplitEntriesTest, HardwareDirtyUpdatesMakeTheLoopRetryNotTear) {
   // execution of ptep_get_lockless() on CPU 1 against CPU 0's hardware access agent.
   const uint64_t clean = kOld & ~(kPteAccessed | kPteDirty);
   std::set<uint64_t> results;
-  int runs = 0, retries = 0;
-  std::vector<uint32_t> tape;
-  for (;;) {
-    DfsDecider decider(tape);
-    MachineConfig config;
-    config.num_cpus = 2;
-    config.num_frames = 24;
-    config.arch = Arch::kX86Pae;
-    config.hw_writers = 0b01;
-    SimOptions options;
-    options.record_trace = true;
-    World world(config, options, decider);
-    ASSERT_TRUE(world.SetupMapAnonPage(0x7f0000000000, 0));
-    const PhysAddr ptep = EntryAddr(3, 0);
-    world.memory().WriteWord(3, 0, clean);
-    std::vector<uint64_t> regs;
-    world.SetActor(1, ActorInfo{"reader", 0}, ReadLockless(world.cpu(1), ptep, regs));
-    const RunResult r = world.Run();
-    if (r.violation) EXPECT_EQ(r.violation->kind, ViolationKind::kRefcountLeak);
-    ASSERT_EQ(regs.size(), 1u);
-    results.insert(regs[0]);
-    int low_loads = 0;
-    for (const TraceEvent& e : r.trace) {
-      low_loads += e.op == OpKind::kLoad && e.addr == PtHalfLoc(ptep, false);
-    }
-    retries += low_loads > 2;
-    ++runs;
-    if (!decider.Next(&tape) || runs > 10000) break;
-  }
+  int retries = 0;
+  const int runs = ForEachPaeRun(
+      MemoryModelKind::kSc, clean, /*hw_writers=*/0b01, nullptr, ReadLockless,
+      [&](const RunResult& r, const std::vector<uint64_t>& regs) {
+        if (!regs.empty()) results.insert(regs[0]);
+        int low_loads = 0;
+        for (const TraceEvent& e : r.trace) {
+          low_loads += e.op == OpKind::kLoad && e.addr == PtHalfLoc(kPtep, false);
+        }
+        retries += low_loads > 2;
+      });
   EXPECT_EQ(results, (std::set<uint64_t>{clean, clean | kPteAccessed | kPteDirty}));
   EXPECT_GT(retries, 0) << runs << " runs, no hardware update inside the loop";
 }
