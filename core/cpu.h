@@ -17,6 +17,10 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "core/check.h"
 
 #include "core/mem_order.h"
 #include "core/pte.h"
@@ -120,6 +124,8 @@ struct Cpu {
   Dep last_dep = kNoDep;
   // After a load of a split entry's half: which store it read (World::SplitLoadSource).
   int32_t last_split_source = -1;
+  // The pending WaitChange's locations and the values they were read as.
+  std::vector<std::pair<Loc, uint64_t>> wait_set;
   // The machine runs SC: barriers are free and never asked about (the fast path).
   bool sc = true;
   Tlb tlb;
@@ -188,11 +194,15 @@ struct Cpu {
     return {this, {OpKind::kRmw, VarLoc(index), a, b, PtLevel::kPte, order, op}};
   }
   FenceAwaiter Fence(FenceKind fence) { return {this, fence}; }
-  // A retry loop about to re-read what it just read: the CPU is not runnable until `loc` no
-  // longer holds `seen` in memory. Re-reading an unchanged location returns what it did, so
-  // waiting loses no behaviour and keeps the default schedule from spinning to the step bound.
-  OpAwaiter WaitChange(Loc loc, uint64_t seen, PtLevel level) {
-    return {this, {OpKind::kWaitChange, loc, seen, 0, level}};
+  // A retry loop about to read again the locations its failed pass read, `seen` (location,
+  // value read), in the same order: the CPU is not runnable until one of them could read another
+  // value (memory holds another, or under the relaxed model another store is still readable).
+  // Until then the pass would repeat exactly, so waiting loses no behaviour and keeps the default
+  // schedule from spinning to the step bound.
+  OpAwaiter WaitChange(std::vector<std::pair<Loc, uint64_t>> seen, PtLevel level) {
+    PTFUZZ_CHECK(!seen.empty());
+    wait_set = std::move(seen);
+    return {this, {OpKind::kWaitChange, wait_set.front().first, wait_set.front().second, 0, level}};
   }
   OpAwaiter IrqDisable() { return {this, {OpKind::kIrqDisable}}; }
   OpAwaiter IrqEnable() { return {this, {OpKind::kIrqEnable}}; }

@@ -78,6 +78,12 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
           absl::StrCat("scenario.cont_ptes = ", s.cont_ptes(),
                        ": contiguous PTE blocks are arm64's (set arch: ARCH_ARM64)"));
     }
+    if (!spec->contpte_aware) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "scenario.cont_ptes = ", s.cont_ptes(), ": the writers of ", s.name(),
+          " do not unfold contiguous blocks (contpte_try_unfold() is modelled in "
+          "contpte_lockless_read)"));
+    }
     if (s.cont_ptes() != 2 && s.cont_ptes() != 4 && s.cont_ptes() != 8 && s.cont_ptes() != 16) {
       return absl::InvalidArgumentError(absl::StrCat(
           "scenario.cont_ptes = ", s.cont_ptes(), " is not 0, 2, 4, 8 or 16"));

@@ -102,7 +102,8 @@ std::string DescribeOp(const TraceEvent& e) {
     case OpKind::kFence:
       return std::string(FenceKindName(e.fence));
     case OpKind::kWaitChange:
-      return absl::StrFormat("%s %s: no longer %#x, retry", op, LocName(e), e.old_value);
+      return absl::StrFormat("%s: what the failed pass read has changed (%s was %#x), retry", op,
+                             LocName(e), e.old_value);
     case OpKind::kDrain:
       return absl::StrFormat("%s %s %#x -> %#x (now visible to every cpu)", op, LocName(e),
                              e.old_value, e.new_value);

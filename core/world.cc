@@ -45,16 +45,14 @@ class HwAccessAgent final : public Agent {
  public:
   HwAccessAgent(CpuId cpu, int index) : Agent(cpu), index_(index) {}
   const FuncInfo& func() const override { return kFunc; }
-  bool Runnable(const World& world) const override {
-    return world.NextHwAccess(cursor_) >= 0;
-  }
-  void Step(World& world) override { cursor_ = world.HwAccessStep(owner(), index_, cursor_); }
+  bool Runnable(const World& world) const override { return world.NextHwAccess(done_) >= 0; }
+  void Step(World& world) override { done_ = world.HwAccessStep(owner(), index_, done_); }
 
  private:
   static constexpr FuncInfo kFunc{"hw_access", "hardware A/D update (kernel-mm.md section 10.4)",
                                   HashName("hw_access")};
   int index_;
-  size_t cursor_ = 0;  // the next mapped page (World::mapped_vaddrs_) it touches
+  uint32_t done_ = 0;  // bit i: it has marked mapped page i (World::mapped_vaddrs_)
 };
 
 }  // namespace
@@ -209,8 +207,9 @@ PhysAddr World::LeafSlot(VirtAddr vaddr) const {
   return EntryAddr(table, TableIndex(vaddr, PtLevel::kPte));
 }
 
-int World::NextHwAccess(size_t cursor) const {
-  for (size_t i = cursor; i < mapped_vaddrs_.size(); ++i) {
+int World::NextHwAccess(uint32_t done) const {
+  for (size_t i = 0; i < mapped_vaddrs_.size(); ++i) {
+    if (done & (1u << i)) continue;
     const PhysAddr p = LeafSlot(mapped_vaddrs_[i]);
     if (p == 0) continue;
     const uint64_t e = ReadEntry(p);
@@ -221,8 +220,8 @@ int World::NextHwAccess(size_t cursor) const {
   return -1;
 }
 
-size_t World::HwAccessStep(CpuId cpu_id, int agent, size_t cursor) {
-  const int i = NextHwAccess(cursor);
+uint32_t World::HwAccessStep(CpuId cpu_id, int agent, uint32_t done) {
+  const int i = NextHwAccess(done);
   PTFUZZ_CHECK(i >= 0);
   const PhysAddr p = LeafSlot(mapped_vaddrs_[static_cast<size_t>(i)]);
   const uint64_t bits = kPteAccessed | kPteDirty;
@@ -244,7 +243,7 @@ size_t World::HwAccessStep(CpuId cpu_id, int agent, size_t cursor) {
   ev.new_value = old | bits;
   ev.ok = true;
   RecordAgent(agent, ev);
-  return static_cast<size_t>(i) + 1;
+  return done | (1u << i);
 }
 
 void World::SetActor(CpuId cpu, ActorInfo info, Task<void> task) {
@@ -415,6 +414,22 @@ uint64_t World::ReadLoc(Loc loc) const {
 bool World::MayStillRead(CpuId cpu, Loc loc, const std::function<bool(uint64_t)>& pred) const {
   if (pred(ReadLoc(loc))) return true;  // the newest store is always readable
   if (!relaxed_) return false;
+  if (LocSpaceOf(loc) == LocSpace::kPtEntry && config_.arch == Arch::kX86Pae &&
+      SplitEntries(memory_.frame(AddrFrame(LocPayload(loc))).level)) {
+    // A split entry: any readable low half with any readable high half (an over-approximation,
+    // so the oracles that ask never report what the CPU might still have seen).
+    const PhysAddr entry = LocPayload(loc);
+    std::vector<uint64_t> lows = relaxed_->Readable(cpu, PtHalfLoc(entry, false));
+    std::vector<uint64_t> highs = relaxed_->Readable(cpu, PtHalfLoc(entry, true));
+    lows.push_back(ReadLoc(PtHalfLoc(entry, false)));
+    highs.push_back(ReadLoc(PtHalfLoc(entry, true)));
+    for (uint64_t l : lows) {
+      for (uint64_t h : highs) {
+        if (pred(JoinHalves(l, h))) return true;
+      }
+    }
+    return false;
+  }
   for (uint64_t v : relaxed_->Readable(cpu, loc)) {
     if (pred(v)) return true;
   }
@@ -877,6 +892,7 @@ uint64_t World::Execute(Cpu& cpu) {
     case OpKind::kWaitChange:
       ev.old_value = op.value;
       ev.new_value = ReadLoc(op.addr);
+      cpu.wait_set.clear();
       break;
     case OpKind::kIpiHandle:
     case OpKind::kDrain:
@@ -945,7 +961,15 @@ bool World::Runnable(const Cpu& cpu) const {
     case OpKind::kIpiWait:
       return cpu.ipi_waiting_on == 0;
     case OpKind::kWaitChange:
-      return ReadLoc(cpu.pending.addr) != cpu.pending.value;
+      for (const auto& [loc, seen] : cpu.wait_set) {
+        if (ReadLoc(loc) != seen) return true;
+        if (relaxed_) {
+          for (uint64_t v : relaxed_->Readable(cpu.id, loc)) {
+            if (v != seen) return true;
+          }
+        }
+      }
+      return false;
     default:
       return true;
   }

@@ -161,10 +161,11 @@ class World {
   // covers it.
   PhysAddr LeafSlot(VirtAddr vaddr) const;
   // The hardware access agents (world.cc HwAccessAgent): the index in the setup mappings of the
-  // first page at or after `cursor` whose present PTE lacks accessed or dirty, or -1; and one
-  // step of CPU `cpu`'s agent `agent`, returning its new cursor.
-  int NextHwAccess(size_t cursor) const;
-  size_t HwAccessStep(CpuId cpu, int agent, size_t cursor);
+  // first page not in `done` (bit i: page i) whose present PTE lacks accessed or dirty, or -1;
+  // and one step of CPU `cpu`'s agent `agent`, which marks that page and returns the new `done`.
+  // Each agent marks each page once, whenever it is present (a page mid-convert or zapped waits).
+  int NextHwAccess(uint32_t done) const;
+  uint32_t HwAccessStep(CpuId cpu, int agent, uint32_t done);
   // Ground truth of a location: the newest value in coherence order (what memory holds; a TSO
   // store still in a store buffer is not there yet). No yield, no trace, no ordering.
   uint64_t ReadLoc(Loc loc) const;

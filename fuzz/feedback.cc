@@ -29,7 +29,9 @@ bool IsWrite(const TraceEvent& e) {
 // The frame of a location (core/mem_order.h): a page-table entry's table, a refcount's folio.
 int64_t LocFrame(Loc loc) {
   switch (LocSpaceOf(loc)) {
-    case LocSpace::kPtEntry: return AddrFrame(LocPayload(loc));
+    case LocSpace::kPtEntry:
+    case LocSpace::kPtHalf:
+      return AddrFrame(PtLocEntry(loc));
     case LocSpace::kRefcount:
     case LocSpace::kMapcount:
     case LocSpace::kAnonExclusive:

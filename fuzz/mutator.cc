@@ -279,11 +279,21 @@ absl::Status MakePins(const std::string& scenario, const std::string& variant,
     }
     pins->memory_model = static_cast<proto::MemoryModel>(*m);  // the values are equal
   }
-  if (!arch.empty()) {
+  // A scenario that runs on one architecture pins it, as if --arch had said so.
+  std::string arch_name = arch;
+  const ScenarioSpec* spec = scenario.empty() ? nullptr : FindScenario(scenario);
+  if (arch_name.empty() && spec != nullptr && spec->required_arch) {
+    arch_name = ArchFlagName(*spec->required_arch);
+  }
+  if (!arch_name.empty()) {
     proto::Arch a;
-    if (!ArchFromName(arch, &a)) {
+    if (!ArchFromName(arch_name, &a)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown architecture \"", arch, "\" (x86_64, x86_pae or arm64)"));
+          absl::StrCat("unknown architecture \"", arch_name, "\" (x86_64, x86_pae or arm64)"));
+    }
+    if (spec != nullptr && spec->required_arch && a != *spec->required_arch) {
+      return absl::InvalidArgumentError(absl::StrCat("scenario ", scenario, " needs --arch=",
+                                                     ArchFlagName(*spec->required_arch)));
     }
     pins->arch = a;
     if (a == proto::ARCH_ARM64) {
@@ -293,13 +303,6 @@ absl::Status MakePins(const std::string& scenario, const std::string& variant,
             "--tlb-flush=broadcast");
       }
       pins->tlb_flush = proto::TLB_FLUSH_BROADCAST;
-    }
-  }
-  if (!scenario.empty()) {
-    const std::optional<proto::Arch> needed = FindScenario(scenario)->required_arch;
-    if (needed && pins->arch && *pins->arch != *needed) {
-      return absl::InvalidArgumentError(absl::StrCat("scenario ", scenario, " needs --arch=",
-                                                     ArchFlagName(*needed)));
     }
   }
   pins->scenario = scenario;

@@ -32,10 +32,11 @@ Task<Loaded> contpte_ptep_get_lockless(Cpu& cpu, PhysAddr orig_ptep, Dep dep) {
   const PhysAddr start = BlockStart(cpu, orig_ptep);
   const uint32_t offset = AddrIndex(orig_ptep) - AddrIndex(start);
   std::vector<uint64_t> pass;
-  Loc changed = 0;  // after a failed pass: the entry that broke it, and what it held
-  uint64_t seen = 0;
+  // After a failed pass: what it read, for the wait before the next one.
+  std::vector<std::pair<Loc, uint64_t>> seen;
   for (;;) {
-    if (changed != 0) co_await cpu.WaitChange(changed, seen, PtLevel::kPte);
+    if (!seen.empty()) co_await cpu.WaitChange(std::move(seen), PtLevel::kPte);
+    seen.clear();
     pass.clear();
     // orig = __ptep_get(orig_ptep): READ_ONCE.
     Loaded orig = co_await cpu.Load(orig_ptep, PtLevel::kPte, MemOrder::kOnce, dep);
@@ -44,27 +45,27 @@ Task<Loaded> contpte_ptep_get_lockless(Cpu& cpu, PhysAddr orig_ptep, Dep dep) {
       world.oracles().OnContRead(cpu, orig_ptep, orig, {});
       co_return orig;
     }
+    seen.emplace_back(PtEntryLoc(orig_ptep), orig.value);
     const uint64_t orig_prot = PteProtNoAd(orig);
     const uint64_t base_pfn = PtePfn(orig) - offset;
+    uint64_t gathered = 0;  // young/dirty of the entries scanned so far
     bool retry = false;
     for (uint32_t i = 0; i < n; ++i) {
       const PhysAddr ptep = EntryAddr(AddrFrame(start), AddrIndex(start) + i);
       const Loaded pte = co_await cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, dep);
       pass.push_back(pte);
+      seen.emplace_back(PtEntryLoc(ptep), pte.value);
       // contpte_is_consistent(): valid and contiguous, the next pfn, the same protections.
       if (variant != ContpteRead::kNoCheck &&
           (!PteValidCont(pte) || PtePfn(pte) != base_pfn + i || PteProtNoAd(pte) != orig_prot)) {
         retry = true;  // a racing unfold, refold or modification: goto retry
-        changed = PtEntryLoc(ptep);
-        seen = pte.value;
         break;
       }
-      orig.value |= pte.value & kPteYoungDirty;  // pte_mkdirty() / pte_mkyoung()
-      if (variant == ContpteRead::kEarlyStop &&
-          (orig.value & kPteYoungDirty) == kPteYoungDirty) {
-        break;  // both seen: the rest can add nothing
-      }
+      gathered |= pte.value & kPteYoungDirty;  // pte_mkdirty() / pte_mkyoung()
+      // Today's scan stops once the entries it scanned showed both bits.
+      if (variant == ContpteRead::kEarlyStop && gathered == kPteYoungDirty) break;
     }
+    orig.value |= gathered;
     if (retry) continue;
     world.oracles().OnContRead(cpu, orig_ptep, orig, pass);
     co_return orig;

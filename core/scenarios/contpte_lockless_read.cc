@@ -49,6 +49,7 @@ ScenarioSpec ContpteLocklessReadSpec() {
       "arch/arm64/include/asm/pgtable.h ptep_get_lockless(); mm/gup.c gup_fast_pte_range()";
   spec.zoo = "Z20";
   spec.required_arch = proto::ARCH_ARM64;
+  spec.contpte_aware = true;
   spec.actor_kinds = {proto::ACTOR_GUP_FAST, proto::ACTOR_CONTPTE_UNFOLD_FOLD};
   spec.variants = {
       {"fixed",

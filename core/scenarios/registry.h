@@ -45,6 +45,9 @@ struct ScenarioSpec {
   // The race exists only on one architecture (split entries: ARCH_X86_PAE; contiguous PTEs:
   // ARCH_ARM64): the schedule must say so. nullopt: any.
   std::optional<proto::Arch> required_arch;
+  // Its writers handle arm64 contiguous blocks (contpte_try_unfold() before changing an entry):
+  // only then may a schedule set Scenario.cont_ptes.
+  bool contpte_aware = false;
   std::vector<proto::ActorKind> actor_kinds;
   std::vector<VariantSpec> variants;
   proto::Scenario (*default_scenario)();
