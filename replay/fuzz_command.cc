@@ -189,8 +189,8 @@ int FuzzCommand(const std::vector<std::string>& args) {
                "%s (%d seeds), artifacts %s\n",
                scenario.c_str(), variant.c_str(),
                pins.tlb_flush ? TlbFlushName(*pins.tlb_flush) : "ipi+broadcast+paravirt",
-               model.empty() ? "sc+tso+relaxed" : model.c_str(), arch.empty() ? "" : ", arch ",
-               arch.c_str(), max_time, corpus_dir.c_str(), std::max(seeds, 1), run_dir.c_str());
+               model.empty() ? "sc+tso+relaxed" : model.c_str(), pins.arch ? ", arch " : "",
+               pins.arch ? ArchFlagName(*pins.arch) : "", max_time, corpus_dir.c_str(), std::max(seeds, 1), run_dir.c_str());
   const int status = RunChild(argv, env);
 
   std::vector<fs::path> crashes;
