@@ -16,6 +16,8 @@
 #include <cstddef>
 #include <exception>
 #include <new>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace ptfuzz {
@@ -151,6 +153,36 @@ struct TaskPromise<void> : internal::PromiseBase {
     return Task<void>(std::coroutine_handle<TaskPromise>::from_promise(*this));
   }
   void return_void() const noexcept {}
+};
+
+// An operation that is one awaitable shared access on most machines and a whole coroutine on
+// some (x86-PAE's split entries, arm64's contiguous blocks): awaiting it costs a coroutine frame
+// only where the Task is needed, so the common path stays one suspension, as a plain access is.
+// `Direct` is an awaitable whose await_suspend returns void (core/cpu.h LoadAwaiter, OpAwaiter).
+template <typename Direct, typename T>
+class [[nodiscard]] OpOrTask {
+ public:
+  OpOrTask(Direct direct) : direct_(std::move(direct)) {}  // NOLINT: either converts
+  OpOrTask(Task<T> task) : task_(std::move(task)) {}       // NOLINT
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
+    if (task_.valid()) return task_.await_suspend(caller);
+    direct_->await_suspend(caller);
+    return std::noop_coroutine();  // suspend to the scheduler, as the direct awaitable does
+  }
+  T await_resume() {
+    if constexpr (std::is_void_v<T>) {
+      if (task_.valid()) return task_.await_resume();
+      direct_->await_resume();
+    } else {
+      if (task_.valid()) return task_.await_resume();
+      return direct_->await_resume();
+    }
+  }
+
+ private:
+  std::optional<Direct> direct_;
+  Task<T> task_;
 };
 
 }  // namespace ptfuzz

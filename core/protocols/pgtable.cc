@@ -5,10 +5,11 @@
 
 namespace ptfuzz {
 
-Task<Loaded> pxx_get(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order, Dep dep,
-                     bool high_first) {
+namespace {
+
+Task<Loaded> pxx_get_split(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order, Dep dep,
+                           bool high_first) {
   World& world = *cpu.world;
-  if (!world.SplitEntries(level)) co_return co_await cpu.Load(p, level, order, dep);
   // ptep_get() / pmdp_get(): READ_ONCE() of a 64-bit pte_t / pmd_t, two 32-bit loads on i386.
   static constexpr FuncInfo kPtepGet{"ptep_get", "include/linux/pgtable.h", HashName("ptep_get")};
   static constexpr FuncInfo kPmdpGet{"pmdp_get", "include/linux/pgtable.h", HashName("pmdp_get")};
@@ -28,11 +29,7 @@ Task<Loaded> pxx_get(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order, Dep de
   co_return Loaded{value, JoinDepTokens(world, cpu, a.dep, b.dep)};
 }
 
-Task<void> set_pte(Cpu& cpu, PhysAddr ptep, uint64_t pte) {
-  if (!cpu.world->SplitEntries(PtLevel::kPte)) {
-    co_await cpu.Store(ptep, pte, PtLevel::kPte, MemOrder::kOnce);
-    co_return;
-  }
+Task<void> set_pte_split(Cpu& cpu, PhysAddr ptep, uint64_t pte) {
   PTFUZZ_KERNEL_FUNC(cpu, "native_set_pte", "arch/x86/include/asm/pgtable-3level.h");
   // The high half first: the entry becomes present only when the low half lands, and by then the
   // high half is visible to a reader that ordered its loads (smp_rmb()).
@@ -41,11 +38,8 @@ Task<void> set_pte(Cpu& cpu, PhysAddr ptep, uint64_t pte) {
   co_await cpu.StoreHalf(ptep, false, EntryLow(pte), PtLevel::kPte, MemOrder::kOnce);
 }
 
-Task<uint64_t> ptep_get_and_clear(Cpu& cpu, PhysAddr ptep) {
+Task<uint64_t> ptep_get_and_clear_split(Cpu& cpu, PhysAddr ptep) {
   World& world = *cpu.world;
-  if (!world.SplitEntries(PtLevel::kPte)) {
-    co_return co_await cpu.Xchg(ptep, 0, PtLevel::kPte, PtepGetAndClearOrder(world));
-  }
   PTFUZZ_KERNEL_FUNC(cpu, "native_ptep_get_and_clear", "arch/x86/include/asm/pgtable-3level.h");
   if (world.variant().pae_get_and_clear_xchg64) {
     // pxx_xchg64(pte, ptep, 0): try_cmpxchg64() until it swaps; one locked 64-bit exchange.
@@ -60,14 +54,39 @@ Task<uint64_t> ptep_get_and_clear(Cpu& cpu, PhysAddr ptep) {
   co_return JoinHalves(low, high);
 }
 
-Task<void> pmd_populate(Cpu& cpu, PhysAddr pmdp, uint64_t pmd) {
-  if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
-    co_await cpu.Store(pmdp, pmd, PtLevel::kPmd, MemOrder::kOnce);
-    co_return;
-  }
+Task<void> pmd_populate_split(Cpu& cpu, PhysAddr pmdp, uint64_t pmd) {
   PTFUZZ_KERNEL_FUNC(cpu, "native_set_pmd", "arch/x86/include/asm/pgtable-3level.h");
   // pxx_xchg64(pmd, pmdp, pmd): the whole entry in one locked exchange.
   co_await cpu.Xchg(pmdp, pmd, PtLevel::kPmd, MemOrder::kFull);
+}
+
+}  // namespace
+
+OpOrTask<LoadAwaiter, Loaded> pxx_get(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order,
+                                      Dep dep, bool high_first) {
+  if (!cpu.world->SplitEntries(level)) return cpu.Load(p, level, order, dep);
+  return pxx_get_split(cpu, p, level, order, dep, high_first);
+}
+
+OpOrTask<OpAwaiter, void> set_pte(Cpu& cpu, PhysAddr ptep, uint64_t pte) {
+  if (!cpu.world->SplitEntries(PtLevel::kPte)) {
+    return cpu.Store(ptep, pte, PtLevel::kPte, MemOrder::kOnce);
+  }
+  return set_pte_split(cpu, ptep, pte);
+}
+
+OpOrTask<OpAwaiter, uint64_t> ptep_get_and_clear(Cpu& cpu, PhysAddr ptep) {
+  if (!cpu.world->SplitEntries(PtLevel::kPte)) {
+    return cpu.Xchg(ptep, 0, PtLevel::kPte, PtepGetAndClearOrder(*cpu.world));
+  }
+  return ptep_get_and_clear_split(cpu, ptep);
+}
+
+OpOrTask<OpAwaiter, void> pmd_populate(Cpu& cpu, PhysAddr pmdp, uint64_t pmd) {
+  if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
+    return cpu.Store(pmdp, pmd, PtLevel::kPmd, MemOrder::kOnce);
+  }
+  return pmd_populate_split(cpu, pmdp, pmd);
 }
 
 }  // namespace ptfuzz

@@ -17,6 +17,9 @@
 //                                   then high, not atomic
 // The upper levels (pud, pgd) are 64-bit words in every configuration (World::SplitEntries).
 //
+// Each returns the plain awaitable on machines without split entries (no coroutine frame) and a
+// Task on x86-PAE (OpOrTask, core/task.h).
+//
 // Every read of a split entry reports its halves' provenance to the oracles
 // (Oracles::OnSplitRead), and every use of an entry value as present (a table pointer, a page
 // returned to a caller) is checked against the entry's history (Oracles::OnEntryUse).
@@ -31,20 +34,20 @@ namespace ptfuzz {
 // ptep_get() / pmdp_get() / a plain `*pmd` of the entry at `p` in a table of `level`, with the
 // access kind `order` (kPlain or kOnce). On PAE: low half, then high half (two loads, each its
 // own step); `high_first` reads them the other way round (what a compiler may also emit).
-Task<Loaded> pxx_get(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order, Dep dep,
-                     bool high_first = false);
+OpOrTask<LoadAwaiter, Loaded> pxx_get(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order,
+                                      Dep dep, bool high_first = false);
 
 // set_pte_at() -> native_set_pte() (x86) / __set_pte() (arm64): WRITE_ONCE of the entry; PAE:
 // high half, smp_wmb(), low half.
-Task<void> set_pte(Cpu& cpu, PhysAddr ptep, uint64_t pte);
+OpOrTask<OpAwaiter, void> set_pte(Cpu& cpu, PhysAddr ptep, uint64_t pte);
 
 // ptep_get_and_clear(): the arch's exchange with 0 (x86-64 xchg, fully ordered; arm64
 // xchg_relaxed; PAE pxx_xchg64 or the older two-step form). Returns the old entry.
-Task<uint64_t> ptep_get_and_clear(Cpu& cpu, PhysAddr ptep);
+OpOrTask<OpAwaiter, uint64_t> ptep_get_and_clear(Cpu& cpu, PhysAddr ptep);
 
 // pmd_populate() -> set_pmd(): WRITE_ONCE of the entry on 64-bit entries; PAE: pxx_xchg64(), an
 // atomic (and fully ordered) 64-bit store.
-Task<void> pmd_populate(Cpu& cpu, PhysAddr pmdp, uint64_t pmd);
+OpOrTask<OpAwaiter, void> pmd_populate(Cpu& cpu, PhysAddr pmdp, uint64_t pmd);
 
 }  // namespace ptfuzz
 

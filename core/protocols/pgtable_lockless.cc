@@ -29,9 +29,8 @@ Task<Loaded> get_lockless_low_high(Cpu& cpu, PhysAddr p, PtLevel level, Dep dep,
   }
 }
 
-}  // namespace
-
-Task<Loaded> ptep_get_lockless(Cpu& cpu, PhysAddr ptep, Dep dep) {
+// arm64 with contiguous blocks, or x86-PAE.
+Task<Loaded> ptep_get_lockless_slow(Cpu& cpu, PhysAddr ptep, Dep dep) {
   World& world = *cpu.world;
   if (world.config().cont_ptes != 0) {
     // arm64 with CONFIG_ARM64_CONTPTE (arch/arm64/include/asm/pgtable.h): READ_ONCE, and the
@@ -45,24 +44,17 @@ Task<Loaded> ptep_get_lockless(Cpu& cpu, PhysAddr ptep, Dep dep) {
     }
     co_return co_await contpte_ptep_get_lockless(cpu, ptep, dep);
   }
-  if (!world.SplitEntries(PtLevel::kPte)) {
-    co_return co_await cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, dep);
-  }
   PTFUZZ_KERNEL_FUNC(cpu, "ptep_get_lockless", "include/linux/pgtable.h");
   co_return co_await get_lockless_low_high(cpu, ptep, PtLevel::kPte, dep, "ptep_get_lockless()");
 }
 
-Task<Loaded> pmdp_get_lockless(Cpu& cpu, PhysAddr pmdp, Dep dep) {
-  if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
-    co_return co_await cpu.Load(pmdp, PtLevel::kPmd, MemOrder::kOnce, dep);
-  }
+Task<Loaded> pmdp_get_lockless_split(Cpu& cpu, PhysAddr pmdp, Dep dep) {
   PTFUZZ_KERNEL_FUNC(cpu, "pmdp_get_lockless", "include/linux/pgtable.h");
   co_return co_await get_lockless_low_high(cpu, pmdp, PtLevel::kPmd, dep, "pmdp_get_lockless()");
 }
 
-Task<Loaded> pmd_read_for_walk(Cpu& cpu, PhysAddr pmdp, Dep dep) {
+Task<Loaded> pmd_read_for_walk_split(Cpu& cpu, PhysAddr pmdp, Dep dep) {
   World& world = *cpu.world;
-  if (!world.SplitEntries(PtLevel::kPmd)) co_return co_await pmdp_get_lockless(cpu, pmdp, dep);
   switch (world.variant().pae_pmd_read) {
     case PaePmdRead::kLowHighRetry:
       co_return co_await pmdp_get_lockless(cpu, pmdp, dep);
@@ -93,6 +85,29 @@ Task<Loaded> pmd_read_for_walk(Cpu& cpu, PhysAddr pmdp, Dep dep) {
   }
   PTFUZZ_CHECK(false);
   co_return Loaded{};
+}
+
+}  // namespace
+
+OpOrTask<LoadAwaiter, Loaded> ptep_get_lockless(Cpu& cpu, PhysAddr ptep, Dep dep) {
+  if (cpu.world->config().cont_ptes == 0 && !cpu.world->SplitEntries(PtLevel::kPte)) {
+    return cpu.Load(ptep, PtLevel::kPte, MemOrder::kOnce, dep);
+  }
+  return ptep_get_lockless_slow(cpu, ptep, dep);
+}
+
+OpOrTask<LoadAwaiter, Loaded> pmdp_get_lockless(Cpu& cpu, PhysAddr pmdp, Dep dep) {
+  if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
+    return cpu.Load(pmdp, PtLevel::kPmd, MemOrder::kOnce, dep);
+  }
+  return pmdp_get_lockless_split(cpu, pmdp, dep);
+}
+
+OpOrTask<LoadAwaiter, Loaded> pmd_read_for_walk(Cpu& cpu, PhysAddr pmdp, Dep dep) {
+  if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
+    return cpu.Load(pmdp, PtLevel::kPmd, MemOrder::kOnce, dep);
+  }
+  return pmd_read_for_walk_split(cpu, pmdp, dep);
 }
 
 }  // namespace ptfuzz

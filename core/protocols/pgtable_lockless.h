@@ -22,16 +22,17 @@
 namespace ptfuzz {
 
 // `dep`: the load the entry's address was computed from (the pmd for a PTE), kNoDep when the
-// address is known otherwise.
-Task<Loaded> ptep_get_lockless(Cpu& cpu, PhysAddr ptep, Dep dep = kNoDep);
-Task<Loaded> pmdp_get_lockless(Cpu& cpu, PhysAddr pmdp, Dep dep = kNoDep);
+// address is known otherwise. On a machine with neither split entries nor contiguous blocks each
+// is the plain READ_ONCE awaitable (no coroutine frame; OpOrTask, core/task.h).
+OpOrTask<LoadAwaiter, Loaded> ptep_get_lockless(Cpu& cpu, PhysAddr ptep, Dep dep = kNoDep);
+OpOrTask<LoadAwaiter, Loaded> pmdp_get_lockless(Cpu& cpu, PhysAddr pmdp, Dep dep = kNoDep);
 
 // How a walker that derives a PTE table from the pmd read it on x86-PAE, per the variant's
 // kernel (ProtocolVariant::pae_pmd_read): pmdp_get_lockless() (v6.2+), pmd_read_atomic()
 // (3.5-6.1: the low half; only if it is not zero, smp_rmb() and the high half), or a plain
 // dereference compiled to two loads in either order (before 3.5: CVE-2012-2373, Z06). On 64-bit
 // entries: pmdp_get_lockless().
-Task<Loaded> pmd_read_for_walk(Cpu& cpu, PhysAddr pmdp, Dep dep);
+OpOrTask<LoadAwaiter, Loaded> pmd_read_for_walk(Cpu& cpu, PhysAddr pmdp, Dep dep);
 
 }  // namespace ptfuzz
 

@@ -6,9 +6,10 @@
 
 namespace ptfuzz {
 
-Task<Loaded> pte_offset_map_read_pmd(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep) {
+namespace {
+
+Task<Loaded> pte_offset_map_read_pmd_split(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep) {
   World& world = *cpu.world;
-  if (!world.SplitEntries(PtLevel::kPmd)) co_return co_await pmdp_get_lockless(cpu, pmdp, pmdp_dep);
   PTFUZZ_KERNEL_FUNC(cpu, "__pte_offset_map", "mm/pgtable-generic.c");
   const bool irq_off = world.variant().pae_pte_offset_map_irq_off;
   PTFUZZ_CHECK(!cpu.irqs_disabled);
@@ -16,6 +17,13 @@ Task<Loaded> pte_offset_map_read_pmd(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep) {
   const Loaded pmdval = co_await pmd_read_for_walk(cpu, pmdp, pmdp_dep);
   if (irq_off) co_await cpu.IrqEnable();  // pmdp_get_lockless_end(): local_irq_restore()
   co_return pmdval;
+}
+
+}  // namespace
+
+OpOrTask<LoadAwaiter, Loaded> pte_offset_map_read_pmd(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep) {
+  if (!cpu.world->SplitEntries(PtLevel::kPmd)) return pmdp_get_lockless(cpu, pmdp, pmdp_dep);
+  return pte_offset_map_read_pmd_split(cpu, pmdp, pmdp_dep);
 }
 
 Task<MappedPte> pte_offset_map_lock(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr /*addr*/) {

@@ -25,7 +25,7 @@ struct MappedPte {
 // of the pmd from one table to another, completes between the two halves' loads; switch
 // pae_pte_offset_map_irq_off). On PAE the read itself is the variant's (pmd_read_for_walk()).
 // The caller must be running with interrupts enabled.
-Task<Loaded> pte_offset_map_read_pmd(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep);
+OpOrTask<LoadAwaiter, Loaded> pte_offset_map_read_pmd(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep);
 
 // `pmdp_dep`: the load the pmd's address was computed from (the pud).
 Task<MappedPte> pte_offset_map_lock(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr addr);
