@@ -1,12 +1,14 @@
-// Remote TLB invalidation, in the two flavours the scenario's TlbFlushMode selects.
+// Remote TLB invalidation, in the three flavours the scenario's TlbFlushMode selects.
 //
 //  - IPI (x86 bare metal, flush_tlb_mm_range() -> flush_tlb_multi() -> on_each_cpu_cond_mask()
 //    in arch/x86/mm/tlb.c): raise an IPI on every other CPU, flush locally, and wait until every
 //    target has run flush_tlb_func(). A target with interrupts off delays the flush, and with it
 //    everything the initiator does next (freeing pages and tables).
 //  - Broadcast (arm64 __flush_tlb_range(): TLBI ...IS + DSB ISH in arch/arm64/include/asm/
-//    tlbflush.h; also x86 INVLPGB and paravirt flushes): every TLB is invalidated by hardware in
-//    one step and no CPU is interrupted, so interrupts-off sections delay nothing.
+//    tlbflush.h; also x86 INVLPGB): every TLB is invalidated by hardware in one step and no CPU
+//    is interrupted, so interrupts-off sections delay nothing.
+//  - Paravirt (x86 under a hypervisor, kvm_flush_tlb_multi() in arch/x86/kernel/kvm.c): the same
+//    effect by hypercall; named apart in the trace.
 #ifndef PTFUZZ_CORE_PROTOCOLS_TLB_FLUSH_H_
 #define PTFUZZ_CORE_PROTOCOLS_TLB_FLUSH_H_
 
