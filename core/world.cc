@@ -1,5 +1,6 @@
 #include "core/world.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -491,10 +492,63 @@ bool World::EntryExisted(PhysAddr entry, uint64_t value) const {
   return first && ReadEntry(entry) == value;  // never written: it held its initial value
 }
 
-int32_t World::SplitLoadSource(const Cpu& cpu, Loc loc, uint64_t value, CpuId writer) const {
+void World::NoteAllocationZeroing(const Cpu& cpu, FrameId frame,
+                                  const std::vector<std::pair<uint32_t, uint64_t>>& zeroed) {
+  // The halves the allocation's zeroing rewrote, one record per half so that records match the
+  // relaxed model's stores one for one (SplitLoadSource counts them back): under the relaxed
+  // model every tracked half (RecordAllocationStores stores to each), and any half that was
+  // nonzero.
+  static constexpr FuncInfo kZeroing{"clear_page (allocation)", "mm/page_alloc.c",
+                                     HashName("clear_page (allocation)")};
+  std::vector<Loc> halves;
+  for (const auto& [index, old] : zeroed) {
+    for (const bool high : {false, true}) {
+      if ((high ? EntryHigh(old) : EntryLow(old)) != 0) {
+        halves.push_back(PtHalfLoc(EntryAddr(frame, index), high));
+      }
+    }
+  }
+  if (relaxed_) {
+    for (const Loc loc : relaxed_->TrackedIn(PtHalfLoc(EntryAddr(frame, 0), false),
+                                             PtHalfLoc(EntryAddr(frame + 1, 0), false))) {
+      halves.push_back(loc);
+    }
+  }
+  std::sort(halves.begin(), halves.end());
+  halves.erase(std::unique(halves.begin(), halves.end()), halves.end());
+  for (const Loc loc : halves) {
+    const PhysAddr entry = PtLocEntry(loc);
+    uint64_t old = 0;
+    for (const auto& [index, value] : zeroed) {
+      if (EntryAddr(frame, index) == entry) old = value;
+    }
+    const bool high = PtLocIsHigh(loc);
+    split_stores_.push_back({entry, static_cast<uint8_t>(high ? 2 : 1), old, 0, step_, cpu.id,
+                             &kZeroing});
+  }
+}
+
+int32_t World::SplitLoadSource(const Cpu& cpu, Loc loc, uint64_t value, CpuId writer,
+                               uint32_t newer) const {
   const PhysAddr entry = PtLocEntry(loc);
   const bool high = PtLocIsHigh(loc);
   const uint8_t bit = high ? 2 : 1;
+  // The store the load read: `newer` stores to this half back from the newest (each store to a
+  // half has its record, in coherence order). Before the first record: the initial value.
+  uint32_t skip = newer;
+  for (size_t i = split_stores_.size(); i > 0; --i) {
+    const SplitStore& s = split_stores_[i - 1];
+    if (s.entry != entry || (s.halves & bit) == 0) continue;
+    if (skip > 0) {
+      --skip;
+      continue;
+    }
+    if ((high ? EntryHigh(s.new_value) : EntryLow(s.new_value)) == value) {
+      return static_cast<int32_t>(i - 1);
+    }
+    break;  // out of step with the records: fall back to matching by value
+  }
+  if (skip > 0 && newer > 0) return -1;  // older than every record: the initial value
   for (size_t i = split_stores_.size(); i > 0; --i) {
     const SplitStore& s = split_stores_[i - 1];
     if (s.entry != entry || (s.halves & bit) == 0) continue;
@@ -533,7 +587,7 @@ uint64_t World::DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
     case MemoryModelKind::kSc: {
       const uint64_t v = ReadLoc(op.addr);
       if (LocSpaceOf(op.addr) == LocSpace::kPtHalf) {
-        cpu.last_split_source = SplitLoadSource(cpu, op.addr, v, kInitWriter);
+        cpu.last_split_source = SplitLoadSource(cpu, op.addr, v, kInitWriter, 0);
       }
       return v;
     }
@@ -545,7 +599,7 @@ uint64_t World::DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
       }
       const uint64_t v = ReadLoc(op.addr);
       if (LocSpaceOf(op.addr) == LocSpace::kPtHalf) {
-        cpu.last_split_source = SplitLoadSource(cpu, op.addr, v, kInitWriter);
+        cpu.last_split_source = SplitLoadSource(cpu, op.addr, v, kInitWriter, 0);
       }
       return v;
     }
@@ -563,7 +617,7 @@ uint64_t World::DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev) {
       }
       if (LocSpaceOf(op.addr) == LocSpace::kPtHalf) {
         cpu.last_split_source =
-            SplitLoadSource(cpu, op.addr, r.value, r.newer > 0 ? r.writer : kInitWriter);
+            SplitLoadSource(cpu, op.addr, r.value, r.newer > 0 ? r.writer : kInitWriter, r.newer);
       }
       return r.value;
     }
@@ -861,8 +915,11 @@ uint64_t World::Execute(Cpu& cpu) {
       }
       const uint32_t option = n > 1 ? Decide(DecisionKind::kAllocFrame, n) : 0;
       const FrameId f = memory_.FreeFrameOption(option);
+      std::vector<std::pair<uint32_t, uint64_t>> zeroed;  // split entries: what zeroing wiped
+      if (config_.arch == Arch::kX86Pae) zeroed = memory_.NonZeroWords(f);
       memory_.Allocate(f, level < 0 ? FrameState::kData : FrameState::kPageTable,
                        level < 0 ? PtLevel::kPte : static_cast<PtLevel>(level), step_, cpu.id);
+      if (config_.arch == Arch::kX86Pae) NoteAllocationZeroing(cpu, f, zeroed);
       if (relaxed_) {
         // Acquire the allocator's lock word (see FreeFrame), then the zeroing stores.
         const uint64_t frees = ReadLoc(LockLoc(kZoneLock));

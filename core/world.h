@@ -234,9 +234,13 @@ class World {
   uint64_t Xchg64(Cpu& cpu, PhysAddr entry, uint64_t value, MemOrder order);
   // Which store a load of half `loc` just read (index in split_stores_, -1: the value the run
   // started with, -2: this CPU's own store still in its store buffer).
-  // `writer`: the CPU whose store the model says it read, or kInitWriter when
-  // the newest (matched by value alone).
-  int32_t SplitLoadSource(const Cpu& cpu, Loc loc, uint64_t value, CpuId writer) const;
+  // `newer`: how many newer stores the relaxed model skipped (0 otherwise); `writer`: the CPU
+  // whose store it read (kInitWriter when the newest), for the fallback match by value.
+  int32_t SplitLoadSource(const Cpu& cpu, Loc loc, uint64_t value, CpuId writer,
+                          uint32_t newer) const;
+  // Records the zeroing of a newly allocated frame's split entries (split_stores_).
+  void NoteAllocationZeroing(const Cpu& cpu, FrameId frame,
+                             const std::vector<std::pair<uint32_t, uint64_t>>& zeroed);
   // The memory-model halves of the memory operations (world.cc).
   uint64_t DoLoad(Cpu& cpu, const PendingOp& op, TraceEvent& ev);
   uint64_t DoStore(Cpu& cpu, const PendingOp& op, TraceEvent& ev);
