@@ -196,16 +196,17 @@ void World::SetupFoldContBlocks() {
 
 PhysAddr World::LeafSlot(VirtAddr vaddr) const {
   FrameId table = pgd_;
-  for (int level = static_cast<int>(PtLevel::kPgd); level > 0; --level) {
+  for (int level = static_cast<int>(PtLevel::kPgd); level >= 0; --level) {
     const FrameInfo& info = memory_.frame(table);
     if (info.state != FrameState::kPageTable || static_cast<int>(info.level) != level) return 0;
-    const uint64_t entry = memory_.ReadWord(table, TableIndex(vaddr, static_cast<PtLevel>(level)));
+    const PhysAddr slot = EntryAddr(table, TableIndex(vaddr, static_cast<PtLevel>(level)));
+    if (level == 0) return slot;
+    const uint64_t entry = ReadEntry(slot);
     if (!EntryPresent(entry)) return 0;
     table = EntryFrame(entry);
     if (table >= memory_.num_frames()) return 0;
   }
-  if (memory_.frame(table).state != FrameState::kPageTable) return 0;
-  return EntryAddr(table, TableIndex(vaddr, PtLevel::kPte));
+  return 0;
 }
 
 int World::NextHwAccess(uint32_t done) const {
@@ -267,18 +268,13 @@ std::string World::ActorName(const Cpu& cpu) const {
 }
 
 FrameId World::Translate(VirtAddr vaddr) const {
-  FrameId table = pgd_;
-  for (int level = static_cast<int>(PtLevel::kPgd); level >= 0; --level) {
-    const FrameInfo& info = memory_.frame(table);
-    if (info.state != FrameState::kPageTable || static_cast<int>(info.level) != level) {
-      return kNoFrame;
-    }
-    const uint64_t entry = memory_.ReadWord(table, TableIndex(vaddr, static_cast<PtLevel>(level)));
-    if (!EntryPresent(entry)) return kNoFrame;
-    table = EntryFrame(entry);
-    if (table >= memory_.num_frames()) return kNoFrame;
-  }
-  return memory_.frame(table).state == FrameState::kData ? table : kNoFrame;
+  const PhysAddr slot = LeafSlot(vaddr);
+  if (slot == 0) return kNoFrame;
+  const uint64_t entry = ReadEntry(slot);
+  if (!EntryPresent(entry)) return kNoFrame;
+  const FrameId page = EntryFrame(entry);
+  if (page >= memory_.num_frames()) return kNoFrame;
+  return memory_.frame(page).state == FrameState::kData ? page : kNoFrame;
 }
 
 uint32_t World::Decide(DecisionKind kind, uint32_t num_options) {

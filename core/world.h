@@ -157,8 +157,8 @@ class World {
   // Ground truth, for oracles and setup: the frame `vaddr` translates to now, walking the live
   // tables directly (no yield, no trace). kNoFrame when not mapped.
   FrameId Translate(VirtAddr vaddr) const;
-  // Ground truth: the PTE slot that translates `vaddr` now (its address), 0 when no PTE table
-  // covers it.
+  // Ground truth: the PTE slot that translates `vaddr` now (its address), 0 when no live PTE
+  // table covers it. Translate() reads that slot.
   PhysAddr LeafSlot(VirtAddr vaddr) const;
   // The hardware access agents (world.cc HwAccessAgent): the index in the setup mappings of the
   // first page not in `done` (bit i: page i) whose present PTE lacks accessed or dirty, or -1;
