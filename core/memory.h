@@ -27,6 +27,10 @@
 
 namespace ptfuzz {
 
+// GUP_PIN_COUNTING_BIAS (include/linux/mm.h): a FOLL_PIN on a small folio adds this much to its
+// refcount; folio_maybe_dma_pinned() is "refcount >= the bias".
+inline constexpr int kGupPinCountingBias = 1024;
+
 enum class FrameState : uint8_t { kFree, kData, kPageTable };
 
 struct FrameInfo {
@@ -44,6 +48,10 @@ struct FrameInfo {
   // without unsharing. Set by setup for mapped pages, cleared by a swap-out that shares the page
   // (core/protocols/rmap_unmap.cc). Reset by every allocation.
   uint64_t anon_exclusive = 0;
+  // References held from outside the run: long-term pins taken before it started (an RDMA
+  // registration: Mapping.pins), which nothing in the run drops. The end-of-run refcount check
+  // accounts for them. Reset by every allocation.
+  int64_t external_refs = 0;
   // History, for violation reports only.
   uint32_t alloc_step = 0;
   uint32_t free_step = 0;

@@ -95,12 +95,28 @@ void Oracles::OnEntryUse(const Cpu& cpu, PhysAddr entry, uint64_t value, EntryUs
     std::string recheck;
     if (r.recheck_src >= 0 && r.recheck_src != r.low_src) {
       // The ABA: the loop's re-read of the low half matched, but came from another store.
-      const World::SplitStore& st = world_.split_stores()[static_cast<size_t>(r.recheck_src)];
+      const auto& stores = world_.split_stores();
+      const World::SplitStore& st = stores[static_cast<size_t>(r.recheck_src)];
+      // What the whole entry held when the first low half was read: the store it came from, or
+      // the run's initial value (the old value of the entry's first recorded store).
+      std::optional<uint64_t> first;
+      if (r.low_src >= 0) {
+        first = stores[static_cast<size_t>(r.low_src)].new_value;
+      } else if (r.low_src == -1) {
+        for (const World::SplitStore& s : stores) {
+          if (s.entry == entry) {
+            first = s.old_value;
+            break;
+          }
+        }
+      }
       recheck = absl::StrFormat(
           "; the loop's re-read of the low half saw %#x again, written by %s on cpu %u at step %u "
-          "(%#x -> %#x): the same low word, another page",
+          "(%#x -> %#x): %s",
           EntryLow(value), st.func ? st.func->name : "(setup)", st.cpu, st.step, st.old_value,
-          st.new_value);
+          st.new_value,
+          first == st.new_value ? "the same entry back (present, none, present again)"
+                                : "the same low word, another page");
     }
     Report(cpu, ViolationKind::kTornEntryUsed,
            absl::StrFormat(
@@ -185,6 +201,18 @@ void Oracles::OnGupBegin(const Cpu& cpu, VirtAddr vaddr) {
 bool Oracles::SlotsMapRef(const GupWindow& w) const {
   const PhysMemory& mem = world_.memory();
   const FrameId pmd_table = AddrFrame(w.pmdp);
+  if (w.ptep == 0) {
+    // A huge PMD's folio (gup_fast_pmd_leaf()): the PMD slot alone must map it.
+    if (mem.frame(pmd_table).state != FrameState::kPageTable ||
+        mem.frame(w.ref_frame).generation != w.ref_generation) {
+      return false;
+    }
+    auto leaf_ok = [&](uint64_t pmd) { return PmdHuge(pmd) && EntryFrame(pmd) == w.ref_frame; };
+    if (world_.memory_model() != MemoryModelKind::kRelaxed) {
+      return leaf_ok(mem.ReadWord(pmd_table, AddrIndex(w.pmdp)));
+    }
+    return world_.MayStillRead(w.cpu, PtEntryLoc(w.pmdp), leaf_ok);
+  }
   const FrameId pte_table = AddrFrame(w.ptep);
   if (mem.frame(pmd_table).state != FrameState::kPageTable ||
       mem.frame(pte_table).state != FrameState::kPageTable ||
@@ -205,6 +233,84 @@ bool Oracles::SlotsMapRef(const GupWindow& w) const {
          world_.MayStillRead(w.cpu, PtEntryLoc(w.ptep), pte_ok);
 }
 
+bool Oracles::LeafMapsRef(const GupWindow& w, bool ground_truth) const {
+  const PhysMemory& mem = world_.memory();
+  const PhysAddr leaf = w.ptep != 0 ? w.ptep : w.pmdp;
+  const FrameId table = AddrFrame(leaf);
+  if (mem.frame(table).state != FrameState::kPageTable ||
+      mem.frame(w.ref_frame).generation != w.ref_generation) {
+    return false;
+  }
+  auto ok = [&](uint64_t e) {
+    return EntryPresent(e) && EntryFrame(e) == w.ref_frame && (w.ptep != 0 || PmdHuge(e));
+  };
+  if (ground_truth || world_.memory_model() != MemoryModelKind::kRelaxed) {
+    return ok(mem.ReadWord(table, AddrIndex(leaf)));
+  }
+  return world_.MayStillRead(w.cpu, PtEntryLoc(leaf), ok);
+}
+
+void Oracles::ReportRefTakenAfterUnmap(const GupWindow& w, FrameId frame, uint32_t generation,
+                                       uint32_t return_step, const std::string& actor,
+                                       const char* site, const std::string& outcome) {
+  if (violation_) return;
+  const std::string slots =
+      w.ptep == 0 ? absl::StrFormat("pmd[f%u:%u]", AddrFrame(w.pmdp), AddrIndex(w.pmdp))
+                  : absl::StrFormat("pmd[f%u:%u], pte[f%u:%u]", AddrFrame(w.pmdp),
+                                    AddrIndex(w.pmdp), AddrFrame(w.ptep), AddrIndex(w.ptep));
+  Violation v;
+  v.kind = ViolationKind::kRefTakenAfterUnmap;
+  v.step = world_.step();
+  v.cpu = w.cpu;
+  v.actor = actor;
+  v.site = site;
+  v.explanation = absl::StrFormat(
+      "GUP-fast on cpu %u returned f%u (generation %u) for %#x at step %u, but from the step it "
+      "took its reference (step %u) until it returned, the slots it walked (%s) never mapped "
+      "that page: the reference landed after the unmap began, so the unmapper's refcount check "
+      "could not see it, %s (%s.)",
+      w.cpu, frame, generation, w.vaddr, return_step, w.ref_step, slots, outcome,
+      FrameHistory(frame));
+  violation_ = std::move(v);
+}
+
+void Oracles::CheckUnmappedReturns() {
+  for (size_t i = 0; i < unmapped_returns_.size(); ++i) {
+    const UnmappedReturn& u = unmapped_returns_[i];
+    if (SlotsMapRef(u.window)) {
+      // Mapped again: the unmapper saw the reference and put the entry back.
+      unmapped_returns_.erase(unmapped_returns_.begin() + static_cast<std::ptrdiff_t>(i));
+      --i;
+      continue;
+    }
+    // Whether the unmapper finished is a fact about memory, not about what the GUP CPU may
+    // still read.
+    if (LeafMapsRef(u.window, /*ground_truth=*/true)) continue;
+    // The leaf is gone. The unmapper's refcount check (the latest by a CPU other than GUP-fast's)
+    // decides: after the release it saw no reference and nothing overlaps.
+    uint32_t check = ~0u;
+    if (u.frame < refcount_reads_.size()) {
+      for (CpuId c = 0; c < refcount_reads_[u.frame].size(); ++c) {
+        const uint32_t st = refcount_reads_[u.frame][c];
+        if (c != u.window.cpu && st != ~0u && (check == ~0u || st > check)) check = st;
+      }
+    }
+    if (u.release_step != ~0u && (check == ~0u || check > u.release_step)) {
+      unmapped_returns_.erase(unmapped_returns_.begin() + static_cast<std::ptrdiff_t>(i));
+      --i;
+      continue;
+    }
+    const PhysAddr leaf = u.window.ptep != 0 ? u.window.ptep : u.window.pmdp;
+    ReportRefTakenAfterUnmap(
+        u.window, u.frame, u.generation, u.return_step, u.actor, u.site,
+        absl::StrFormat("and the unmapper, whose refcount check came while the caller held the "
+                        "page or before its reference, finishes: %s[f%u:%u] no longer maps it (a "
+                        "copy or discard the caller's I/O can miss)",
+                        u.window.ptep != 0 ? "pte" : "pmd", AddrFrame(leaf), AddrIndex(leaf)));
+    return;
+  }
+}
+
 void Oracles::OnTableStore(PhysAddr entry, uint64_t value) {
   for (DirtyWatch& d : dirty_watches_) {
     if (d.ptep == entry && (value & kPteDirty) != 0 && EntryPresent(value)) d.dirty_seen = true;
@@ -213,6 +319,7 @@ void Oracles::OnTableStore(PhysAddr entry, uint64_t value) {
     Observe(w);
     if (w.ref_held && !w.covered) w.covered = SlotsMapRef(w);
   }
+  if (!unmapped_returns_.empty()) CheckUnmappedReturns();
 }
 
 void Oracles::OnGupRefTaken(const Cpu& cpu, FrameId frame, PhysAddr pmdp, PhysAddr ptep) {
@@ -229,6 +336,9 @@ void Oracles::OnGupRefTaken(const Cpu& cpu, FrameId frame, PhysAddr pmdp, PhysAd
 }
 
 void Oracles::OnGupRelease(const Cpu& cpu) {
+  for (UnmappedReturn& u : unmapped_returns_) {
+    if (u.window.cpu == cpu.id && u.release_step == ~0u) u.release_step = world_.step();
+  }
   returned_.erase(std::remove_if(returned_.begin(), returned_.end(),
                                  [&](const auto& r) { return r.first == cpu.id; }),
                   returned_.end());
@@ -293,16 +403,19 @@ void Oracles::OnGupReturn(const Cpu& cpu, FrameId frame) {
   if (std::find(window.seen.begin(), window.seen.end(), std::pair{frame, gen}) !=
       window.seen.end()) {
     if (!window.ref_held || window.covered || window.ref_frame != frame) return;
-    Report(cpu, ViolationKind::kRefTakenAfterUnmap,
-           absl::StrFormat(
-               "GUP-fast on cpu %u returned f%u (generation %u) for %#x, but from the step it "
-               "took its reference (step %u) until it returned, the slots it walked (pmd[f%u:%u], "
-               "pte[f%u:%u]) never mapped that page: the reference landed after the PTE was "
-               "cleared, so the unmapper's refcount check could not see it, and the caller now "
-               "holds a page the mm no longer maps (%s.)",
-               cpu.id, frame, gen, window.vaddr, window.ref_step, AddrFrame(window.pmdp),
-               AddrIndex(window.pmdp), AddrFrame(window.ptep), AddrIndex(window.ptep),
-               FrameHistory(frame)));
+    // The reference landed while the slots did not map the page. When the leaf entry is gone
+    // too, the unmap is complete and the caller holds a page the mm no longer maps. When only
+    // the pmd was cleared (a THP collapse under way), what matters is whether the unmapper
+    // finishes while the caller holds the page: it may instead see the reference and restore
+    // the pmd (CheckUnmappedReturns, until OnGupRelease).
+    if (!LeafMapsRef(window, /*ground_truth=*/false)) {
+      ReportRefTakenAfterUnmap(window, frame, gen, world_.step(), world_.ActorName(cpu),
+                               cpu.func ? cpu.func->name : "(none)",
+                               "and the caller now holds a page the mm no longer maps");
+      return;
+    }
+    unmapped_returns_.push_back({std::move(window), frame, gen, world_.step(),
+                                 world_.ActorName(cpu), cpu.func ? cpu.func->name : "(none)"});
     return;
   }
   std::string mapped;
@@ -344,6 +457,13 @@ void Oracles::OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level) {
                          table, state, FrameHistory(table)));
 }
 
+void Oracles::OnRefcountRead(const Cpu& cpu, FrameId frame) {
+  if (refcount_reads_.size() <= frame) refcount_reads_.resize(frame + 1);
+  std::vector<uint32_t>& by_cpu = refcount_reads_[frame];
+  if (by_cpu.size() <= cpu.id) by_cpu.resize(cpu.id + 1, ~0u);
+  by_cpu[cpu.id] = world_.step();
+}
+
 void Oracles::OnRefAdd(const Cpu& cpu, FrameId frame, int64_t old_count) {
   if (old_count != 0) return;
   const FrameInfo& info = world_.memory().frame(frame);
@@ -377,12 +497,16 @@ void Oracles::OnFree(const Cpu& cpu, FrameId frame) {
 }
 
 void Oracles::OnRunEnd() {
-  // Count the references the live page tables account for: one per present PTE for a data page
-  // (the mapping's reference), one per table reachable from the pgd.
+  // Count the references the live page tables account for: one per present PTE or huge PMD for
+  // a data page (the mapping's reference), one per table reachable from the pgd or deposited,
+  // plus the long-term pins taken before the run.
   const PhysMemory& mem = world_.memory();
   std::vector<int64_t> expected(mem.num_frames(), 0);
   std::vector<FrameId> stack{world_.pgd()};
   expected[world_.pgd()] = 1;
+  // A PTE table deposited for a huge PMD keeps its allocation reference; its entries are none.
+  for (const FrameId table : world_.deposited_tables()) ++expected[table];
+  for (FrameId f = 0; f < mem.num_frames(); ++f) expected[f] += mem.frame(f).external_refs;
   while (!stack.empty()) {
     const FrameId table = stack.back();
     stack.pop_back();

@@ -9,10 +9,12 @@
 //    after every page-table store). The page it returns must be one of them, with the generation
 //    it has when returned; "freed and reused" is reported with both generations.
 //  - reference taken after unmap: from the instant GUP-fast's reference is taken until it
-//    returns, the PMD slot and PTE slot it read must map the page (same generation) at some
-//    instant. Stronger than the check above: it catches a reference that lands after the PTE
-//    was cleared (the store-buffering shape of Z12/Z13), which the writer's refcount check
-//    cannot see.
+//    returns, the PMD slot and PTE slot it read (the PMD slot alone for a huge PMD) must map the
+//    page (same generation) at some instant. A reference that lands after the leaf entry was
+//    cleared is a violation at the return (the store-buffering shape of Z12/Z13); one that lands
+//    after only the pmd was cleared (a THP collapse under way) is one if the leaf entry is
+//    cleared before the caller releases the page (the collapse copied it under the caller, Z01),
+//    and not if the unmapper saw the reference and restored the pmd.
 //  - discarded while referenced / unshared while pinned: an unmapper discards a page's mapping,
 //    or clears its PageAnonExclusive, while GUP-fast holds a reference or pin it returned (or
 //    GUP-fast returns one it held across the discard or unshare) (Z12, Z13).
@@ -64,8 +66,8 @@ class Oracles {
   void OnGupBegin(const Cpu& cpu, VirtAddr vaddr);
   void OnGupReturn(const Cpu& cpu, FrameId frame);
   // GUP-fast on `cpu` took a reference on `frame`, which it found through the PMD slot `pmdp`
-  // and the PTE slot `ptep` (the slots it read itself). Dropped: the recheck failed and it puts
-  // the reference back.
+  // and the PTE slot `ptep` (the slots it read itself; `ptep` 0 for a huge PMD's folio).
+  // Dropped: the recheck failed and it puts the reference back.
   void OnGupRefTaken(const Cpu& cpu, FrameId frame, PhysAddr pmdp, PhysAddr ptep);
   void OnGupRefDropped(const Cpu& cpu);
   // GUP-fast's caller on `cpu` is done with the page it returned (the I/O completed) and is
@@ -97,6 +99,8 @@ class Oracles {
   void OnContReadBegin(const Cpu& cpu, PhysAddr ptep);
   void OnContRead(const Cpu& cpu, PhysAddr ptep, uint64_t value,
                   const std::vector<uint64_t>& pass);
+  // A plain read of `frame`'s refcount (an unmapper's check for extra references).
+  void OnRefcountRead(const Cpu& cpu, FrameId frame);
   void OnRefAdd(const Cpu& cpu, FrameId frame, int64_t old_count);
   void OnRefPut(const Cpu& cpu, FrameId frame, int64_t new_count);
   void OnFree(const Cpu& cpu, FrameId frame);
@@ -117,6 +121,31 @@ class Oracles {
     bool covered = false;  // the slots mapped it at some instant while the reference was held
   };
   void Observe(GupWindow& window);
+  // A page GUP-fast returned although its reference landed while the pmd slot it walked did
+  // not map the page, the leaf (PTE) slot still did. A violation if the leaf stops mapping it
+  // and the unmapper's last refcount check of the page came before the caller released it
+  // (the check missed the reference, or saw it and went on: either way the unmap, a collapse's
+  // copy, can overlap the caller's I/O, however long that takes); forgotten when both slots map
+  // it again (the unmapper saw the reference and restored the pmd).
+  struct UnmappedReturn {
+    GupWindow window;
+    FrameId frame;
+    uint32_t generation;
+    uint32_t return_step;
+    std::string actor;
+    const char* site;
+    uint32_t release_step = ~0u;  // ~0u: not released yet
+  };
+  // Per frame: the step of the last refcount read by each CPU (~0u: none), for the above.
+  std::vector<std::vector<uint32_t>> refcount_reads_;
+  std::vector<UnmappedReturn> unmapped_returns_;
+  void CheckUnmappedReturns();
+  // Whether the leaf slot of `window` (the PTE slot, or the pmd slot of a huge PMD) maps its
+  // referenced page now: in memory, or (relaxed model, !ground_truth) in its CPU's view.
+  bool LeafMapsRef(const GupWindow& window, bool ground_truth) const;
+  void ReportRefTakenAfterUnmap(const GupWindow& w, FrameId frame, uint32_t generation,
+                                uint32_t return_step, const std::string& actor, const char* site,
+                                const std::string& outcome);
   // Whether the slots of `window` map its referenced page now (ground truth).
   bool SlotsMapRef(const GupWindow& window) const;
   std::string FrameHistory(FrameId frame) const;

@@ -4,7 +4,10 @@
 // 512 eight-byte entries per table, levels PGD -> (P4D, statically folded into the PGD as with
 // CONFIG_PGTABLE_LEVELS=4) -> PUD -> PMD -> PTE. A table entry at any level is
 // present | rw | user | accessed plus the pfn of the next table (_PAGE_TABLE); a leaf PTE carries
-// present, write, accessed, dirty and the pfn. Huge (leaf PMD/PUD) entries are not modelled yet.
+// present, write, accessed, dirty and the pfn. A huge PMD (pmd_leaf(): _PAGE_PSE set) maps a
+// transparent huge page; here the whole huge folio is one frame, so every address of its 2 MiB
+// translates to that frame (compound pages and their tails arrive with the folio issue), and its
+// pfn is not 2 MiB-aligned. Huge PUDs are not modelled.
 //
 // An entry's address (a PhysAddr, the name of its location) is its table's frame << 12 | index * 8.
 //
@@ -68,6 +71,8 @@ inline constexpr uint64_t kPteWrite = 1u << 1;
 inline constexpr uint64_t kPteUser = 1u << 2;
 inline constexpr uint64_t kPteAccessed = 1u << 5;
 inline constexpr uint64_t kPteDirty = 1u << 6;
+// _PAGE_PSE: in a PMD, the entry maps a huge page instead of pointing to a PTE table.
+inline constexpr uint64_t kPtePse = 1u << 7;
 // arm64 PTE_CONT (bit 52): the entry is part of a naturally aligned block of CONT_PTES entries
 // mapping consecutive pfns, which the TLB may cache as one (arch/arm64/include/asm/
 // pgtable-hwdef.h). The other bits keep the x86 names: on arm64 kPtePresent is PTE_VALID,
@@ -81,9 +86,16 @@ inline constexpr uint64_t kTableEntryFlags = kPtePresent | kPteWrite | kPteUser 
 // mk_pte(page, vma->vm_page_prot) made young, dirty and writable.
 inline constexpr uint64_t kAnonPteFlags =
     kPtePresent | kPteWrite | kPteUser | kPteAccessed | kPteDirty;
+// What collapse_huge_page() installs: mk_huge_pmd() (pmd_mkhuge: _PAGE_PSE) of the new folio,
+// maybe_pmd_mkwrite(pmd_mkdirty()) on a writable VMA.
+inline constexpr uint64_t kAnonHugePmdFlags = kAnonPteFlags | kPtePse;
+// The span a PMD maps (HPAGE_PMD_SIZE).
+inline constexpr uint64_t kPmdSize = uint64_t{1} << (kPageShift + 9);
 
 inline constexpr bool EntryPresent(uint64_t entry) { return (entry & kPtePresent) != 0; }
 inline constexpr bool EntryNone(uint64_t entry) { return entry == 0; }
+// pmd_leaf() / pmd_trans_huge() of a present PMD.
+inline constexpr bool PmdHuge(uint64_t pmd) { return EntryPresent(pmd) && (pmd & kPtePse) != 0; }
 inline constexpr bool PteWrite(uint64_t entry) { return (entry & kPteWrite) != 0; }
 
 inline constexpr uint32_t kFramesPerBank = 8;

@@ -165,6 +165,15 @@ void RelaxedMemory::Fence(CpuId cpu, FenceKind fence) {
   }
 }
 
+void RelaxedMemory::PairAtomic(Loc a, Loc b) {
+  const uint32_t sa = Slot(a, 0);
+  const uint32_t sb = Slot(b, 0);
+  LocState& la = locs_[sa];
+  LocState& lb = locs_[sb];
+  Raise(la.ring[la.newest % kHistory].view, sb, lb.newest);
+  Raise(lb.ring[lb.newest % kHistory].view, sa, la.newest);
+}
+
 void RelaxedMemory::Lock(CpuId cpu, Loc loc, uint64_t value) {
   const uint32_t slot = Slot(loc, 0);
   // The unlock (or initial value) this acquisition reads: its stores are ordered before this

@@ -89,6 +89,11 @@ class RelaxedMemory {
   // An RMW that read `current` (the newest value) and, when `success`, wrote `value`.
   void Rmw(CpuId cpu, Loc loc, uint64_t current, bool success, uint64_t value, MemOrder order);
 
+  // The newest stores of `a` and `b` are the two halves of one single-copy-atomic write (x86-PAE
+  // cmpxchg8b): each one's message view now includes the other, so a CPU that reads either half
+  // and then orders its loads (smp_rmb) cannot read the other half from before the write.
+  // REQUIRES: the model has seen both locations.
+  void PairAtomic(Loc a, Loc b);
   // smp_mb, smp_rmb, smp_wmb, smp_mb__before/after_atomic.
   void Fence(CpuId cpu, FenceKind fence);
 

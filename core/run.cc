@@ -10,6 +10,7 @@
 #include "core/protocols/anon_fault.h"
 #include "core/protocols/contpte.h"
 #include "core/protocols/gup_fast.h"
+#include "core/protocols/khugepaged.h"
 #include "core/protocols/rmap_unmap.h"
 #include "core/protocols/zap.h"
 #include "core/scenarios/registry.h"
@@ -20,7 +21,7 @@ namespace ptfuzz {
 RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptions& options) {
   World world(MachineConfigOf(s), options, decider);
   for (const proto::Mapping& m : s.mappings()) {
-    if (!world.SetupMapAnonPage(m.vaddr(), m.tlb_cpus())) {
+    if (!world.SetupMapAnonPage(m.vaddr(), m.tlb_cpus(), m.pins())) {
       // Validation bounds frames from below; a schedule that maps more than fits simply starts
       // with fewer pages, deterministically, as if the setup allocation had failed.
       break;
@@ -51,6 +52,9 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         break;
       case proto::ACTOR_CONTPTE_UNFOLD_FOLD:
         world.SetActor(a.cpu(), std::move(info), ContpteUnfoldFoldActor(cpu, a.vaddr()));
+        break;
+      case proto::ACTOR_KHUGEPAGED_COLLAPSE:
+        world.SetActor(a.cpu(), std::move(info), CollapseHugePageActor(cpu, a.vaddr()));
         break;
       default:
         PTFUZZ_CHECK(false);  // ValidateScenario() admits only the kinds above

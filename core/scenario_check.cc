@@ -115,6 +115,10 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
           "scenario.mappings[%d].tlb_cpus = %#x names a CPU >= num_cpus (%u)", i, m.tlb_cpus(),
           s.num_cpus()));
     }
+    if (m.pins() > kMaxSetupPins) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "scenario.mappings[%d].pins = %u, at most %u", i, m.pins(), kMaxSetupPins));
+    }
   }
   if (s.actors_size() == 0) {
     return absl::InvalidArgumentError("scenario.actors: no actors");
@@ -137,6 +141,16 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
                                                      " already has an actor (one per CPU)"));
     }
     cpus_used |= 1u << a.cpu();
+    if (a.kind() == proto::ACTOR_KHUGEPAGED_COLLAPSE) {
+      for (int j = 0; j < i; ++j) {
+        if (s.actors(j).kind() == proto::ACTOR_KHUGEPAGED_COLLAPSE) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "scenario.actors[", i, "].kind = ACTOR_KHUGEPAGED_COLLAPSE, but actors[", j,
+              "] is one already: khugepaged is a single kernel thread (and collapses hold the "
+              "mmap lock for writing)"));
+        }
+      }
+    }
     PTFUZZ_RETURN_IF_ERROR(CheckVaddr(a.vaddr(), absl::StrCat("scenario.actors[", i, "].vaddr")));
   }
   return absl::OkStatus();
@@ -151,6 +165,7 @@ const char* ActorKindName(proto::ActorKind kind) {
     case proto::ACTOR_GUP_FAST_PIN: return "gup_pin";
     case proto::ACTOR_SWAPOUT_ANON: return "swapout";
     case proto::ACTOR_CONTPTE_UNFOLD_FOLD: return "contpte";
+    case proto::ACTOR_KHUGEPAGED_COLLAPSE: return "khugepaged";
     default: return "unspecified";
   }
 }

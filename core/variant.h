@@ -36,9 +36,18 @@ struct ProtocolVariant {
   // ... comparing the whole entry. Off (x86-PAE): only pte_low, the half the LOW_HIGH loop's
   // comment says decides presence; an ABA of the low word passes it (Z08).
   bool gup_pte_recheck_whole = true;
-  // gup_fast_pte_range(): recheck the PMD too (70cbc3cc78a9, Z01). No gup_vs_zap variant turns it
-  // off: nothing there changes a PMD. The THP-collapse scenario (Z01) will.
+  // gup_fast_pte_range(): recheck the PMD too (70cbc3cc78a9, Z01; kernel-mm.md switch
+  // drop_pmd_recheck when off). Only a PMD writer (gup_vs_thp_collapse) makes it matter.
   bool gup_pmd_recheck = true;
+  // x86-PAE: how gup_fast_pmd_range() reads the pmd. Before 1180e732c985 (v6.2) it was
+  // READ_ONCE(*pmdp): two 32-bit loads, low half first (Z07, kernel-mm.md switch
+  // plain_pmd_read); since, pmdp_get_lockless().
+  PaePmdRead gup_pmd_read = PaePmdRead::kLowHighRetry;
+  // collapse_huge_page(): tlb_remove_table_sync_one() after pmdp_collapse_flush(), an IPI to
+  // every CPU that waits out interrupts-off walkers even where the flush sends none (2ba99c5e0881,
+  // Nov 2022; Z02; on x86-PAE it doubles as pmdp_get_lockless_sync(), Z07). Off: kernel-mm.md
+  // switch drop_collapse_sync_one.
+  bool collapse_sync_one = true;
   // try_grab_folio_fast(): add-unless-zero. Off: a plain folio_ref_add(), which resurrects a
   // freed folio (the CONFIG_TINY_RCU shortcut of folio_ref_try_add_rcu() used where it is unsafe).
   bool gup_try_get_unless_zero = true;

@@ -142,7 +142,7 @@ FrameId World::SetupAlloc(int level) {
   return f;
 }
 
-bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus) {
+bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins) {
   FrameId table = pgd_;
   for (int level = static_cast<int>(PtLevel::kPgd); level > 0; --level) {
     const uint32_t index = TableIndex(vaddr, static_cast<PtLevel>(level));
@@ -163,6 +163,9 @@ bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus) {
   mapped_vaddrs_.push_back(vaddr);
   memory_.mutable_frame(page).mapcount = 1;  // folio_add_new_anon_rmap(..., RMAP_EXCLUSIVE)
   memory_.mutable_frame(page).anon_exclusive = 1;
+  // A long-term pin (pin_user_pages() for RDMA) taken before the run: refcount + bias per pin.
+  memory_.mutable_frame(page).refcount += int64_t{pins} * kGupPinCountingBias;
+  memory_.mutable_frame(page).external_refs = int64_t{pins} * kGupPinCountingBias;
   for (Cpu& cpu : cpus_) {
     if (tlb_cpus & (1u << cpu.id)) cpu.tlb.Fill(vaddr, page, memory_.frame(page).generation);
   }
@@ -203,6 +206,7 @@ PhysAddr World::LeafSlot(VirtAddr vaddr) const {
     if (level == 0) return slot;
     const uint64_t entry = ReadEntry(slot);
     if (!EntryPresent(entry)) return 0;
+    if (level == static_cast<int>(PtLevel::kPmd) && PmdHuge(entry)) return slot;
     table = EntryFrame(entry);
     if (table >= memory_.num_frames()) return 0;
   }
@@ -559,13 +563,15 @@ int32_t World::SplitLoadSource(const Cpu& cpu, Loc loc, uint64_t value, CpuId wr
 uint64_t World::Xchg64(Cpu& cpu, PhysAddr entry, uint64_t value, MemOrder order) {
   // pxx_xchg64(): a try_cmpxchg64() loop (cmpxchg8b), which succeeds once on the newest value:
   // one locked 64-bit exchange. Under TSO the CPU waited for its store buffer (WaitsForDrain).
-  // Under the relaxed model it is an RMW on each half, the high half first: a reader that reads
-  // the new low half and then, after smp_rmb(), the high half sees this high half too, as it
-  // must for a single 64-bit write (docs/memory-models.md, split entries).
+  // Under the relaxed model it is an RMW on each half, the high half first, whose two stores
+  // then carry each other in their message views (RelaxedMemory::PairAtomic): a reader that
+  // reads either new half and then, after smp_rmb(), the other half sees this write's other
+  // half too, as it must for a single 64-bit write (docs/memory-models.md, split entries).
   const uint64_t old = ReadEntry(entry);
   if (relaxed_) {
     relaxed_->Rmw(cpu.id, PtHalfLoc(entry, true), EntryHigh(old), true, EntryHigh(value), order);
     relaxed_->Rmw(cpu.id, PtHalfLoc(entry, false), EntryLow(old), true, EntryLow(value), order);
+    relaxed_->PairAtomic(PtHalfLoc(entry, true), PtHalfLoc(entry, false));
   }
   memory_.WriteWord(AddrFrame(entry), AddrIndex(entry), value);
   NoteSplitStore(entry, 3, old, cpu.id, cpu.func);
@@ -753,6 +759,9 @@ uint64_t World::Execute(Cpu& cpu) {
         oracles_.OnTableLoad(cpu, AddrFrame(PtLocEntry(op.addr)), op.level);
         result = DoLoad(cpu, op, ev);
       } else {
+        if (LocSpaceOf(op.addr) == LocSpace::kRefcount) {
+          oracles_.OnRefcountRead(cpu, static_cast<FrameId>(LocPayload(op.addr)));
+        }
         result = DoLoad(cpu, op, ev);
       }
       ev.old_value = ev.new_value = result;
@@ -958,7 +967,17 @@ uint64_t World::Execute(Cpu& cpu) {
 void World::HandleIpis(Cpu& cpu) {
   // flush_tlb_func() for every CPU whose IPI is pending here, in CPU order, then acknowledge.
   const FuncInfo* saved = cpu.func;
-  cpu.func = &kFlushTlbFunc;
+  // A sync IPI (tlb_remove_table_sync_one(): empty range) runs a handler that does nothing.
+  static constexpr FuncInfo kSyncFunc{"tlb_remove_table_smp_sync", "mm/mmu_gather.c",
+                                      HashName("tlb_remove_table_smp_sync")};
+  bool flushes = false;
+  for (const Cpu& sender : cpus_) {
+    if ((cpu.ipi_pending_from & (1u << sender.id)) != 0 &&
+        sender.ipi_flush_end > sender.ipi_flush_start) {
+      flushes = true;
+    }
+  }
+  cpu.func = flushes ? &kFlushTlbFunc : &kSyncFunc;
   // Taking the interrupt serializes: under TSO the CPU's buffered stores reach memory first;
   // under the relaxed model the handler's completion (csd_unlock(), a release) and the
   // initiator's wait are modelled as full barriers.
@@ -1187,6 +1206,7 @@ uint64_t World::StateDigest() const {
       h = MixHash(MixHash(MixHash(h, cpu.id), e.vaddr), e.frame);
     }
   }
+  for (const FrameId f : deposited_) h = MixHash(h, 0xde9051700000000 | f);
   for (const CanonicalDecision& d : tape_) {
     h = MixHash(h, (uint64_t{static_cast<uint8_t>(d.kind)} << 48) |
                        (uint64_t{d.num_options} << 24) | d.value);

@@ -128,7 +128,9 @@ class World {
   FrameId SetupAlloc(int level);
   // Maps a fresh anonymous page at `vaddr` (allocating tables as needed) and fills the TLBs of
   // the CPUs in `tlb_cpus`. Returns false when memory is exhausted.
-  bool SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus);
+  // `pins`: long-term FOLL_PIN pins held on the page since before the run (each adds
+  // GUP_PIN_COUNTING_BIAS to its refcount; FrameInfo::external_refs).
+  bool SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins = 0);
   // With config.cont_ptes: folds every naturally aligned run of cont_ptes mapped pages with
   // consecutive, aligned pfns into a contiguous block (PTE_CONT), old and clean.
   void SetupFoldContBlocks();
@@ -152,13 +154,15 @@ class World {
   const std::vector<Cpu>& cpus() const { return cpus_; }
   Cpu& cpu(CpuId id) { return cpus_[id]; }
   const std::vector<ActorInfo>& actors() const { return actors_; }
+  // The addresses the setup mapped (SetupMapAnonPage), in order.
+  const std::vector<VirtAddr>& mapped_vaddrs() const { return mapped_vaddrs_; }
   std::string ActorName(const Cpu& cpu) const;
 
   // Ground truth, for oracles and setup: the frame `vaddr` translates to now, walking the live
   // tables directly (no yield, no trace). kNoFrame when not mapped.
   FrameId Translate(VirtAddr vaddr) const;
-  // Ground truth: the PTE slot that translates `vaddr` now (its address), 0 when no live PTE
-  // table covers it. Translate() reads that slot.
+  // Ground truth: the leaf slot that translates `vaddr` now (its address): the PTE slot, or the
+  // PMD slot of a huge PMD; 0 when no live table covers it. Translate() reads that slot.
   PhysAddr LeafSlot(VirtAddr vaddr) const;
   // The hardware access agents (world.cc HwAccessAgent): the index in the setup mappings of the
   // first page not in `done` (bit i: page i) whose present PTE lacks accessed or dirty, or -1;
@@ -210,6 +214,12 @@ class World {
   std::string AgentName(int agent) const;
   // Frees `frame` (refcount already 0) at the current step: TLB and refcount oracles apply.
   void FreeFrame(Cpu& cpu, FrameId frame);
+  // pgtable_trans_huge_deposit(): a PTE table kept aside for a huge PMD, to be withdrawn when the
+  // huge PMD is split or zapped (mm/pgtable-generic.c). Bookkeeping under the PMD lock, not a
+  // shared access any lockless walker makes. The end-of-run oracle counts deposited tables as
+  // referenced.
+  void DepositTable(FrameId table) { deposited_.push_back(table); }
+  const std::vector<FrameId>& deposited_tables() const { return deposited_; }
 
  private:
   // Index in lock_owner_ of a lock id (a PTE-table frame, kMmPageTableLock or kZoneLock).
@@ -277,6 +287,7 @@ class World {
   std::vector<TraceEvent> trace_;
   std::vector<SplitStore> split_stores_;
   std::vector<VirtAddr> mapped_vaddrs_;  // the setup mappings, in order
+  std::vector<FrameId> deposited_;       // DepositTable(), in deposit order
   // Who issues the store WriteLoc is applying (the executing CPU, or the owner of a draining
   // store buffer), for split_stores_.
   CpuId store_cpu_ = 0;

@@ -42,7 +42,7 @@ Task<Loaded> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level, Dep d
     // without a dependency.
     now = Loaded{MakeEntry(table, kTableEntryFlags), kNoDep};
     if (level == PtLevel::kPmd) {
-      co_await pmd_populate(cpu, entryp, now.value);
+      co_await pmd_populate(cpu, entryp, table);
     } else {
       co_await cpu.Store(entryp, now.value, level, MemOrder::kOnce);  // pud/p4d_populate()
     }

@@ -14,10 +14,6 @@
 
 namespace ptfuzz {
 
-// GUP_PIN_COUNTING_BIAS (include/linux/mm.h): a FOLL_PIN on a small folio adds this much to its
-// refcount; folio_maybe_dma_pinned() is "refcount >= the bias".
-inline constexpr int kGupPinCountingBias = 1024;
-
 // try_grab_folio_fast(page, 1, FOLL_GET or FOLL_PIN): true when a reference (or pin) was taken.
 // FOLL_PIN: try_get_folio(), then folio_ref_add(bias - 1) (a non-value-returning atomic), then
 // smp_mb__after_atomic() (variant switch gup_pin_mb_after_atomic) so the pin is ordered before

@@ -1,6 +1,7 @@
 #include "core/protocols/gup_fast.h"
 
 #include "core/protocols/folio_ref.h"
+#include "core/protocols/pgtable.h"
 #include "core/protocols/pgtable_lockless.h"
 #include "core/world.h"
 
@@ -46,12 +47,36 @@ Task<FrameId> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr a
   co_return page;
 }
 
+// A huge PMD: the folio it maps, rechecked against the PMD after the try-get.
+Task<FrameId> gup_fast_pmd_leaf(Cpu& cpu, PhysAddr pmdp, Loaded pmd, bool pin) {
+  PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pmd_leaf", "mm/gup.c");
+  // pmd_access_permitted(orig, write=false): present and user.
+  if ((pmd & kPteUser) == 0) co_return kNoFrame;
+  // pmd_page(orig) + the subpage: the whole huge folio is one frame here (core/pte.h).
+  const FrameId page = EntryFrame(pmd);
+  if (page >= cpu.world->memory().num_frames()) co_return kNoFrame;
+  if (!co_await try_grab_folio_fast(cpu, page, pin)) co_return kNoFrame;
+  cpu.world->oracles().OnGupRefTaken(cpu, page, pmdp, /*ptep=*/0);
+  // pmd_val(orig) != pmd_val(*pmdp): a plain dereference (two loads on PAE), after the
+  // try-get's full barrier.
+  if (pmd.value != co_await pxx_get(cpu, pmdp, PtLevel::kPmd, MemOrder::kPlain, pmd.dep)) {
+    cpu.world->oracles().OnGupRefDropped(cpu);
+    co_await gup_put_folio(cpu, page, pin);
+    co_return kNoFrame;
+  }
+  // The huge-PMD pfn goes to the caller: the PMD must have held that value.
+  cpu.world->oracles().OnEntryUse(cpu, pmdp, pmd, Oracles::EntryUse::kReturnedPage);
+  co_return page;
+}
+
 Task<FrameId> gup_fast_pmd_range(Cpu& cpu, Loaded pud, VirtAddr addr, bool pin) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pmd_range", "mm/gup.c");
   // pmd_offset_lockless(pudp, pud, addr): derived from the pud value, not a re-read.
   const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd));
-  const Loaded pmd = co_await pmdp_get_lockless(cpu, pmdp, pud.dep);
+  // pmdp_get_lockless() since 1180e732c985 (v6.2); READ_ONCE(*pmdp) before, two loads on PAE.
+  const Loaded pmd = co_await pmd_read_as(cpu, pmdp, pud.dep, cpu.world->variant().gup_pmd_read);
   if (!EntryPresent(pmd)) co_return kNoFrame;
+  if (PmdHuge(pmd)) co_return co_await gup_fast_pmd_leaf(cpu, pmdp, pmd, pin);
   cpu.world->oracles().OnEntryUse(cpu, pmdp, pmd, Oracles::EntryUse::kTablePointer);
   co_return co_await gup_fast_pte_range(cpu, pmdp, pmd, addr, pin);
 }

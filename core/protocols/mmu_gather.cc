@@ -38,4 +38,12 @@ Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb) {
   }
 }
 
+Task<void> tlb_remove_table_sync_one(Cpu& cpu) {
+  PTFUZZ_KERNEL_FUNC(cpu, "tlb_remove_table_sync_one", "mm/mmu_gather.c");
+  // An empty flush range: the targets run tlb_remove_table_smp_sync(), which does nothing; the
+  // point is the wait.
+  co_await cpu.IpiSend(0, 0);
+  co_await cpu.IpiWait();
+}
+
 }  // namespace ptfuzz

@@ -8,7 +8,7 @@
 // entries of the old page are still live (the window of seed 000 and Z08).
 //
 // Not modelled yet: batch-full forced flushes, page-table freeing (tlb_remove_table(), RCU), and
-// delayed rmap removal.
+// delayed rmap removal; of the table-freeing machinery only the sync IPI is here.
 #ifndef PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_
 #define PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_
 
@@ -34,6 +34,14 @@ struct MmuGather {
 // tlb_finish_mmu() -> tlb_flush_mmu(): flush, then free the batched pages (the order is reversed
 // under the variant switch zap_flush_before_free = false).
 Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb);
+
+// tlb_remove_table_sync_one() (mm/mmu_gather.c, CONFIG_MMU_GATHER_RCU_TABLE_FREE, which x86
+// selects with PARAVIRT and arm64 always): smp_call_function(tlb_remove_table_smp_sync, NULL, 1),
+// an IPI to every other CPU that flushes nothing and waits until each has taken it. A CPU in an
+// interrupts-off section (GUP-fast, __pte_offset_map() on PAE) holds it off, so whoever returns
+// from it knows no such walker still uses what it read before. On x86-PAE this is also
+// pmdp_get_lockless_sync() (include/linux/pgtable.h).
+Task<void> tlb_remove_table_sync_one(Cpu& cpu);
 
 }  // namespace ptfuzz
 

@@ -38,23 +38,30 @@ Task<void> set_pte_split(Cpu& cpu, PhysAddr ptep, uint64_t pte) {
   co_await cpu.StoreHalf(ptep, false, EntryLow(pte), PtLevel::kPte, MemOrder::kOnce);
 }
 
-Task<uint64_t> ptep_get_and_clear_split(Cpu& cpu, PhysAddr ptep) {
+Task<uint64_t> pxxp_get_and_clear_split(Cpu& cpu, PhysAddr p, PtLevel level) {
   World& world = *cpu.world;
-  PTFUZZ_KERNEL_FUNC(cpu, "native_ptep_get_and_clear", "arch/x86/include/asm/pgtable-3level.h");
+  static constexpr FuncInfo kPte{"native_ptep_get_and_clear",
+                                 "arch/x86/include/asm/pgtable-3level.h",
+                                 HashName("native_ptep_get_and_clear")};
+  static constexpr FuncInfo kPmd{"native_pmdp_get_and_clear",
+                                 "arch/x86/include/asm/pgtable-3level.h",
+                                 HashName("native_pmdp_get_and_clear")};
+  FuncScope scope(cpu, level == PtLevel::kPte ? &kPte : &kPmd);
   if (world.variant().pae_get_and_clear_xchg64) {
     // pxx_xchg64(pte, ptep, 0): try_cmpxchg64() until it swaps; one locked 64-bit exchange.
-    co_return co_await cpu.Xchg(ptep, 0, PtLevel::kPte, MemOrder::kFull);
+    co_return co_await cpu.Xchg(p, 0, level, MemOrder::kFull);
   }
   // Before v6.2 (b7301f20105a): res.pte_low = xchg(&ptep->pte_low, 0); then the high half is
-  // read and cleared with plain accesses. The xchg is a full barrier, so the clear of the low
-  // half (the present bit) is visible before the high half changes.
-  const uint64_t low = co_await cpu.XchgHalf(ptep, false, 0, PtLevel::kPte);
-  const uint64_t high = co_await cpu.LoadHalf(ptep, true, PtLevel::kPte, MemOrder::kPlain);
-  co_await cpu.StoreHalf(ptep, true, 0, PtLevel::kPte, MemOrder::kPlain);
+  // read and cleared with plain accesses (the pmd version did the same on pmd_low/pmd_high).
+  // The xchg is a full barrier, so the clear of the low half (the present bit) is visible
+  // before the high half changes.
+  const uint64_t low = co_await cpu.XchgHalf(p, false, 0, level);
+  const uint64_t high = co_await cpu.LoadHalf(p, true, level, MemOrder::kPlain);
+  co_await cpu.StoreHalf(p, true, 0, level, MemOrder::kPlain);
   co_return JoinHalves(low, high);
 }
 
-Task<void> pmd_populate_split(Cpu& cpu, PhysAddr pmdp, uint64_t pmd) {
+Task<void> set_pmd_split(Cpu& cpu, PhysAddr pmdp, uint64_t pmd) {
   PTFUZZ_KERNEL_FUNC(cpu, "native_set_pmd", "arch/x86/include/asm/pgtable-3level.h");
   // pxx_xchg64(pmd, pmdp, pmd): the whole entry in one locked exchange.
   co_await cpu.Xchg(pmdp, pmd, PtLevel::kPmd, MemOrder::kFull);
@@ -79,14 +86,23 @@ OpOrTask<OpAwaiter, uint64_t> ptep_get_and_clear(Cpu& cpu, PhysAddr ptep) {
   if (!cpu.world->SplitEntries(PtLevel::kPte)) {
     return cpu.Xchg(ptep, 0, PtLevel::kPte, PtepGetAndClearOrder(*cpu.world));
   }
-  return ptep_get_and_clear_split(cpu, ptep);
+  return pxxp_get_and_clear_split(cpu, ptep, PtLevel::kPte);
 }
 
-OpOrTask<OpAwaiter, void> pmd_populate(Cpu& cpu, PhysAddr pmdp, uint64_t pmd) {
+OpOrTask<OpAwaiter, uint64_t> pmdp_huge_get_and_clear(Cpu& cpu, PhysAddr pmdp) {
+  if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
+    // x86-64 native_pmdp_get_and_clear(): xchg; arm64 pmdp_huge_get_and_clear() ->
+    // __ptep_get_and_clear(): xchg_relaxed, as for a PTE.
+    return cpu.Xchg(pmdp, 0, PtLevel::kPmd, PtepGetAndClearOrder(*cpu.world));
+  }
+  return pxxp_get_and_clear_split(cpu, pmdp, PtLevel::kPmd);
+}
+
+OpOrTask<OpAwaiter, void> set_pmd(Cpu& cpu, PhysAddr pmdp, uint64_t pmd) {
   if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
     return cpu.Store(pmdp, pmd, PtLevel::kPmd, MemOrder::kOnce);
   }
-  return pmd_populate_split(cpu, pmdp, pmd);
+  return set_pmd_split(cpu, pmdp, pmd);
 }
 
 }  // namespace ptfuzz

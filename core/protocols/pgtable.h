@@ -11,8 +11,9 @@
 //      native_ptep_get_and_clear(): pxx_xchg64(), one locked 64-bit exchange (v6.2+); before,
 //                                   xchg() of the low half, then the high half read and cleared
 //                                   (variant switch pae_get_and_clear_xchg64)
-//      native_set_pmd() (pmd_populate): pxx_xchg64(), an atomic 64-bit store (set_64bit()
-//                                   before v6.2: the same cmpxchg8b)
+//      native_pmdp_get_and_clear(): the same, on the PMD
+//      native_set_pmd() (pmd_populate, set_pmd_at): pxx_xchg64(), an atomic 64-bit store
+//                                   (set_64bit() before v6.2: the same cmpxchg8b)
 //      ptep_get() / a plain *pmd:   READ_ONCE of a 64-bit type on a 32-bit CPU: two loads, low
 //                                   then high, not atomic
 // The upper levels (pud, pgd) are 64-bit words in every configuration (World::SplitEntries).
@@ -45,9 +46,20 @@ OpOrTask<OpAwaiter, void> set_pte(Cpu& cpu, PhysAddr ptep, uint64_t pte);
 // xchg_relaxed; PAE pxx_xchg64 or the older two-step form). Returns the old entry.
 OpOrTask<OpAwaiter, uint64_t> ptep_get_and_clear(Cpu& cpu, PhysAddr ptep);
 
-// pmd_populate() -> set_pmd(): WRITE_ONCE of the entry on 64-bit entries; PAE: pxx_xchg64(), an
-// atomic (and fully ordered) 64-bit store.
-OpOrTask<OpAwaiter, void> pmd_populate(Cpu& cpu, PhysAddr pmdp, uint64_t pmd);
+// pmdp_huge_get_and_clear() (x86 native_pmdp_get_and_clear(), arm64 via __ptep_get_and_clear()):
+// the PMD's exchange with 0, ordered as ptep_get_and_clear(). Returns the old entry.
+OpOrTask<OpAwaiter, uint64_t> pmdp_huge_get_and_clear(Cpu& cpu, PhysAddr pmdp);
+
+// set_pmd() (x86 native_set_pmd(), arm64 set_pmd()): WRITE_ONCE of the entry on 64-bit entries;
+// PAE: pxx_xchg64(), an atomic (and fully ordered) 64-bit store. pmd_populate() (a PTE table) and
+// set_pmd_at() (a huge PMD) both come here.
+OpOrTask<OpAwaiter, void> set_pmd(Cpu& cpu, PhysAddr pmdp, uint64_t pmd);
+inline OpOrTask<OpAwaiter, void> pmd_populate(Cpu& cpu, PhysAddr pmdp, FrameId pte_table) {
+  return set_pmd(cpu, pmdp, MakeEntry(pte_table, kTableEntryFlags));
+}
+inline OpOrTask<OpAwaiter, void> set_pmd_at(Cpu& cpu, PhysAddr pmdp, uint64_t huge_pmd) {
+  return set_pmd(cpu, pmdp, huge_pmd);
+}
 
 }  // namespace ptfuzz
 

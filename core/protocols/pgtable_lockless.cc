@@ -53,9 +53,9 @@ Task<Loaded> pmdp_get_lockless_split(Cpu& cpu, PhysAddr pmdp, Dep dep) {
   co_return co_await get_lockless_low_high(cpu, pmdp, PtLevel::kPmd, dep, "pmdp_get_lockless()");
 }
 
-Task<Loaded> pmd_read_for_walk_split(Cpu& cpu, PhysAddr pmdp, Dep dep) {
+Task<Loaded> pmd_read_split(Cpu& cpu, PhysAddr pmdp, Dep dep, PaePmdRead how) {
   World& world = *cpu.world;
-  switch (world.variant().pae_pmd_read) {
+  switch (how) {
     case PaePmdRead::kLowHighRetry:
       co_return co_await pmdp_get_lockless(cpu, pmdp, dep);
     case PaePmdRead::kReadAtomic: {
@@ -107,7 +107,14 @@ OpOrTask<LoadAwaiter, Loaded> pmd_read_for_walk(Cpu& cpu, PhysAddr pmdp, Dep dep
   if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
     return cpu.Load(pmdp, PtLevel::kPmd, MemOrder::kOnce, dep);
   }
-  return pmd_read_for_walk_split(cpu, pmdp, dep);
+  return pmd_read_split(cpu, pmdp, dep, cpu.world->variant().pae_pmd_read);
+}
+
+OpOrTask<LoadAwaiter, Loaded> pmd_read_as(Cpu& cpu, PhysAddr pmdp, Dep dep, PaePmdRead how) {
+  if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
+    return cpu.Load(pmdp, PtLevel::kPmd, MemOrder::kOnce, dep);
+  }
+  return pmd_read_split(cpu, pmdp, dep, how);
 }
 
 }  // namespace ptfuzz

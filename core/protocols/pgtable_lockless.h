@@ -18,6 +18,7 @@
 
 #include "core/cpu.h"
 #include "core/task.h"
+#include "core/variant.h"
 
 namespace ptfuzz {
 
@@ -33,6 +34,10 @@ OpOrTask<LoadAwaiter, Loaded> pmdp_get_lockless(Cpu& cpu, PhysAddr pmdp, Dep dep
 // dereference compiled to two loads in either order (before 3.5: CVE-2012-2373, Z06). On 64-bit
 // entries: pmdp_get_lockless().
 OpOrTask<LoadAwaiter, Loaded> pmd_read_for_walk(Cpu& cpu, PhysAddr pmdp, Dep dep);
+
+// The same read in the form `how` names, whatever the variant says about the fault path: GUP-fast
+// has its own history (ProtocolVariant::gup_pmd_read).
+OpOrTask<LoadAwaiter, Loaded> pmd_read_as(Cpu& cpu, PhysAddr pmdp, Dep dep, PaePmdRead how);
 
 }  // namespace ptfuzz
 

@@ -31,7 +31,8 @@ Task<MappedPte> pte_offset_map_lock(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtA
   for (;;) {
     // __pte_offset_map(): one lockless read; bail when there is no PTE table.
     const Loaded pmdval = co_await pte_offset_map_read_pmd(cpu, pmdp, pmdp_dep);
-    if (!EntryPresent(pmdval)) co_return MappedPte{};
+    // pmd_none(), or pmd_trans_huge(): no PTE table to map.
+    if (!EntryPresent(pmdval) || PmdHuge(pmdval)) co_return MappedPte{};
     // The table pointer comes from this value (__pte_map(&pmdval, addr)): it must be real.
     cpu.world->oracles().OnEntryUse(cpu, pmdp, pmdval, Oracles::EntryUse::kTablePointer);
     const FrameId table = EntryFrame(pmdval);

@@ -5,6 +5,7 @@
 #include "core/scenarios/contpte_lockless_read.h"
 #include "core/scenarios/gup_pin_vs_swapout.h"
 #include "core/scenarios/gup_vs_madv_free.h"
+#include "core/scenarios/gup_vs_thp_collapse.h"
 #include "core/scenarios/gup_vs_zap.h"
 #include "core/scenarios/pae_fault_vs_fault.h"
 #include "core/scenarios/pae_gup_vs_refault.h"
@@ -19,6 +20,8 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       PaeFaultVsFaultSpec(),
       PaeGupVsRefaultSpec(),
       ContpteLocklessReadSpec(),
+      GupVsThpCollapseSpec(),
+      PaeGupVsCollapseSpec(),
   };
   return *kScenarios;
 }

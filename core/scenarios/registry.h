@@ -78,6 +78,7 @@ inline constexpr uint32_t kMaxCpus = 8;
 inline constexpr uint32_t kMinFrames = 6;  // pgd + pud + pmd + pte table + one page + one spare
 inline constexpr uint32_t kMaxFrames = 64;
 inline constexpr int kMaxMappings = 16;
+inline constexpr uint32_t kMaxSetupPins = 4;  // Mapping.pins
 
 }  // namespace ptfuzz
 

@@ -1,0 +1,172 @@
+#include "core/protocols/khugepaged.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/protocols/folio_ref.h"
+#include "core/protocols/mmu_gather.h"
+#include "core/protocols/pgtable.h"
+#include "core/protocols/pgtable_lockless.h"
+#include "core/protocols/tlb_flush.h"
+#include "core/world.h"
+
+namespace ptfuzz {
+
+namespace {
+
+// The PTE indices of the huge range at `haddr` that the run can populate (khugepaged.h).
+std::vector<uint32_t> CandidatePteIndices(const World& world, VirtAddr haddr) {
+  std::vector<uint32_t> indices;
+  auto add = [&](VirtAddr v) {
+    if (v < haddr || v >= haddr + kPmdSize) return;
+    const uint32_t index = TableIndex(v, PtLevel::kPte);
+    if (std::find(indices.begin(), indices.end(), index) == indices.end()) {
+      indices.push_back(index);
+    }
+  };
+  for (const VirtAddr v : world.mapped_vaddrs()) add(v);
+  for (const ActorInfo& a : world.actors()) add(a.vaddr);
+  std::sort(indices.begin(), indices.end());
+  return indices;
+}
+
+struct IsolatedPte {
+  PhysAddr ptep;
+  FrameId folio;
+};
+
+// __collapse_huge_page_isolate() over the candidate PTEs of `table`, under its PTL. Fills
+// `isolated` with the pages it took (each with an isolation reference) and returns whether all
+// passed.
+Task<bool> collapse_huge_page_isolate(Cpu& cpu, FrameId table, const std::vector<uint32_t>& indices,
+                                      std::vector<IsolatedPte>& isolated) {
+  PTFUZZ_KERNEL_FUNC(cpu, "__collapse_huge_page_isolate", "mm/khugepaged.c");
+  World& world = *cpu.world;
+  for (const uint32_t index : indices) {
+    const PhysAddr ptep = EntryAddr(table, index);
+    // ptep_get(): READ_ONCE under the PTL.
+    const uint64_t pte = co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, kNoDep);
+    // pte_none(): counted against max_ptes_none (511 by default), so never a failure here.
+    if (EntryNone(pte)) continue;
+    if (!EntryPresent(pte)) co_return false;  // SCAN_PTE_NON_PRESENT
+    const FrameId folio = EntryFrame(pte);
+    if (folio >= world.memory().num_frames()) co_return false;  // vm_normal_page(): none
+    // is_refcount_suitable(): no GUP reference or other external pin, i.e. the refcount is
+    // exactly the mapcount. Plain atomic_read()s: the ordering comes from the
+    // full barrier of the PMD clear and the flush before them, which pairs with GUP-fast's
+    // try-get and PMD recheck (kernel-mm.md section 1).
+    const uint64_t ref = co_await cpu.LoadLoc(RefcountLoc(folio), MemOrder::kOnce);
+    const uint64_t map = co_await cpu.LoadLoc(MapcountLoc(folio), MemOrder::kOnce);
+    if (ref != map) co_return false;  // SCAN_PAGE_COUNT
+    // folio_isolate_lru(): the folio leaves the LRU with a reference of khugepaged's own.
+    co_await cpu.RefAdd(folio, 1);
+    isolated.push_back({ptep, folio});
+  }
+  co_return true;
+}
+
+// __collapse_huge_page_copy_succeeded(): the old pages are unmapped and freed. The copy of their
+// contents into the huge folio is not modelled.
+Task<void> collapse_huge_page_copy_succeeded(Cpu& cpu, FrameId table,
+                                             const std::vector<IsolatedPte>& isolated) {
+  PTFUZZ_KERNEL_FUNC(cpu, "__collapse_huge_page_copy_succeeded", "mm/khugepaged.c");
+  for (const IsolatedPte& p : isolated) {
+    // release_pte_folio() -> folio_putback_lru(): the isolation reference goes.
+    co_await folio_put(cpu, p.folio);
+    // Under the PTL (taken mostly for the rmap statistics): ptep_clear(), folio_remove_rmap_pte().
+    co_await cpu.SpinLock(table);
+    co_await ptep_get_and_clear(cpu, p.ptep);
+    co_await cpu.RmwLoc(MapcountLoc(p.folio), RmwOp::kAdd, ~uint64_t{0}, 0, MemOrder::kFull);
+    co_await cpu.SpinUnlock(table);
+    // free_page_and_swap_cache(): the mapping's reference; frees the page unless someone (a
+    // GUP-fast that got in after the isolate check) still holds it.
+    co_await folio_put(cpu, p.folio);
+  }
+}
+
+Task<void> collapse_huge_page(Cpu& cpu, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "collapse_huge_page", "mm/khugepaged.c");
+  World& world = *cpu.world;
+  const VirtAddr haddr = addr & ~(kPmdSize - 1);
+  // alloc_charge_folio(): the huge folio, before any lock is taken.
+  const FrameId folio = static_cast<FrameId>(co_await cpu.AllocPage(-1));
+  if (folio == kNoFrame) co_return;  // SCAN_ALLOC_HUGE_PAGE_FAIL
+  // find_pmd_or_thp_or_none() -> mm_find_pmd(): plain dereferences of the upper levels (the
+  // tables stay under the mmap lock), pmdp_get_lockless() of the pmd.
+  const Loaded pgd = co_await cpu.Load(EntryAddr(world.pgd(), TableIndex(haddr, PtLevel::kPgd)),
+                                       PtLevel::kPgd, MemOrder::kPlain);
+  Loaded pud;
+  if (EntryPresent(pgd)) {
+    pud = co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(haddr, PtLevel::kPud)),
+                            PtLevel::kPud, MemOrder::kPlain, pgd.dep);
+  }
+  if (!EntryPresent(pud)) {
+    co_await folio_put(cpu, folio);
+    co_return;  // SCAN_PMD_NULL
+  }
+  const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(haddr, PtLevel::kPmd));
+  const Loaded pmd = co_await pmdp_get_lockless(cpu, pmdp, pud.dep);
+  if (!EntryPresent(pmd) || PmdHuge(pmd)) {
+    co_await folio_put(cpu, folio);
+    co_return;  // SCAN_PMD_NULL / SCAN_PMD_MAPPED
+  }
+  // pmd_lock(): mm->page_table_lock (no split PMD locks modelled).
+  co_await cpu.SpinLock(kMmPageTableLock);
+  // The kernel's comment: this also drops the small TLB entries so none coexists with the huge
+  // one to come, and a concurrent GUP-fast is fine because it notices the PMD changed (the Z01
+  // recheck) and backs off.
+  const uint64_t old_pmd = co_await pmdp_collapse_flush(cpu, pmdp, haddr);
+  co_await cpu.SpinUnlock(kMmPageTableLock);
+  // Waits out every GUP-fast walker (interrupts off) that read the old pmd; on x86-PAE also what
+  // pmdp_get_lockless_sync() is for: no lockless reader is still assembling the old pmd's halves.
+  if (world.variant().collapse_sync_one) co_await tlb_remove_table_sync_one(cpu);
+  // pte_offset_map_lock(mm, &_pmd, address, &pte_ptl): __pte_offset_map() of the local copy (no
+  // shared load), then the PTE table's lock.
+  const FrameId table = EntryFrame(old_pmd);
+  PTFUZZ_CHECK(table < world.memory().num_frames());
+  co_await cpu.SpinLock(table);
+  std::vector<IsolatedPte> isolated;
+  const bool ok =
+      co_await collapse_huge_page_isolate(cpu, table, CandidatePteIndices(world, haddr), isolated);
+  co_await cpu.SpinUnlock(table);
+  if (!ok) {
+    // Restore the old table: pmd_populate(), as the kernel requires for a PMD that points to a
+    // PTE table (set_pmd_at() is for huge PMDs only).
+    co_await cpu.SpinLock(kMmPageTableLock);
+    co_await pmd_populate(cpu, pmdp, table);
+    co_await cpu.SpinUnlock(kMmPageTableLock);
+    // release_pte_pages(): the pages isolated so far go back to the LRU.
+    for (const IsolatedPte& p : isolated) co_await folio_put(cpu, p.folio);
+    co_await folio_put(cpu, folio);  // out: the unused huge folio
+    co_return;
+  }
+  co_await collapse_huge_page_copy_succeeded(cpu, table, isolated);
+  // __folio_mark_uptodate(): smp_wmb(), so the copied contents are visible before the PMD.
+  co_await cpu.Fence(FenceKind::kWmb);
+  co_await cpu.SpinLock(kMmPageTableLock);
+  // folio_add_new_anon_rmap(): the new folio's mapcount is set (atomic_set on a folio nobody
+  // else can see yet); its allocation reference becomes the mapping's.
+  co_await cpu.RmwLoc(MapcountLoc(folio), RmwOp::kAdd, 1, 0, MemOrder::kRelaxed);
+  // pgtable_trans_huge_deposit(): the old, now empty, PTE table is kept for a later split.
+  world.DepositTable(table);
+  co_await set_pmd_at(cpu, pmdp, MakeEntry(folio, kAnonHugePmdFlags));
+  co_await cpu.SpinUnlock(kMmPageTableLock);
+}
+
+}  // namespace
+
+Task<uint64_t> pmdp_collapse_flush(Cpu& cpu, PhysAddr pmdp, VirtAddr haddr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "pmdp_collapse_flush", "mm/pgtable-generic.c");
+  const uint64_t pmd = co_await pmdp_huge_get_and_clear(cpu, pmdp);
+  // A collapse replaces PTE mappings, so the flush is of the PTE-level entries of the range
+  // (flush_tlb_range(), not flush_pmd_tlb_range()).
+  co_await flush_tlb_mm_range(cpu, haddr, haddr + kPmdSize);
+  co_return pmd;
+}
+
+Task<void> CollapseHugePageActor(Cpu& cpu, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "khugepaged_scan_mm_slot", "mm/khugepaged.c");
+  co_await collapse_huge_page(cpu, addr);
+}
+
+}  // namespace ptfuzz

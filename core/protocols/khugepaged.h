@@ -1,0 +1,44 @@
+// khugepaged's anonymous collapse: collapse_huge_page() (mm/khugepaged.c, v6.6-v6.12;
+// kernel-mm.md section 8.1), the PMD writer of bug zoo Z01 and Z07.
+//
+// The sequence modelled, after khugepaged's scan picked the PMD range of `addr`:
+//   alloc_charge_folio()                    the huge folio (one frame here, core/pte.h)
+//   find_pmd_or_thp_or_none()               walk to the pmd; give up if none or already huge
+//   pmd_lock()                              mm->page_table_lock
+//   _pmd = pmdp_collapse_flush()            pmdp_huge_get_and_clear() + flush_tlb_range()
+//   spin_unlock()
+//   tlb_remove_table_sync_one()             IPI and wait (2ba99c5e0881; switch collapse_sync_one)
+//   pte_offset_map_lock(&_pmd)              the old PTE table, from the local copy, its PTL
+//   __collapse_huge_page_isolate()          per PTE: present, refcount == mapcount, isolate
+//   spin_unlock(pte_ptl)
+//   failure: pmd_lock(); pmd_populate(old table); unlock; put the isolated pages and the folio
+//   success: __collapse_huge_page_copy_succeeded(): per PTE, release the isolation reference,
+//            ptep_clear(), folio_remove_rmap_pte(), free_page_and_swap_cache()
+//            __folio_mark_uptodate() (smp_wmb), pmd_lock(), folio_add_new_anon_rmap(),
+//            pgtable_trans_huge_deposit(old table), set_pmd_at(huge PMD), unlock
+//
+// Left out, because nothing in the scenarios that use it can observe them: mmap_write_lock()
+// and the VMA write lock (they exclude faults and other mmap-lock users; GUP-fast never takes
+// them), anon_vma_lock_write() (excludes rmap walkers), the MMU notifiers, the scan phase
+// (hpage_collapse_scan_pmd(): its checks are repeated under the locks by the isolate step), swap-in,
+// and the copy of the data itself. The isolate step reads the PTEs of the range that the run can
+// populate (the setup mappings and the actors' addresses in it); the others of its 512 are none
+// throughout, and reading them would add steps and change nothing.
+#ifndef PTFUZZ_CORE_PROTOCOLS_KHUGEPAGED_H_
+#define PTFUZZ_CORE_PROTOCOLS_KHUGEPAGED_H_
+
+#include "core/cpu.h"
+#include "core/task.h"
+
+namespace ptfuzz {
+
+// pmdp_collapse_flush() (mm/pgtable-generic.c): clears the PMD of the huge range at `haddr` and
+// flushes its TLB entries. Returns the old PMD.
+Task<uint64_t> pmdp_collapse_flush(Cpu& cpu, PhysAddr pmdp, VirtAddr haddr);
+
+// The ACTOR_KHUGEPAGED_COLLAPSE actor: collapse_huge_page() of the PMD range containing `addr`.
+Task<void> CollapseHugePageActor(Cpu& cpu, VirtAddr addr);
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_PROTOCOLS_KHUGEPAGED_H_

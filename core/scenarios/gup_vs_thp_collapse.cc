@@ -1,0 +1,127 @@
+#include "core/scenarios/gup_vs_thp_collapse.h"
+
+#include "core/pte.h"
+
+namespace ptfuzz {
+
+namespace {
+
+proto::Scenario DefaultGupVsThpCollapse() {
+  proto::Scenario s;
+  s.set_name("gup_vs_thp_collapse");
+  s.set_variant("fixed");
+  s.set_num_cpus(2);
+  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
+  s.set_num_frames(8);
+  proto::Mapping* m = s.add_mappings();
+  m->set_vaddr(kCollapsePage);
+  m->set_tlb_cpus(0b01);
+  AddActor(s, proto::ACTOR_GUP_FAST, 0, kCollapsePage);
+  AddActor(s, proto::ACTOR_KHUGEPAGED_COLLAPSE, 1, kCollapsePage);
+  return s;
+}
+
+proto::Scenario DefaultPaeGupVsCollapse() {
+  proto::Scenario s;
+  s.set_name("pae_gup_vs_collapse");
+  s.set_variant("fixed");
+  s.set_arch(proto::ARCH_X86_PAE);
+  s.set_num_cpus(3);
+  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
+  s.set_num_frames(16);
+  // Frames 0-7: the pgd, pud, pmd, this range's PTE table and four pages.
+  for (uint64_t v = kCollapsePage + kPmdSize; v < kCollapsePage + kPmdSize + 0x4000; v += 0x1000) {
+    s.add_mappings()->set_vaddr(v);
+  }
+  proto::Mapping* m = s.add_mappings();
+  m->set_vaddr(kCollapsePage);  // its PTE table is frame 8, at 4 GiB
+  m->set_tlb_cpus(0b001);
+  AddActor(s, proto::ACTOR_GUP_FAST, 0, kCollapsePage);
+  AddActor(s, proto::ACTOR_KHUGEPAGED_COLLAPSE, 1, kCollapsePage);
+  AddActor(s, proto::ACTOR_GUP_FAST_PIN, 2, kCollapsePage);
+  return s;
+}
+
+}  // namespace
+
+ScenarioSpec GupVsThpCollapseSpec() {
+  ScenarioSpec spec;
+  spec.name = "gup_vs_thp_collapse";
+  spec.summary =
+      "GUP-fast vs khugepaged's anonymous THP collapse: a page checked, copied and freed under a "
+      "walker that read the old pmd (fix 70cbc3cc78a9)";
+  spec.kernel_ref =
+      "mm/gup.c gup_fast_pte_range(), gup_fast_pmd_leaf(); mm/khugepaged.c collapse_huge_page(), "
+      "__collapse_huge_page_isolate(); mm/pgtable-generic.c pmdp_collapse_flush(); "
+      "mm/mmu_gather.c tlb_remove_table_sync_one()";
+  spec.zoo = "Z01";
+  spec.actor_kinds = {proto::ACTOR_GUP_FAST, proto::ACTOR_GUP_FAST_PIN,
+                      proto::ACTOR_KHUGEPAGED_COLLAPSE};
+  ProtocolVariant before_fix;
+  before_fix.gup_pmd_recheck = false;
+  before_fix.collapse_sync_one = false;
+  ProtocolVariant no_sync;
+  no_sync.collapse_sync_one = false;
+  ProtocolVariant sync_only;
+  sync_only.gup_pmd_recheck = false;
+  spec.variants = {
+      {"fixed",
+       "the kernel today: GUP-fast rechecks the pmd after its try-get, and khugepaged waits out "
+       "interrupts-off walkers with tlb_remove_table_sync_one() before checking refcounts",
+       {}, "clean", "clean"},
+      {"no_pmd_recheck",
+       "before 70cbc3cc78a9 (and before 2ba99c5e0881): GUP-fast rechecks only the PTE; with a "
+       "flush that does not wait for it, its reference lands after the refcount check and it "
+       "returns a page the collapse unmapped and freed",
+       before_fix, "clean", "ref_taken_after_unmap", "pinned_page_not_mapped"},
+      {"no_sync_one",
+       "Sep-Nov 2022: the PMD recheck without the sync IPI; the recheck alone catches the race",
+       no_sync, "clean", "clean"},
+      {"sync_one_only",
+       "the sync IPI without the PMD recheck: the IPI alone keeps the refcount check after every "
+       "walker that read the old pmd",
+       sync_only, "clean", "clean"},
+  };
+  spec.default_scenario = &DefaultGupVsThpCollapse;
+  return spec;
+}
+
+ScenarioSpec PaeGupVsCollapseSpec() {
+  ScenarioSpec spec;
+  spec.name = "pae_gup_vs_collapse";
+  spec.summary =
+      "x86-PAE: GUP-fast reading the pmd as two halves vs khugepaged clearing it, and restoring "
+      "it when the collapse fails (the v6.2 series, 1180e732c985)";
+  spec.kernel_ref =
+      "mm/gup.c gup_fast_pmd_range(); include/linux/pgtable.h pmdp_get_lockless(), "
+      "pmdp_get_lockless_sync(); mm/khugepaged.c collapse_huge_page(); "
+      "arch/x86/include/asm/pgtable-3level.h native_pmdp_get_and_clear(), native_set_pmd()";
+  spec.zoo = "Z07";
+  spec.required_arch = proto::ARCH_X86_PAE;
+  spec.actor_kinds = {proto::ACTOR_GUP_FAST, proto::ACTOR_GUP_FAST_PIN,
+                      proto::ACTOR_KHUGEPAGED_COLLAPSE};
+  ProtocolVariant read_once;
+  read_once.gup_pmd_read = PaePmdRead::kPlainLowHigh;
+  ProtocolVariant no_sync;
+  no_sync.collapse_sync_one = false;
+  spec.variants = {
+      {"fixed",
+       "the kernel today: pmdp_get_lockless() in GUP-fast, and the sync IPI after the collapse "
+       "flush keeps the restore of a failed collapse out of every reader's loop",
+       {}, "clean", "clean"},
+      {"read_once_pmd",
+       "before 1180e732c985 (v6.2): GUP-fast's READ_ONCE(*pmdp) is two 32-bit loads; the clear "
+       "between them gives {old low, 0}, a present pmd naming frame 0 as a PTE table (found "
+       "under SC with every flush mode)",
+       read_once, "torn_entry_used", "torn_entry_used", "walker_reads_freed_table"},
+      {"no_sync_one",
+       "the retry loop without the sync IPI: a failed collapse restores the same table, the low "
+       "word comes back and the loop accepts {low, 0} (found with broadcast and paravirt "
+       "flushes; an IPI flush holds the restore off)",
+       no_sync, "clean", "torn_entry_used", "walker_reads_freed_table"},
+  };
+  spec.default_scenario = &DefaultPaeGupVsCollapse;
+  return spec;
+}
+
+}  // namespace ptfuzz

@@ -1,0 +1,42 @@
+// GUP-fast vs khugepaged's anonymous collapse (collapse_huge_page(), core/protocols/
+// khugepaged.h): the PMD writer of bug zoo Z01 and Z07.
+//
+// gup_vs_thp_collapse (Z01, any architecture): GUP-fast reads the pmd and a PTE, khugepaged
+// clears the pmd and flushes without waiting for it (a broadcast or paravirt flush), checks the
+// page's refcount before GUP-fast's reference lands, then copies the page and frees it. GUP-fast's
+// PTE recheck passes (the PTE is cleared only later), so without the PMD recheck of 70cbc3cc78a9 it
+// returns a page no longer mapped. tlb_remove_table_sync_one() after the clear (2ba99c5e0881)
+// closes the same window from the writer's side.
+//
+// pae_gup_vs_collapse (Z07, x86-PAE): the same writer against the halves of the pmd. The old PTE
+// table sits at 4 GiB, so its pmd has a nonzero high word; clearing it between GUP-fast's two
+// loads of READ_ONCE(*pmdp) (before 1180e732c985) yields {old low, 0}: a present pmd naming
+// frame 0 (the pgd) as a PTE table. pmdp_get_lockless()'s loop rejects that, but when the
+// collapse fails (a pinned page) and restores the same table, the low word is back and the loop
+// accepts {low, 0} (the ABA of Z08 at the PMD level) unless the reader's interrupts-off section
+// holds the restore off: with IPI flushes the flush does, with broadcast and paravirt flushes only
+// the sync IPI (on PAE, what pmdp_get_lockless_sync() is for).
+//
+// Defaults:
+//  - gup_vs_thp_collapse: ARCH_X86_64, 2 CPUs, IPI flushes, 8 frames; page P = 0x7f0000000000;
+//    GUP-fast on CPU 0 at P, khugepaged on CPU 1 collapsing P's 2 MiB range.
+//  - pae_gup_vs_collapse: ARCH_X86_PAE, 3 CPUs, IPI flushes, 16 frames; four pages at
+//    0x7f0000200000 (the next PMD range) take frames 0-7 with the upper tables, so P's PTE table is
+//    frame 8 (pfn 0x100000, at 4 GiB) and P frame 9. GUP-fast on CPU 0 at P, khugepaged on CPU 1,
+//    and pin_user_pages_fast() on CPU 2 at P, whose pin makes the collapse fail when it lands
+//    before the refcount check.
+#ifndef PTFUZZ_CORE_SCENARIOS_GUP_VS_THP_COLLAPSE_H_
+#define PTFUZZ_CORE_SCENARIOS_GUP_VS_THP_COLLAPSE_H_
+
+#include "core/scenarios/registry.h"
+
+namespace ptfuzz {
+
+inline constexpr uint64_t kCollapsePage = 0x7f0000000000;
+
+ScenarioSpec GupVsThpCollapseSpec();
+ScenarioSpec PaeGupVsCollapseSpec();
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_SCENARIOS_GUP_VS_THP_COLLAPSE_H_
