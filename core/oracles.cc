@@ -267,8 +267,7 @@ void Oracles::ReportRefTakenAfterUnmap(const GupWindow& w, FrameId frame, uint32
   v.explanation = absl::StrFormat(
       "GUP-fast on cpu %u returned f%u (generation %u) for %#x at step %u, but from the step it "
       "took its reference (step %u) until it returned, the slots it walked (%s) never mapped "
-      "that page: the reference landed after the unmap began, so the unmapper's refcount check "
-      "could not see it, %s (%s.)",
+      "that page: %s (%s.)",
       w.cpu, frame, generation, w.vaddr, return_step, w.ref_step, slots, outcome,
       FrameHistory(frame));
   violation_ = std::move(v);
@@ -303,10 +302,17 @@ void Oracles::CheckUnmappedReturns() {
     const PhysAddr leaf = u.window.ptep != 0 ? u.window.ptep : u.window.pmdp;
     ReportRefTakenAfterUnmap(
         u.window, u.frame, u.generation, u.return_step, u.actor, u.site,
-        absl::StrFormat("and the unmapper, whose refcount check came while the caller held the "
-                        "page or before its reference, finishes: %s[f%u:%u] no longer maps it (a "
-                        "copy or discard the caller's I/O can miss)",
-                        u.window.ptep != 0 ? "pte" : "pmd", AddrFrame(leaf), AddrIndex(leaf)));
+        absl::StrFormat(
+            "the reference landed after the pmd was cleared, the unmapper %s, and now "
+            "%s[f%u:%u] no longer maps the page: the unmapper's copy or discard can miss the "
+            "caller's I/O",
+            check == ~0u ? std::string("never checked the refcount")
+            : check < u.window.ref_step
+                ? absl::StrFormat("checked the refcount at step %u, before that reference", check)
+                : absl::StrFormat("checked the refcount at step %u, while the caller held the "
+                                  "page, and went on",
+                                  check),
+            u.window.ptep != 0 ? "pte" : "pmd", AddrFrame(leaf), AddrIndex(leaf)));
     return;
   }
 }
@@ -411,7 +417,9 @@ void Oracles::OnGupReturn(const Cpu& cpu, FrameId frame) {
     if (!LeafMapsRef(window, /*ground_truth=*/false)) {
       ReportRefTakenAfterUnmap(window, frame, gen, world_.step(), world_.ActorName(cpu),
                                cpu.func ? cpu.func->name : "(none)",
-                               "and the caller now holds a page the mm no longer maps");
+                               "the reference landed after the entry was cleared, so the "
+                               "unmapper's refcount check could not see it, and the caller now "
+                               "holds a page the mm no longer maps");
       return;
     }
     unmapped_returns_.push_back({std::move(window), frame, gen, world_.step(),
