@@ -39,6 +39,12 @@ inline constexpr uint64_t kMmPageTableLock = 0xffffffffull;
 // The page allocator's lock word. Under the relaxed model a free releases it and an allocation
 // acquires it (core/world.cc FreeFrame, kAllocPage); no protocol takes it explicitly.
 inline constexpr uint64_t kZoneLock = 0xfffffffeull;
+// The VMA lock (vma_start_write() / lock_vma_under_rcu(), include/linux/mmap_lock.h): a sleeping
+// lock, modelled exclusive (two readers exclude each other, which no scenario here needs), and,
+// unlike a spinlock, not an RCU read-side section.
+inline constexpr uint64_t kVmaLock = 0xfffffffdull;
+// Whether holding `lock` disables preemption (a spinlock), which makes its holder an RCU reader.
+inline constexpr bool LockDisablesPreemption(uint64_t lock) { return lock != kVmaLock; }
 
 struct PendingOp {
   OpKind kind = OpKind::kLoad;
@@ -110,6 +116,14 @@ struct Cpu {
   int actor = -1;  // index into the scenario's actors; -1: idle CPU
   bool finished = true;
   bool irqs_disabled = false;
+  // RCU read-side state (PREEMPT_RCU semantics: a reader is an rcu_read_lock() section, or code
+  // with interrupts or preemption disabled, i.e. holding a spinlock): nesting depth of
+  // rcu_read_lock(), spinlocks held, and the step at which the current read-side section began
+  // (kNotReader when none; World::UpdateRcuReader).
+  uint32_t rcu_depth = 0;
+  uint32_t spinlocks_held = 0;
+  static constexpr uint32_t kNotReader = 0xffffffffu;
+  uint32_t reader_since = kNotReader;
   const FuncInfo* func = nullptr;  // the kernel function currently executing, for the trace
   std::coroutine_handle<> resume_point;
   PendingOp pending;
@@ -206,6 +220,14 @@ struct Cpu {
   }
   OpAwaiter IrqDisable() { return {this, {OpKind::kIrqDisable}}; }
   OpAwaiter IrqEnable() { return {this, {OpKind::kIrqEnable}}; }
+  // rcu_read_lock() / rcu_read_unlock(): CPU-local, but steps, so a grace period can be seen to
+  // wait for them in the trace.
+  OpAwaiter RcuReadLock() { return {this, {OpKind::kRcuReadLock}}; }
+  OpAwaiter RcuReadUnlock() { return {this, {OpKind::kRcuReadUnlock}}; }
+  // call_rcu() of a callback that puts page-table page `table` (pte_free_defer(),
+  // tlb_remove_table_rcu()): a list append on this CPU; the callback runs as this CPU's rcu
+  // agent once every CPU has passed a quiescent state (World::RcuCallbackReady).
+  OpAwaiter CallRcuFreeTable(FrameId table) { return {this, {OpKind::kCallRcu, table}}; }
   // spin_lock (an acquire RMW on the lock word, waiting while it is held) / spin_unlock (a
   // release store). `lock` is a PTE-table frame (its split PTL) or kMmPageTableLock.
   OpAwaiter SpinLock(uint64_t lock) { return {this, {OpKind::kSpinLock, LockLoc(lock)}}; }

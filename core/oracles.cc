@@ -318,6 +318,29 @@ void Oracles::CheckUnmappedReturns() {
 }
 
 void Oracles::OnTableStore(PhysAddr entry, uint64_t value) {
+  const PhysMemory& mem = world_.memory();
+  const FrameInfo& table = mem.frame(AddrFrame(entry));
+  if (table.state == FrameState::kPageTable && table.level != PtLevel::kPte &&
+      EntryPresent(value) && !(table.level == PtLevel::kPmd && PmdHuge(value)) && !violation_) {
+    const FrameId child = EntryFrame(value);
+    const PtLevel want = static_cast<PtLevel>(static_cast<int>(table.level) - 1);
+    const bool ok = child < mem.num_frames() && mem.frame(child).state == FrameState::kPageTable &&
+                    mem.frame(child).level == want;
+    if (!ok) {
+      const std::string what =
+          child >= mem.num_frames() ? std::string("memory that does not exist")
+          : mem.frame(child).state == FrameState::kFree ? std::string("a free frame")
+          : mem.frame(child).state == FrameState::kData
+              ? std::string("a data page")
+              : absl::StrFormat("a %s table", PtLevelName(mem.frame(child).level));
+      Report(world_.cpu(world_.store_cpu()), ViolationKind::kTableEntryNotTable,
+                   absl::StrFormat("%s[f%u:%u] is set to %#x, which points to f%u as a %s table, "
+                                   "but f%u is %s (%s)",
+                                   PtLevelName(table.level), AddrFrame(entry), AddrIndex(entry),
+                                   value, child, PtLevelName(want), child, what,
+                                   child < mem.num_frames() ? FrameHistory(child) : "-"));
+    }
+  }
   for (DirtyWatch& d : dirty_watches_) {
     if (d.ptep == entry && (value & kPteDirty) != 0 && EntryPresent(value)) d.dirty_seen = true;
   }

@@ -11,6 +11,7 @@
 #include "core/protocols/contpte.h"
 #include "core/protocols/gup_fast.h"
 #include "core/protocols/khugepaged.h"
+#include "core/protocols/pt_reclaim.h"
 #include "core/protocols/rmap_unmap.h"
 #include "core/protocols/zap.h"
 #include "core/scenarios/registry.h"
@@ -52,6 +53,9 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         break;
       case proto::ACTOR_CONTPTE_UNFOLD_FOLD:
         world.SetActor(a.cpu(), std::move(info), ContpteUnfoldFoldActor(cpu, a.vaddr()));
+        break;
+      case proto::ACTOR_MADV_DONTNEED_RANGE:
+        world.SetActor(a.cpu(), std::move(info), MadvDontneedRangeActor(cpu, a.vaddr()));
         break;
       case proto::ACTOR_KHUGEPAGED_COLLAPSE:
         world.SetActor(a.cpu(), std::move(info), CollapseHugePageActor(cpu, a.vaddr()));

@@ -166,6 +166,7 @@ const char* ActorKindName(proto::ActorKind kind) {
     case proto::ACTOR_SWAPOUT_ANON: return "swapout";
     case proto::ACTOR_CONTPTE_UNFOLD_FOLD: return "contpte";
     case proto::ACTOR_KHUGEPAGED_COLLAPSE: return "khugepaged";
+    case proto::ACTOR_MADV_DONTNEED_RANGE: return "madvise";
     default: return "unspecified";
   }
 }

@@ -29,6 +29,10 @@ absl::string_view OpKindName(OpKind op) {
     case OpKind::kFence: return "fence";
     case OpKind::kDrain: return "drain";
     case OpKind::kWaitChange: return "wait_change";
+    case OpKind::kRcuReadLock: return "rcu_read_lock";
+    case OpKind::kRcuReadUnlock: return "rcu_read_unlock";
+    case OpKind::kCallRcu: return "call_rcu";
+    case OpKind::kRcuCallback: return "rcu_callback";
   }
   return "?";
 }
@@ -50,6 +54,7 @@ std::string LocName(const TraceEvent& e) {
     case LocSpace::kLock:
       if (payload == 0xffffffffull) return "mm->page_table_lock";
       if (payload == 0xfffffffeull) return "zone->lock";
+      if (payload == 0xfffffffdull) return "vma->vm_lock";
       return absl::StrFormat("ptl(f%u)", payload);
     case LocSpace::kVar:
       return absl::StrFormat("var%u", payload);
@@ -119,7 +124,18 @@ std::string DescribeOp(const TraceEvent& e) {
                              e.op == OpKind::kRefPut && e.new_value == 0 ? " (frees it)" : "");
     case OpKind::kIrqDisable:
     case OpKind::kIrqEnable:
+    case OpKind::kRcuReadLock:
+    case OpKind::kRcuReadUnlock:
       return std::string(op);
+    case OpKind::kCallRcu:
+      return absl::StrFormat("%s: free f%u after a grace period", op, e.addr);
+    case OpKind::kRcuCallback:
+      return absl::StrFormat(
+          "%s (queued at step %u, every cpu since passed a quiescent state): refcount(f%u) %d -> "
+          "%d%s",
+          op, static_cast<uint32_t>(e.old_value >> 32), e.addr,
+          static_cast<int64_t>(e.old_value & 0xffffffffu), static_cast<int64_t>(e.new_value),
+          e.new_value == 0 ? " (frees it)" : "");
     case OpKind::kSpinLock:
     case OpKind::kSpinUnlock:
       return absl::StrCat(op, " ", LocName(e), ViaNote(e));

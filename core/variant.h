@@ -48,6 +48,11 @@ struct ProtocolVariant {
   // Nov 2022; Z02; on x86-PAE it doubles as pmdp_get_lockless_sync(), Z07). Off: kernel-mm.md
   // switch drop_collapse_sync_one.
   bool collapse_sync_one = true;
+  // collapse_huge_page(): vma_start_write() before check_pmd_still_valid() (Barry Song's fix of
+  // the collapse / PT_RECLAIM race, Aug 2025; Z10). Off: the check first, so a MADV_DONTNEED
+  // under the per-VMA lock can empty and free the table in between and the failure path
+  // restores a none pmd: pfn 0 as a PTE table.
+  bool collapse_vma_lock_first = true;
   // try_grab_folio_fast(): add-unless-zero. Off: a plain folio_ref_add(), which resurrects a
   // freed folio (the CONFIG_TINY_RCU shortcut of folio_ref_try_add_rcu() used where it is unsafe).
   bool gup_try_get_unless_zero = true;

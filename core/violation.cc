@@ -20,6 +20,7 @@ absl::string_view ViolationKindName(ViolationKind kind) {
     case ViolationKind::kRefcountLeak: return "refcount_leak";
     case ViolationKind::kWalkerReadsFreedTable: return "walker_reads_freed_table";
     case ViolationKind::kStaleTlbAfterFree: return "stale_tlb_after_free";
+    case ViolationKind::kTableEntryNotTable: return "table_entry_not_a_table";
     case ViolationKind::kDeadlock: return "deadlock";
   }
   return "?";
@@ -68,6 +69,9 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
       return "a walker loads only from a live page table of the level it expects";
     case ViolationKind::kStaleTlbAfterFree:
       return "a data page is freed only after the TLB flush that covers it";
+    case ViolationKind::kTableEntryNotTable:
+      return "a present pmd, pud or pgd entry that is not a huge leaf points to a live page table "
+             "of the next level";
     case ViolationKind::kDeadlock:
       return "some CPU can always make progress until every actor has finished";
   }

@@ -55,6 +55,10 @@ enum class ViolationKind : uint8_t {
   kWalkerReadsFreedTable,
   // A data page was freed while some CPU's TLB still mapped it: freed before the covering flush.
   kStaleTlbAfterFree,
+  // A present table entry (pmd, pud, pgd) was set to point to a frame that is not a live page
+  // table of the next level: the structure itself is broken, whoever walks it next (Z10's pmd
+  // restored to pfn 0).
+  kTableEntryNotTable,
   // No CPU can run but some are unfinished (e.g. an IPI flush waiting on a CPU that waits for it).
   kDeadlock,
 };

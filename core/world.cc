@@ -56,6 +56,20 @@ class HwAccessAgent final : public Agent {
   uint32_t done_ = 0;  // bit i: it has marked mapped page i (World::mapped_vaddrs_)
 };
 
+// The RCU callbacks a CPU queued, run in softirq on that CPU once their grace period is over
+// (rcu_core() -> rcu_do_batch(), kernel/rcu/tree.c): one callback per step.
+class RcuAgent final : public Agent {
+ public:
+  RcuAgent(CpuId cpu, int index) : Agent(cpu), index_(index) {}
+  const FuncInfo& func() const override { return kFunc; }
+  bool Runnable(const World& world) const override { return world.RcuAgentRunnable(owner()); }
+  void Step(World& world) override { world.RcuAgentStep(owner(), index_); }
+
+ private:
+  static constexpr FuncInfo kFunc{"rcu_do_batch", "kernel/rcu/tree.c", HashName("rcu_do_batch")};
+  int index_;
+};
+
 }  // namespace
 
 absl::string_view MemoryModelName(MemoryModelKind model) {
@@ -99,7 +113,7 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
       decider_(decider),
       memory_(config.num_frames),
       cpus_(config.num_cpus),
-      lock_owner_(config.num_frames + 2, 0),
+      lock_owner_(config.num_frames + 3, 0),
       vars_(config.num_vars, 0),
       oracles_(*this) {
   PTFUZZ_CHECK(config.num_cpus >= 1 && config.num_cpus <= 32);
@@ -121,6 +135,11 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
       agents_.push_back(
           std::make_unique<HwAccessAgent>(i, static_cast<int>(agents_.size())));
     }
+  }
+  // Never runnable until a protocol queues an RCU callback, so they change no schedule that
+  // queues none.
+  for (uint32_t i = 0; i < config.num_cpus; ++i) {
+    agents_.push_back(std::make_unique<RcuAgent>(i, static_cast<int>(agents_.size())));
   }
   tape_.reserve(64);
   for (uint32_t i = 0; i < cpus_.size(); ++i) {
@@ -579,6 +598,72 @@ uint64_t World::Xchg64(Cpu& cpu, PhysAddr entry, uint64_t value, MemOrder order)
   return old;
 }
 
+std::vector<uint32_t> World::PopulatablePteIndices(VirtAddr pmd_start) const {
+  std::vector<uint32_t> indices;
+  auto add = [&](VirtAddr v) {
+    if (v < pmd_start || v >= pmd_start + kPmdSize) return;
+    const uint32_t index = TableIndex(v, PtLevel::kPte);
+    if (std::find(indices.begin(), indices.end(), index) == indices.end()) {
+      indices.push_back(index);
+    }
+  };
+  for (const VirtAddr v : mapped_vaddrs_) add(v);
+  for (const ActorInfo& a : actors_) add(a.vaddr);
+  std::sort(indices.begin(), indices.end());
+  return indices;
+}
+
+bool World::RcuCallbackReady(size_t index) const {
+  const uint32_t queued = rcu_callbacks_[index].queued;
+  for (const Cpu& c : cpus_) {
+    if (InRcuReader(c) && c.reader_since <= queued) return false;
+  }
+  return true;
+}
+
+bool World::RcuAgentRunnable(CpuId cpu) const {
+  if (rcu_callbacks_.empty()) return false;
+  const Cpu& c = cpus_[cpu];
+  // Softirqs run with interrupts on, and after the CPU's own buffered stores (a locked RMW).
+  if (c.irqs_disabled) return false;
+  if (config_.memory_model == MemoryModelKind::kTso && !store_buffers_[cpu].empty()) return false;
+  for (size_t i = 0; i < rcu_callbacks_.size(); ++i) {
+    if (rcu_callbacks_[i].cpu == cpu) return RcuCallbackReady(i);  // callbacks run in order
+  }
+  return false;
+}
+
+void World::RcuAgentStep(CpuId cpu_id, int agent) {
+  size_t i = 0;
+  while (rcu_callbacks_[i].cpu != cpu_id) ++i;
+  const RcuCallback cb = rcu_callbacks_[i];
+  rcu_callbacks_.erase(rcu_callbacks_.begin() + static_cast<std::ptrdiff_t>(i));
+  // The callback (tlb_remove_table_rcu() -> __tlb_remove_table(), or __pte_free_defer()):
+  // pagetable_free(), a put of the table page, fully ordered. It runs on `cpu_id`, as its
+  // function.
+  Cpu& cpu = cpus_[cpu_id];
+  // The grace period is over: every CPU has passed a quiescent state, each with a full barrier.
+  if (relaxed_) {
+    for (const Cpu& c : cpus_) relaxed_->Fence(c.id, FenceKind::kMb);
+  }
+  static constexpr FuncInfo kCallback{"tlb_remove_table_rcu", "mm/mmu_gather.c",
+                                      HashName("tlb_remove_table_rcu")};
+  const FuncInfo* saved = cpu.func;
+  cpu.func = &kCallback;
+  bool ok = false;
+  const uint64_t old = RefcountRmw(cpu, cb.table, RmwOp::kAdd, ~uint64_t{0}, 0, MemOrder::kFull, &ok);
+  const FrameInfo& f = memory_.frame(cb.table);
+  TraceEvent ev;
+  ev.op = OpKind::kRcuCallback;
+  ev.addr = cb.table;
+  ev.old_value = (uint64_t{cb.queued} << 32) | (old & 0xffffffffu);
+  ev.new_value = static_cast<uint64_t>(f.refcount);
+  RecordAgent(agent, ev);
+  oracles_.OnRefPut(cpu, cb.table, f.refcount);
+  if (f.refcount == 0 && f.state != FrameState::kFree) FreeFrame(cpu, cb.table);
+  cpu.func = saved;
+}
+
 void World::SetupVar(uint32_t index, uint64_t value) {
   PTFUZZ_CHECK(index < vars_.size() && step_ == 0);
   vars_[index] = value;
@@ -840,9 +925,27 @@ uint64_t World::Execute(Cpu& cpu) {
       break;
     case OpKind::kIrqDisable:
       cpu.irqs_disabled = true;
+      UpdateRcuReader(cpu);
       break;
     case OpKind::kIrqEnable:
       cpu.irqs_disabled = false;
+      UpdateRcuReader(cpu);
+      break;
+    case OpKind::kRcuReadLock:
+      ++cpu.rcu_depth;
+      UpdateRcuReader(cpu);
+      break;
+    case OpKind::kRcuReadUnlock:
+      PTFUZZ_CHECK(cpu.rcu_depth > 0);
+      --cpu.rcu_depth;
+      UpdateRcuReader(cpu);
+      break;
+    case OpKind::kCallRcu:
+      // The grace period orders everything the updater did before call_rcu() before the
+      // callback and before every read-side section that begins after it: a full barrier here
+      // (stronger than call_rcu() itself, never weaker than the guarantee).
+      FullFence(cpu);
+      rcu_callbacks_.push_back({cpu.id, static_cast<FrameId>(op.addr), step_});
       break;
     case OpKind::kSpinLock: {
       // Runnable() held this CPU back while the lock word was not 0 (and, under TSO, while its
@@ -853,10 +956,19 @@ uint64_t World::Execute(Cpu& cpu) {
         relaxed_->Lock(cpu.id, op.addr, cpu.id + 1);
       }
       WriteLoc(op.addr, cpu.id + 1);
+      if (LocSpaceOf(op.addr) != LocSpace::kLock || LockDisablesPreemption(LocPayload(op.addr))) {
+        ++cpu.spinlocks_held;
+        UpdateRcuReader(cpu);
+      }
       break;
     }
     case OpKind::kSpinUnlock: {
       PTFUZZ_CHECK(ReadLoc(op.addr) == cpu.id + 1);
+      if (LocSpaceOf(op.addr) != LocSpace::kLock || LockDisablesPreemption(LocPayload(op.addr))) {
+        PTFUZZ_CHECK(cpu.spinlocks_held > 0);
+        --cpu.spinlocks_held;
+        UpdateRcuReader(cpu);
+      }
       switch (config_.memory_model) {
         case MemoryModelKind::kSc:
           WriteLoc(op.addr, 0);
@@ -958,7 +1070,8 @@ uint64_t World::Execute(Cpu& cpu) {
       break;
     case OpKind::kIpiHandle:
     case OpKind::kDrain:
-      PTFUZZ_CHECK(false);  // never pending: HandleIpis() / the store-buffer agent run them
+    case OpKind::kRcuCallback:
+      PTFUZZ_CHECK(false);  // never pending: HandleIpis() / the agents run them
   }
   Record(cpu, ev);
   return result;
@@ -1017,6 +1130,7 @@ bool World::WaitsForDrain(const Cpu& cpu) const {
     case OpKind::kTlbFlushLocal:      // INVLPG and CR3 writes are serializing instructions
     case OpKind::kTlbFlushBroadcast:  // INVLPGB/TLBSYNC, or a paravirt hypercall: serializing
     case OpKind::kTlbFill:            // the return to user mode (iret/sysret) serializes
+    case OpKind::kCallRcu:            // World::Execute: a full barrier
       return true;
     default:
       return false;

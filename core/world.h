@@ -154,8 +154,16 @@ class World {
   const std::vector<Cpu>& cpus() const { return cpus_; }
   Cpu& cpu(CpuId id) { return cpus_[id]; }
   const std::vector<ActorInfo>& actors() const { return actors_; }
+  // The CPU whose store is being applied (the executing CPU, or a draining store buffer's owner).
+  CpuId store_cpu() const { return store_cpu_; }
   // The addresses the setup mapped (SetupMapAnonPage), in order.
   const std::vector<VirtAddr>& mapped_vaddrs() const { return mapped_vaddrs_; }
+  // The PTE indices of the 2 MiB range at `pmd_start` that the run can populate (the setup
+  // mappings and the actors' addresses in it), ascending. Walkers that scan a whole PTE table
+  // (khugepaged's isolate step, a range zap, PT_RECLAIM's emptiness check) read these: the
+  // others of its 512 entries are none for the whole run, and reading them would add steps and
+  // change nothing.
+  std::vector<uint32_t> PopulatablePteIndices(VirtAddr pmd_start) const;
   std::string ActorName(const Cpu& cpu) const;
 
   // Ground truth, for oracles and setup: the frame `vaddr` translates to now, walking the live
@@ -214,6 +222,18 @@ class World {
   std::string AgentName(int agent) const;
   // Frees `frame` (refcount already 0) at the current step: TLB and refcount oracles apply.
   void FreeFrame(Cpu& cpu, FrameId frame);
+  // RCU (kernel/rcu/tree.c, consolidated flavours, PREEMPT_RCU): a CPU is in a read-side
+  // section while it has interrupts off, holds a spinlock or is inside rcu_read_lock(); a
+  // callback queued at step q may run once every CPU has been outside such a section at some
+  // step after q (a quiescent state): now, or its current section began after q. Callbacks run
+  // as the queuing CPU's rcu agent (softirq: with that CPU's interrupts on), oldest first.
+  bool InRcuReader(const Cpu& cpu) const {
+    return cpu.irqs_disabled || cpu.spinlocks_held > 0 || cpu.rcu_depth > 0;
+  }
+  bool RcuCallbackReady(size_t index) const;
+  // Whether CPU `cpu`'s rcu agent has a callback to run, and its step (the callback).
+  bool RcuAgentRunnable(CpuId cpu) const;
+  void RcuAgentStep(CpuId cpu, int agent);
   // pgtable_trans_huge_deposit(): a PTE table kept aside for a huge PMD, to be withdrawn when the
   // huge PMD is split or zapped (mm/pgtable-generic.c). Bookkeeping under the PMD lock, not a
   // shared access any lockless walker makes. The end-of-run oracle counts deposited tables as
@@ -222,10 +242,12 @@ class World {
   const std::vector<FrameId>& deposited_tables() const { return deposited_; }
 
  private:
-  // Index in lock_owner_ of a lock id (a PTE-table frame, kMmPageTableLock or kZoneLock).
+  // Index in lock_owner_ of a lock id (a PTE-table frame, kMmPageTableLock, kZoneLock or
+  // kVmaLock).
   size_t LockSlot(uint64_t lock) const {
     if (lock == kMmPageTableLock) return config_.num_frames;
     if (lock == kZoneLock) return config_.num_frames + 1;
+    if (lock == kVmaLock) return config_.num_frames + 2;
     return static_cast<size_t>(lock);
   }
   bool Runnable(const Cpu& cpu) const;
@@ -288,6 +310,23 @@ class World {
   std::vector<SplitStore> split_stores_;
   std::vector<VirtAddr> mapped_vaddrs_;  // the setup mappings, in order
   std::vector<FrameId> deposited_;       // DepositTable(), in deposit order
+  struct RcuCallback {
+    CpuId cpu;        // the CPU that queued it, where it runs
+    FrameId table;    // the page-table page it puts
+    uint32_t queued;  // the step of the call_rcu()
+  };
+  std::vector<RcuCallback> rcu_callbacks_;  // queued, not yet run, in queuing order
+  // Sets cpu.reader_since after a change of its read-side state (InRcuReader).
+  // Entering a section while callbacks wait is a quiescent state reported with a full barrier
+  // (kernel/rcu/tree.c): the section sees what the updaters did before their call_rcu().
+  void UpdateRcuReader(Cpu& cpu) {
+    if (!InRcuReader(cpu)) {
+      cpu.reader_since = Cpu::kNotReader;
+    } else if (cpu.reader_since == Cpu::kNotReader) {
+      cpu.reader_since = step_;
+      if (relaxed_ && !rcu_callbacks_.empty()) relaxed_->Fence(cpu.id, FenceKind::kMb);
+    }
+  }
   // Who issues the store WriteLoc is applying (the executing CPU, or the owner of a draining
   // store buffer), for split_stores_.
   CpuId store_cpu_ = 0;

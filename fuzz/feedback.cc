@@ -20,6 +20,7 @@ bool IsWrite(const TraceEvent& e) {
     case OpKind::kRefTryAdd:
     case OpKind::kAllocPage:
     case OpKind::kDrain:
+    case OpKind::kRcuCallback:
       return true;
     default:
       return false;
@@ -52,6 +53,8 @@ int64_t TouchedFrame(const TraceEvent& e) {
     case OpKind::kRefTryAdd:
     case OpKind::kRefAdd:
     case OpKind::kRefPut:
+    case OpKind::kRcuCallback:
+    case OpKind::kCallRcu:
       return static_cast<int64_t>(e.addr);
     case OpKind::kAllocPage:
       return e.ok ? static_cast<int64_t>(e.new_value) : -1;

@@ -1,6 +1,5 @@
 #include "core/protocols/khugepaged.h"
 
-#include <algorithm>
 #include <vector>
 
 #include "core/protocols/folio_ref.h"
@@ -13,22 +12,6 @@
 namespace ptfuzz {
 
 namespace {
-
-// The PTE indices of the huge range at `haddr` that the run can populate (khugepaged.h).
-std::vector<uint32_t> CandidatePteIndices(const World& world, VirtAddr haddr) {
-  std::vector<uint32_t> indices;
-  auto add = [&](VirtAddr v) {
-    if (v < haddr || v >= haddr + kPmdSize) return;
-    const uint32_t index = TableIndex(v, PtLevel::kPte);
-    if (std::find(indices.begin(), indices.end(), index) == indices.end()) {
-      indices.push_back(index);
-    }
-  };
-  for (const VirtAddr v : world.mapped_vaddrs()) add(v);
-  for (const ActorInfo& a : world.actors()) add(a.vaddr);
-  std::sort(indices.begin(), indices.end());
-  return indices;
-}
 
 struct IsolatedPte {
   PhysAddr ptep;
@@ -91,8 +74,14 @@ Task<void> collapse_huge_page(Cpu& cpu, VirtAddr addr) {
   // alloc_charge_folio(): the huge folio, before any lock is taken.
   const FrameId folio = static_cast<FrameId>(co_await cpu.AllocPage(-1));
   if (folio == kNoFrame) co_return;  // SCAN_ALLOC_HUGE_PAGE_FAIL
-  // find_pmd_or_thp_or_none() -> mm_find_pmd(): plain dereferences of the upper levels (the
-  // tables stay under the mmap lock), pmdp_get_lockless() of the pmd.
+  // mmap_write_lock() (not modelled: nothing here takes the mmap lock), then vma_start_write():
+  // the VMA write lock waits for, and from then on excludes, page faults and madvise() under the
+  // per-VMA read lock. Since the Z10 fix it comes before check_pmd_still_valid(); before, a
+  // MADV_DONTNEED with PT_RECLAIM could empty and free the table between the check and the lock.
+  const bool lock_first = world.variant().collapse_vma_lock_first;
+  if (lock_first) co_await cpu.SpinLock(kVmaLock);
+  // check_pmd_still_valid() -> find_pmd_or_thp_or_none() -> mm_find_pmd(): plain dereferences
+  // of the upper levels (the tables stay under the mmap lock), pmdp_get_lockless() of the pmd.
   const Loaded pgd = co_await cpu.Load(EntryAddr(world.pgd(), TableIndex(haddr, PtLevel::kPgd)),
                                        PtLevel::kPgd, MemOrder::kPlain);
   Loaded pud;
@@ -101,15 +90,18 @@ Task<void> collapse_huge_page(Cpu& cpu, VirtAddr addr) {
                             PtLevel::kPud, MemOrder::kPlain, pgd.dep);
   }
   if (!EntryPresent(pud)) {
+    if (lock_first) co_await cpu.SpinUnlock(kVmaLock);
     co_await folio_put(cpu, folio);
     co_return;  // SCAN_PMD_NULL
   }
   const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(haddr, PtLevel::kPmd));
   const Loaded pmd = co_await pmdp_get_lockless(cpu, pmdp, pud.dep);
   if (!EntryPresent(pmd) || PmdHuge(pmd)) {
+    if (lock_first) co_await cpu.SpinUnlock(kVmaLock);
     co_await folio_put(cpu, folio);
     co_return;  // SCAN_PMD_NULL / SCAN_PMD_MAPPED
   }
+  if (!lock_first) co_await cpu.SpinLock(kVmaLock);
   // pmd_lock(): mm->page_table_lock (no split PMD locks modelled).
   co_await cpu.SpinLock(kMmPageTableLock);
   // The kernel's comment: this also drops the small TLB entries so none coexists with the huge
@@ -121,23 +113,28 @@ Task<void> collapse_huge_page(Cpu& cpu, VirtAddr addr) {
   // pmdp_get_lockless_sync() is for: no lockless reader is still assembling the old pmd's halves.
   if (world.variant().collapse_sync_one) co_await tlb_remove_table_sync_one(cpu);
   // pte_offset_map_lock(mm, &_pmd, address, &pte_ptl): __pte_offset_map() of the local copy (no
-  // shared load), then the PTE table's lock.
+  // shared load): NULL when _pmd is none (SCAN_PMD_NULL), else the table, then its lock.
+  // pmd_pgtable(_pmd) is the page _pmd names even when it is none: pfn 0's.
   const FrameId table = EntryFrame(old_pmd);
-  PTFUZZ_CHECK(table < world.memory().num_frames());
-  co_await cpu.SpinLock(table);
   std::vector<IsolatedPte> isolated;
-  const bool ok =
-      co_await collapse_huge_page_isolate(cpu, table, CandidatePteIndices(world, haddr), isolated);
-  co_await cpu.SpinUnlock(table);
+  bool ok = false;
+  if (EntryPresent(old_pmd) && !PmdHuge(old_pmd) && table < world.memory().num_frames()) {
+    co_await cpu.SpinLock(table);
+    ok = co_await collapse_huge_page_isolate(cpu, table, world.PopulatablePteIndices(haddr),
+                                             isolated);
+    co_await cpu.SpinUnlock(table);
+  }
   if (!ok) {
-    // Restore the old table: pmd_populate(), as the kernel requires for a PMD that points to a
-    // PTE table (set_pmd_at() is for huge PMDs only).
+    // Restore the old table: pmd_populate(mm, pmd, pmd_pgtable(_pmd)), as the kernel requires for
+    // a PMD that points to a PTE table (set_pmd_at() is for huge PMDs only). It does not look at
+    // whether _pmd was none (Z10).
     co_await cpu.SpinLock(kMmPageTableLock);
     co_await pmd_populate(cpu, pmdp, table);
     co_await cpu.SpinUnlock(kMmPageTableLock);
     // release_pte_pages(): the pages isolated so far go back to the LRU.
     for (const IsolatedPte& p : isolated) co_await folio_put(cpu, p.folio);
-    co_await folio_put(cpu, folio);  // out: the unused huge folio
+    co_await cpu.SpinUnlock(kVmaLock);  // mmap_write_unlock(): vma_end_write_all()
+    co_await folio_put(cpu, folio);     // out: the unused huge folio
     co_return;
   }
   co_await collapse_huge_page_copy_succeeded(cpu, table, isolated);
@@ -151,6 +148,7 @@ Task<void> collapse_huge_page(Cpu& cpu, VirtAddr addr) {
   world.DepositTable(table);
   co_await set_pmd_at(cpu, pmdp, MakeEntry(folio, kAnonHugePmdFlags));
   co_await cpu.SpinUnlock(kMmPageTableLock);
+  co_await cpu.SpinUnlock(kVmaLock);  // mmap_write_unlock(): vma_end_write_all()
 }
 
 }  // namespace

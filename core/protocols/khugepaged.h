@@ -3,23 +3,26 @@
 //
 // The sequence modelled, after khugepaged's scan picked the PMD range of `addr`:
 //   alloc_charge_folio()                    the huge folio (one frame here, core/pte.h)
-//   find_pmd_or_thp_or_none()               walk to the pmd; give up if none or already huge
+//   vma_start_write()                       the VMA write lock (switch collapse_vma_lock_first)
+//   check_pmd_still_valid()                 walk to the pmd; give up if none or already huge
 //   pmd_lock()                              mm->page_table_lock
 //   _pmd = pmdp_collapse_flush()            pmdp_huge_get_and_clear() + flush_tlb_range()
 //   spin_unlock()
 //   tlb_remove_table_sync_one()             IPI and wait (2ba99c5e0881; switch collapse_sync_one)
-//   pte_offset_map_lock(&_pmd)              the old PTE table, from the local copy, its PTL
+//   pte_offset_map_lock(&_pmd)              the old PTE table, from the local copy, its PTL;
+//                                           NULL if _pmd is none (a PT_RECLAIM freed the table)
 //   __collapse_huge_page_isolate()          per PTE: present, refcount == mapcount, isolate
 //   spin_unlock(pte_ptl)
-//   failure: pmd_lock(); pmd_populate(old table); unlock; put the isolated pages and the folio
+//   failure: pmd_lock(); pmd_populate(pmd_pgtable(_pmd)) (pfn 0 if _pmd was none); unlock; put
+//            the isolated pages and the folio
 //   success: __collapse_huge_page_copy_succeeded(): per PTE, release the isolation reference,
 //            ptep_clear(), folio_remove_rmap_pte(), free_page_and_swap_cache()
 //            __folio_mark_uptodate() (smp_wmb), pmd_lock(), folio_add_new_anon_rmap(),
 //            pgtable_trans_huge_deposit(old table), set_pmd_at(huge PMD), unlock
 //
 // Left out, because nothing in the scenarios that use it can observe them: mmap_write_lock()
-// and the VMA write lock (they exclude faults and other mmap-lock users; GUP-fast never takes
-// them), anon_vma_lock_write() (excludes rmap walkers), the MMU notifiers, the scan phase
+// (it excludes faults and other mmap-lock users; GUP-fast never takes it, and the madvise of
+// PT_RECLAIM takes only the VMA lock), anon_vma_lock_write() (excludes rmap walkers), the MMU notifiers, the scan phase
 // (hpage_collapse_scan_pmd(): its checks are repeated under the locks by the isolate step), swap-in,
 // and the copy of the data itself. The isolate step reads the PTEs of the range that the run can
 // populate (the setup mappings and the actors' addresses in it); the others of its 512 are none

@@ -17,6 +17,15 @@ Task<void> tlb_flush_mmu_tlbonly(Cpu& cpu, MmuGather& tlb) {
   tlb.end = 0;
 }
 
+// tlb_table_flush() -> tlb_remove_table_free(): the batch goes to call_rcu(); each table is put
+// by tlb_remove_table_rcu() once every CPU passed a quiescent state (GUP-fast's interrupts-off
+// section, __pte_offset_map()'s rcu_read_lock()).
+Task<void> tlb_table_flush(Cpu& cpu, MmuGather& tlb) {
+  PTFUZZ_KERNEL_FUNC(cpu, "tlb_table_flush", "mm/mmu_gather.c");
+  for (FrameId table : tlb.tables) co_await cpu.CallRcuFreeTable(table);
+  tlb.tables.clear();
+}
+
 // tlb_batch_pages_flush() -> free_pages_and_swap_cache(): one folio_put() per queued page.
 Task<void> tlb_batch_pages_flush(Cpu& cpu, MmuGather& tlb) {
   PTFUZZ_KERNEL_FUNC(cpu, "tlb_batch_pages_flush", "mm/mmu_gather.c");
@@ -31,11 +40,20 @@ Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb) {
   // tlb_finish_mmu() -> tlb_flush_mmu(): the two halves in the order the variant says.
   if (cpu.world->variant().zap_flush_before_free) {
     co_await tlb_flush_mmu_tlbonly(cpu, tlb);
+    // tlb_flush_mmu_free(): tables, then pages.
+    if (!tlb.tables.empty()) co_await tlb_table_flush(cpu, tlb);
     co_await tlb_batch_pages_flush(cpu, tlb);
   } else {
+    if (!tlb.tables.empty()) co_await tlb_table_flush(cpu, tlb);
     co_await tlb_batch_pages_flush(cpu, tlb);
     co_await tlb_flush_mmu_tlbonly(cpu, tlb);
   }
+}
+
+void pte_free_tlb(MmuGather& tlb, FrameId table, VirtAddr addr) {
+  // tlb_flush_pmd_range(tlb, addr, PAGE_SIZE): the paging-structure caches must forget it too.
+  tlb.RemoveTlbEntry(addr);
+  tlb.tables.push_back(table);
 }
 
 Task<void> tlb_remove_table_sync_one(Cpu& cpu) {

@@ -23,6 +23,9 @@ struct MmuGather {
   VirtAddr start = ~VirtAddr{0};  // the range to flush, widened by tlb_remove_tlb_entry()
   VirtAddr end = 0;
   absl::InlinedVector<FrameId, 4> pages;  // references to drop after the flush
+  // Page-table pages unhooked by pte_free_tlb() (tlb->batch of tlb_remove_table()), freed after
+  // the flush and, with CONFIG_MMU_GATHER_RCU_TABLE_FREE, after a grace period.
+  absl::InlinedVector<FrameId, 2> tables;
 
   // tlb_remove_tlb_entry(): CPU-local bookkeeping, no shared access.
   void RemoveTlbEntry(VirtAddr addr) {
@@ -31,8 +34,15 @@ struct MmuGather {
   }
 };
 
-// tlb_finish_mmu() -> tlb_flush_mmu(): flush, then free the batched pages (the order is reversed
-// under the variant switch zap_flush_before_free = false).
+// pte_free_tlb(tlb, table, addr): the PTE table at `addr` was unhooked from its pmd; flush the
+// range (tlb_flush_pmd_range()) and free the table with the batch (tlb_remove_table() on x86 and
+// arm64). No shared access.
+void pte_free_tlb(MmuGather& tlb, FrameId table, VirtAddr addr);
+
+// tlb_finish_mmu() -> tlb_flush_mmu(): flush, then free the batched tables (tlb_table_flush():
+// call_rcu() of the batch, CONFIG_MMU_GATHER_RCU_TABLE_FREE as x86 and arm64 select it) and
+// pages (the flush and the page frees are reversed under the variant switch
+// zap_flush_before_free = false).
 Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb);
 
 // tlb_remove_table_sync_one() (mm/mmu_gather.c, CONFIG_MMU_GATHER_RCU_TABLE_FREE, which x86

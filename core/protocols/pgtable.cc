@@ -61,6 +61,13 @@ Task<uint64_t> pxxp_get_and_clear_split(Cpu& cpu, PhysAddr p, PtLevel level) {
   co_return JoinHalves(low, high);
 }
 
+Task<void> pmd_clear_split(Cpu& cpu, PhysAddr pmdp) {
+  PTFUZZ_KERNEL_FUNC(cpu, "native_pmd_clear", "arch/x86/include/asm/pgtable-3level.h");
+  co_await cpu.StoreHalf(pmdp, false, 0, PtLevel::kPmd, MemOrder::kOnce);
+  co_await cpu.Fence(FenceKind::kWmb);
+  co_await cpu.StoreHalf(pmdp, true, 0, PtLevel::kPmd, MemOrder::kOnce);
+}
+
 Task<void> set_pmd_split(Cpu& cpu, PhysAddr pmdp, uint64_t pmd) {
   PTFUZZ_KERNEL_FUNC(cpu, "native_set_pmd", "arch/x86/include/asm/pgtable-3level.h");
   // pxx_xchg64(pmd, pmdp, pmd): the whole entry in one locked exchange.
@@ -96,6 +103,13 @@ OpOrTask<OpAwaiter, uint64_t> pmdp_huge_get_and_clear(Cpu& cpu, PhysAddr pmdp) {
     return cpu.Xchg(pmdp, 0, PtLevel::kPmd, PtepGetAndClearOrder(*cpu.world));
   }
   return pxxp_get_and_clear_split(cpu, pmdp, PtLevel::kPmd);
+}
+
+OpOrTask<OpAwaiter, void> pmd_clear(Cpu& cpu, PhysAddr pmdp) {
+  if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
+    return cpu.Store(pmdp, 0, PtLevel::kPmd, MemOrder::kOnce);
+  }
+  return pmd_clear_split(cpu, pmdp);
 }
 
 OpOrTask<OpAwaiter, void> set_pmd(Cpu& cpu, PhysAddr pmdp, uint64_t pmd) {

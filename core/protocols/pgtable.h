@@ -50,6 +50,10 @@ OpOrTask<OpAwaiter, uint64_t> ptep_get_and_clear(Cpu& cpu, PhysAddr ptep);
 // the PMD's exchange with 0, ordered as ptep_get_and_clear(). Returns the old entry.
 OpOrTask<OpAwaiter, uint64_t> pmdp_huge_get_and_clear(Cpu& cpu, PhysAddr pmdp);
 
+// pmd_clear(): WRITE_ONCE of 0 on 64-bit entries; PAE native_pmd_clear(): the low half, smp_wmb(),
+// the high half (the present bit goes first).
+OpOrTask<OpAwaiter, void> pmd_clear(Cpu& cpu, PhysAddr pmdp);
+
 // set_pmd() (x86 native_set_pmd(), arm64 set_pmd()): WRITE_ONCE of the entry on 64-bit entries;
 // PAE: pxx_xchg64(), an atomic (and fully ordered) 64-bit store. pmd_populate() (a PTE table) and
 // set_pmd_at() (a huge PMD) both come here.

@@ -42,6 +42,21 @@ proto::Scenario DefaultPaeGupVsCollapse() {
   return s;
 }
 
+proto::Scenario DefaultCollapseVsPtReclaim() {
+  proto::Scenario s;
+  s.set_name("collapse_vs_pt_reclaim");
+  s.set_variant("fixed");
+  s.set_num_cpus(2);
+  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
+  s.set_num_frames(8);
+  proto::Mapping* m = s.add_mappings();
+  m->set_vaddr(kCollapsePage);
+  m->set_tlb_cpus(0b10);
+  AddActor(s, proto::ACTOR_KHUGEPAGED_COLLAPSE, 0, kCollapsePage);
+  AddActor(s, proto::ACTOR_MADV_DONTNEED_RANGE, 1, kCollapsePage);
+  return s;
+}
+
 }  // namespace
 
 ScenarioSpec GupVsThpCollapseSpec() {
@@ -121,6 +136,35 @@ ScenarioSpec PaeGupVsCollapseSpec() {
        no_sync, "clean", "torn_entry_used", "walker_reads_freed_table"},
   };
   spec.default_scenario = &DefaultPaeGupVsCollapse;
+  return spec;
+}
+
+ScenarioSpec CollapseVsPtReclaimSpec() {
+  ScenarioSpec spec;
+  spec.name = "collapse_vs_pt_reclaim";
+  spec.summary =
+      "khugepaged's collapse vs MADV_DONTNEED with PT_RECLAIM under the per-VMA lock: a pmd "
+      "restored to pfn 0 (Barry Song's fix, Aug 2025)";
+  spec.kernel_ref =
+      "mm/khugepaged.c collapse_huge_page(); mm/pt_reclaim.c try_to_free_pte(); mm/memory.c "
+      "zap_pte_range(); mm/mmu_gather.c tlb_remove_table(), tlb_remove_table_rcu()";
+  spec.zoo = "Z10";
+  spec.actor_kinds = {proto::ACTOR_KHUGEPAGED_COLLAPSE, proto::ACTOR_MADV_DONTNEED_RANGE,
+                      proto::ACTOR_GUP_FAST};
+  ProtocolVariant check_first;
+  check_first.collapse_vma_lock_first = false;
+  spec.variants = {
+      {"fixed",
+       "the kernel with the fix: vma_start_write() before check_pmd_still_valid(), so the "
+       "madvise runs wholly before the check (which then finds no table) or after the collapse",
+       {}, "clean", "clean"},
+      {"check_before_vma_lock",
+       "v6.14 (PT_RECLAIM) until the fix: the madvise empties and frees the table between the "
+       "check and vma_start_write(); the collapse's failure path populates the pmd with pfn 0 "
+       "(found under SC with every flush mode)",
+       check_first, "table_entry_not_a_table", "table_entry_not_a_table"},
+  };
+  spec.default_scenario = &DefaultCollapseVsPtReclaim;
   return spec;
 }
 

@@ -1,4 +1,4 @@
-// GUP-fast vs khugepaged's anonymous collapse (collapse_huge_page(), core/protocols/
+// GUP-fast and PT_RECLAIM vs khugepaged's anonymous collapse (collapse_huge_page(), core/protocols/
 // khugepaged.h): the PMD writer of bug zoo Z01 and Z07.
 //
 // gup_vs_thp_collapse (Z01, any architecture): GUP-fast reads the pmd and a PTE, khugepaged
@@ -36,6 +36,15 @@ inline constexpr uint64_t kCollapsePage = 0x7f0000000000;
 
 ScenarioSpec GupVsThpCollapseSpec();
 ScenarioSpec PaeGupVsCollapseSpec();
+// collapse_vs_pt_reclaim (Z10): khugepaged's collapse vs a MADV_DONTNEED of the whole range with
+// PT_RECLAIM (core/protocols/pt_reclaim.h). Before the fix the collapse checks the pmd, then
+// takes the VMA write lock; the madvise, under the per-VMA read lock, empties the table, clears
+// the pmd and frees the table in between; the collapse's flush then returns a none pmd, and its
+// failure path restores pmd_pgtable() of none: pfn 0 (here f0, the pgd) as a PTE table.
+// Default: ARCH_X86_64, 2 CPUs, IPI flushes, 8 frames; page P = 0x7f0000000000; khugepaged on
+// CPU 0 and the madvise on CPU 1, both on P's range. GUP-fast may be added as a walker of the
+// table the madvise frees (RCU keeps it until GUP-fast enables interrupts).
+ScenarioSpec CollapseVsPtReclaimSpec();
 
 }  // namespace ptfuzz
 

@@ -22,6 +22,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       ContpteLocklessReadSpec(),
       GupVsThpCollapseSpec(),
       PaeGupVsCollapseSpec(),
+      CollapseVsPtReclaimSpec(),
   };
   return *kScenarios;
 }

@@ -1,0 +1,101 @@
+#include "core/protocols/pt_reclaim.h"
+
+#include <vector>
+
+#include "core/protocols/pgtable.h"
+#include "core/protocols/pgtable_lockless.h"
+#include "core/protocols/pte_offset_map.h"
+#include "core/world.h"
+
+namespace ptfuzz {
+
+namespace {
+
+// zap_pte_range() over the whole table under its PTL (mm/memory.c): every present PTE cleared
+// and its page queued. Returns whether the table can be reclaimed (the zap covered all of it).
+Task<bool> zap_pte_range_all(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_dep,
+                             VirtAddr pmd_start) {
+  PTFUZZ_KERNEL_FUNC(cpu, "zap_pte_range", "mm/memory.c");
+  World& world = *cpu.world;
+  const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, pmdp_dep, pmd_start);
+  if (mapped.table == kNoFrame) co_return false;  // none (or huge): nothing to zap or reclaim
+  for (const uint32_t index : world.PopulatablePteIndices(pmd_start)) {
+    const PhysAddr ptep = EntryAddr(mapped.table, index);
+    // ptep_get(): READ_ONCE under the PTL; none entries are skipped.
+    if (EntryNone(co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep))) {
+      continue;
+    }
+    // ptep_get_and_clear_full(), tlb_remove_tlb_entry(), __tlb_remove_page().
+    const uint64_t ptent = co_await ptep_get_and_clear(cpu, ptep);
+    if (EntryPresent(ptent)) {
+      const VirtAddr addr = pmd_start + (VirtAddr{index} << kPageShift);
+      tlb.RemoveTlbEntry(addr);
+      tlb.pages.push_back(EntryFrame(ptent));
+    }
+  }
+  co_await cpu.SpinUnlock(mapped.table);  // pte_unmap_unlock()
+  co_return true;
+}
+
+}  // namespace
+
+Task<void> try_to_free_pte(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr pmd_start,
+                           MmuGather& tlb) {
+  PTFUZZ_KERNEL_FUNC(cpu, "try_to_free_pte", "mm/pt_reclaim.c");
+  World& world = *cpu.world;
+  co_await cpu.SpinLock(kMmPageTableLock);  // pmd_lock()
+  // pte_offset_map_rw_nolock(): __pte_offset_map() under rcu_read_lock(), the table from one
+  // lockless read of the pmd.
+  co_await cpu.RcuReadLock();
+  const Loaded pmdval = co_await pmdp_get_lockless(cpu, pmdp, pmdp_dep);
+  const FrameId table = EntryFrame(pmdval);
+  if (!EntryPresent(pmdval) || PmdHuge(pmdval) || table >= world.memory().num_frames()) {
+    co_await cpu.RcuReadUnlock();
+    co_await cpu.SpinUnlock(kMmPageTableLock);
+    co_return;
+  }
+  world.oracles().OnEntryUse(cpu, pmdp, pmdval, Oracles::EntryUse::kTablePointer);
+  co_await cpu.SpinLock(table);  // the split PTL, nested in the pmd lock
+  bool empty = true;
+  for (const uint32_t index : world.PopulatablePteIndices(pmd_start)) {
+    if (!EntryNone(co_await pxx_get(cpu, EntryAddr(table, index), PtLevel::kPte,
+                                    MemOrder::kOnce, pmdval.dep))) {
+      empty = false;
+      break;
+    }
+  }
+  co_await cpu.RcuReadUnlock();  // pte_unmap()
+  if (empty) co_await pmd_clear(cpu, pmdp);
+  co_await cpu.SpinUnlock(table);
+  co_await cpu.SpinUnlock(kMmPageTableLock);
+  // free_pte(): pte_free_tlb(); mm_dec_nr_ptes().
+  if (empty) pte_free_tlb(tlb, table, pmd_start);
+}
+
+Task<void> MadvDontneedRangeActor(Cpu& cpu, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "madvise_dontneed_single_vma", "mm/madvise.c");
+  World& world = *cpu.world;
+  const VirtAddr pmd_start = addr & ~(kPmdSize - 1);
+  // lock_vma_under_rcu(): the per-VMA read lock.
+  co_await cpu.SpinLock(kVmaLock);
+  MmuGather tlb;  // tlb_gather_mmu()
+  // unmap_page_range() -> ... -> zap_pmd_range(): plain dereferences of the upper levels.
+  const Loaded pgd = co_await cpu.Load(EntryAddr(world.pgd(), TableIndex(pmd_start, PtLevel::kPgd)),
+                                       PtLevel::kPgd, MemOrder::kPlain);
+  if (EntryPresent(pgd)) {
+    const Loaded pud =
+        co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(pmd_start, PtLevel::kPud)),
+                          PtLevel::kPud, MemOrder::kPlain, pgd.dep);
+    if (EntryPresent(pud)) {
+      const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(pmd_start, PtLevel::kPmd));
+      // reclaim_pt_is_enabled(): the range is the whole 2 MiB.
+      if (co_await zap_pte_range_all(cpu, tlb, pmdp, pud.dep, pmd_start)) {
+        co_await try_to_free_pte(cpu, pmdp, pud.dep, pmd_start, tlb);
+      }
+    }
+  }
+  co_await tlb_finish_mmu(cpu, tlb);
+  co_await cpu.SpinUnlock(kVmaLock);  // vma_end_read()
+}
+
+}  // namespace ptfuzz
