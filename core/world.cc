@@ -1320,7 +1320,7 @@ uint64_t World::StateDigest() const {
       h = MixHash(MixHash(MixHash(h, cpu.id), e.vaddr), e.frame);
     }
   }
-  for (const FrameId f : deposited_) h = MixHash(h, 0xde9051700000000 | f);
+  for (const auto& [pmdp, f] : deposited_) h = MixHash(MixHash(h, pmdp), 0xde9051700000000 | f);
   for (const CanonicalDecision& d : tape_) {
     h = MixHash(h, (uint64_t{static_cast<uint8_t>(d.kind)} << 48) |
                        (uint64_t{d.num_options} << 24) | d.value);

@@ -238,8 +238,23 @@ class World {
   // huge PMD is split or zapped (mm/pgtable-generic.c). Bookkeeping under the PMD lock, not a
   // shared access any lockless walker makes. The end-of-run oracle counts deposited tables as
   // referenced.
-  void DepositTable(FrameId table) { deposited_.push_back(table); }
-  const std::vector<FrameId>& deposited_tables() const { return deposited_; }
+  void DepositTable(PhysAddr pmdp, FrameId table) { deposited_.push_back({pmdp, table}); }
+  // pgtable_trans_huge_withdraw(): the table deposited for the huge PMD at `pmdp` (the newest),
+  // or kNoFrame.
+  FrameId WithdrawTable(PhysAddr pmdp) {
+    for (size_t i = deposited_.size(); i > 0; --i) {
+      if (deposited_[i - 1].first != pmdp) continue;
+      const FrameId table = deposited_[i - 1].second;
+      deposited_.erase(deposited_.begin() + static_cast<std::ptrdiff_t>(i - 1));
+      return table;
+    }
+    return kNoFrame;
+  }
+  std::vector<FrameId> deposited_tables() const {
+    std::vector<FrameId> tables;
+    for (const auto& [pmdp, table] : deposited_) tables.push_back(table);
+    return tables;
+  }
 
  private:
   // Index in lock_owner_ of a lock id (a PTE-table frame, kMmPageTableLock, kZoneLock or
@@ -309,7 +324,7 @@ class World {
   std::vector<TraceEvent> trace_;
   std::vector<SplitStore> split_stores_;
   std::vector<VirtAddr> mapped_vaddrs_;  // the setup mappings, in order
-  std::vector<FrameId> deposited_;       // DepositTable(), in deposit order
+  std::vector<std::pair<PhysAddr, FrameId>> deposited_;  // (pmd slot, table), deposit order
   struct RcuCallback {
     CpuId cpu;        // the CPU that queued it, where it runs
     FrameId table;    // the page-table page it puts

@@ -145,7 +145,7 @@ Task<void> collapse_huge_page(Cpu& cpu, VirtAddr addr) {
   // else can see yet); its allocation reference becomes the mapping's.
   co_await cpu.RmwLoc(MapcountLoc(folio), RmwOp::kAdd, 1, 0, MemOrder::kRelaxed);
   // pgtable_trans_huge_deposit(): the old, now empty, PTE table is kept for a later split.
-  world.DepositTable(table);
+  world.DepositTable(pmdp, table);
   co_await set_pmd_at(cpu, pmdp, MakeEntry(folio, kAnonHugePmdFlags));
   co_await cpu.SpinUnlock(kMmPageTableLock);
   co_await cpu.SpinUnlock(kVmaLock);  // mmap_write_unlock(): vma_end_write_all()

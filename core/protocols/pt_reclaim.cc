@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "core/protocols/huge_memory.h"
 #include "core/protocols/pgtable.h"
 #include "core/protocols/pgtable_lockless.h"
 #include "core/protocols/pte_offset_map.h"
@@ -88,9 +89,13 @@ Task<void> MadvDontneedRangeActor(Cpu& cpu, VirtAddr addr) {
                           PtLevel::kPud, MemOrder::kPlain, pgd.dep);
     if (EntryPresent(pud)) {
       const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(pmd_start, PtLevel::kPmd));
-      // reclaim_pt_is_enabled(): the range is the whole 2 MiB.
-      if (co_await zap_pte_range_all(cpu, tlb, pmdp, pud.dep, pmd_start)) {
-        co_await try_to_free_pte(cpu, pmdp, pud.dep, pmd_start, tlb);
+      // zap_pmd_range(): pmd_trans_huge(*pmd), a plain read; the whole range: zap_huge_pmd().
+      const Loaded pmd = co_await pxx_get(cpu, pmdp, PtLevel::kPmd, MemOrder::kPlain, pud.dep);
+      if (!PmdHuge(pmd) || !co_await zap_huge_pmd(cpu, tlb, pmdp, pmd_start)) {
+        // reclaim_pt_is_enabled(): the range is the whole 2 MiB.
+        if (co_await zap_pte_range_all(cpu, tlb, pmdp, pud.dep, pmd_start)) {
+          co_await try_to_free_pte(cpu, pmdp, pud.dep, pmd_start, tlb);
+        }
       }
     }
   }

@@ -11,8 +11,8 @@
 // The madvise runs under the per-VMA read lock, not the mmap lock: khugepaged's mmap write lock
 // does not exclude it, only its vma_start_write() does (bug zoo Z10).
 //
-// Not modelled: zap_huge_pmd() of a huge PMD in the range (the actor leaves a huge PMD alone),
-// the try-lock of the pmd lock (taken unconditionally here), the fallback when the table batch
+// A huge PMD in the range is zapped by zap_huge_pmd() (core/protocols/huge_memory.h), which frees
+// its deposited table at once. Not modelled: the try-lock of the pmd lock (taken unconditionally here), the fallback when the table batch
 // cannot be allocated (tlb_remove_table_one()).
 #ifndef PTFUZZ_CORE_PROTOCOLS_PT_RECLAIM_H_
 #define PTFUZZ_CORE_PROTOCOLS_PT_RECLAIM_H_

@@ -57,6 +57,14 @@ proto::Scenario DefaultCollapseVsPtReclaim() {
   return s;
 }
 
+proto::Scenario DefaultGupVsCollapseTableFree() {
+  proto::Scenario s = DefaultGupVsThpCollapse();
+  s.set_name("gup_vs_collapse_table_free");
+  s.set_num_cpus(3);
+  AddActor(s, proto::ACTOR_MADV_DONTNEED_RANGE, 2, kCollapsePage);
+  return s;
+}
+
 }  // namespace
 
 ScenarioSpec GupVsThpCollapseSpec() {
@@ -165,6 +173,35 @@ ScenarioSpec CollapseVsPtReclaimSpec() {
        check_first, "table_entry_not_a_table", "table_entry_not_a_table"},
   };
   spec.default_scenario = &DefaultCollapseVsPtReclaim;
+  return spec;
+}
+
+ScenarioSpec GupVsCollapseTableFreeSpec() {
+  ScenarioSpec spec;
+  spec.name = "gup_vs_collapse_table_free";
+  spec.summary =
+      "GUP-fast walking the PTE table a THP collapse deposited and a huge-PMD zap freed at once "
+      "(fix 2ba99c5e0881, the sync IPI after the collapse flush)";
+  spec.kernel_ref =
+      "mm/gup.c gup_fast_pte_range(); mm/khugepaged.c collapse_huge_page(); mm/huge_memory.c "
+      "zap_huge_pmd(), zap_deposited_table(); mm/mmu_gather.c tlb_remove_table_sync_one()";
+  spec.zoo = "Z02";
+  spec.actor_kinds = {proto::ACTOR_GUP_FAST, proto::ACTOR_KHUGEPAGED_COLLAPSE,
+                      proto::ACTOR_MADV_DONTNEED_RANGE};
+  ProtocolVariant no_sync;
+  no_sync.collapse_sync_one = false;
+  spec.variants = {
+      {"fixed",
+       "the kernel today: tlb_remove_table_sync_one() after the collapse flush waits until "
+       "GUP-fast enables interrupts, so the table it walks is not yet deposited, let alone freed",
+       {}, "clean", "clean"},
+      {"no_sync_one",
+       "before 2ba99c5e0881 (Nov 2022): with a flush that does not wait (broadcast, paravirt), the "
+       "table is deposited and, by a zap of the huge PMD, freed while GUP-fast still walks it "
+       "(an IPI flush holds the collapse off)",
+       no_sync, "clean", "walker_reads_freed_table"},
+  };
+  spec.default_scenario = &DefaultGupVsCollapseTableFree;
   return spec;
 }
 

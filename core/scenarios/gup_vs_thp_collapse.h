@@ -45,6 +45,13 @@ ScenarioSpec PaeGupVsCollapseSpec();
 // CPU 0 and the madvise on CPU 1, both on P's range. GUP-fast may be added as a walker of the
 // table the madvise frees (RCU keeps it until GUP-fast enables interrupts).
 ScenarioSpec CollapseVsPtReclaimSpec();
+// gup_vs_collapse_table_free (Z02): GUP-fast, khugepaged's collapse, then MADV_DONTNEED of the
+// huge range, whose zap_huge_pmd() frees the table the collapse deposited at once (pte_free()).
+// GUP-fast read the old pmd before the collapse cleared it and walks that table after the free,
+// unless something waited for its interrupts-off section between the clear and the deposit: an
+// IPI flush, or the sync IPI of 2ba99c5e0881. Default: ARCH_X86_64, 3 CPUs, IPI flushes, 8
+// frames; GUP-fast on CPU 0, khugepaged on CPU 1 and the madvise on CPU 2, all on P's range.
+ScenarioSpec GupVsCollapseTableFreeSpec();
 
 }  // namespace ptfuzz
 

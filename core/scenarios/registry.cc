@@ -23,6 +23,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       GupVsThpCollapseSpec(),
       PaeGupVsCollapseSpec(),
       CollapseVsPtReclaimSpec(),
+      GupVsCollapseTableFreeSpec(),
   };
   return *kScenarios;
 }

@@ -161,5 +161,34 @@ INSTANTIATE_TEST_SUITE_P(Pae, PaeGupVsCollapseBoundedTest, ::testing::ValuesIn(P
                            return testing::VerdictCaseName(info.param);
                          });
 
+class GupVsCollapseTableFreeBoundedTest : public ::testing::TestWithParam<VerdictCase> {};
+
+TEST_P(GupVsCollapseTableFreeBoundedTest, ReachesExactlyTheExpectedVerdict) {
+  testing::ExpectVerdictWithinBound("gup_vs_collapse_table_free", GetParam(), 20);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllVariants, GupVsCollapseTableFreeBoundedTest,
+    ::testing::ValuesIn(testing::AllVerdictCases("gup_vs_collapse_table_free")),
+    [](const ::testing::TestParamInfo<VerdictCase>& info) {
+      return testing::VerdictCaseName(info.param);
+    });
+
+TEST(CollapseHugePageTest, AZapOfTheHugePmdFreesTheDepositedTableAtOnce) {
+  const RunResult r =
+      RunTape(FindScenario("gup_vs_collapse_table_free")->default_scenario(), {});
+  ASSERT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
+  bool table_freed_by_zap = false, huge_freed = false;
+  for (const TraceEvent& e : r.trace) {
+    if (e.op == OpKind::kRefPut && e.addr == 3 && e.new_value == 0 && e.func != nullptr &&
+        std::string(e.func->name) == "zap_huge_pmd") {
+      table_freed_by_zap = true;
+    }
+    if (e.op == OpKind::kRefPut && e.addr == 5 && e.new_value == 0) huge_freed = true;
+  }
+  EXPECT_TRUE(table_freed_by_zap) << "zap_deposited_table(): pte_free() of the deposited f3";
+  EXPECT_TRUE(huge_freed) << "the huge folio after the flush";
+}
+
 }  // namespace
 }  // namespace ptfuzz
