@@ -339,6 +339,9 @@ void Oracles::OnTableStore(PhysAddr entry, uint64_t value) {
                                    PtLevelName(table.level), AddrFrame(entry), AddrIndex(entry),
                                    value, child, PtLevelName(want), child, what,
                                    child < mem.num_frames() ? FrameHistory(child) : "-"));
+      // The site is the function that issued the store (under TSO it may reach memory later,
+      // from the store buffer, while the CPU runs something else).
+      if (violation_ && world_.store_func() != nullptr) violation_->site = world_.store_func()->name;
     }
   }
   for (DirtyWatch& d : dirty_watches_) {

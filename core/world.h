@@ -156,6 +156,7 @@ class World {
   const std::vector<ActorInfo>& actors() const { return actors_; }
   // The CPU whose store is being applied (the executing CPU, or a draining store buffer's owner).
   CpuId store_cpu() const { return store_cpu_; }
+  const FuncInfo* store_func() const { return store_func_; }
   // The addresses the setup mapped (SetupMapAnonPage), in order.
   const std::vector<VirtAddr>& mapped_vaddrs() const { return mapped_vaddrs_; }
   // The PTE indices of the 2 MiB range at `pmd_start` that the run can populate (the setup
