@@ -43,8 +43,13 @@ inline constexpr uint64_t kZoneLock = 0xfffffffeull;
 // lock, modelled exclusive (two readers exclude each other, which no scenario here needs), and,
 // unlike a spinlock, not an RCU read-side section.
 inline constexpr uint64_t kVmaLock = 0xfffffffdull;
+// mm->mmap_lock: a sleeping rwsem, modelled exclusive like kVmaLock (mmap_write_trylock() is an
+// acquire cmpxchg of its word; the unlock is SpinUnlock).
+inline constexpr uint64_t kMmapLock = 0xfffffffcull;
 // Whether holding `lock` disables preemption (a spinlock), which makes its holder an RCU reader.
-inline constexpr bool LockDisablesPreemption(uint64_t lock) { return lock != kVmaLock; }
+inline constexpr bool LockDisablesPreemption(uint64_t lock) {
+  return lock != kVmaLock && lock != kMmapLock;
+}
 
 struct PendingOp {
   OpKind kind = OpKind::kLoad;
@@ -220,10 +225,10 @@ struct Cpu {
   }
   OpAwaiter IrqDisable() { return {this, {OpKind::kIrqDisable}}; }
   OpAwaiter IrqEnable() { return {this, {OpKind::kIrqEnable}}; }
-  // rcu_read_lock() / rcu_read_unlock(): CPU-local, but steps, so a grace period can be seen to
-  // wait for them in the trace.
-  OpAwaiter RcuReadLock() { return {this, {OpKind::kRcuReadLock}}; }
-  OpAwaiter RcuReadUnlock() { return {this, {OpKind::kRcuReadUnlock}}; }
+  // rcu_read_lock() / rcu_read_unlock(): CPU-local (a nesting count), not steps: they take
+  // effect between this CPU's steps, exactly where the code has them (World::RcuReadLock).
+  void RcuReadLock();
+  void RcuReadUnlock();
   // call_rcu() of a callback that puts page-table page `table` (pte_free_defer(),
   // tlb_remove_table_rcu()): a list append on this CPU; the callback runs as this CPU's rcu
   // agent once every CPU has passed a quiescent state (World::RcuCallbackReady).

@@ -12,6 +12,7 @@
 //     payload is the frame.
 //   - kLock: a spinlock word (a split PTL, by PTE-table frame, or mm->page_table_lock).
 //   - kVar: a plain shared variable of a litmus test; the payload is its index.
+//   - kMmUsers: mm->mm_users, the mm's user count (payload 0); 1 until the exit path's mmput().
 //   - kPtHalf: one 32-bit half of a split page-table entry (x86-PAE pte_low / pte_high, and
 //     pmd_low / pmd_high); the payload is the entry's address, plus 4 for the high half. On a
 //     machine with split entries the kPtEntry Loc of such an entry names both halves at once:
@@ -53,6 +54,7 @@ enum class LocSpace : uint8_t {
   kMapcount = 4,
   kAnonExclusive = 5,
   kPtHalf = 6,
+  kMmUsers = 7,
 };
 
 inline constexpr int kLocSpaceShift = 60;
@@ -70,6 +72,7 @@ inline constexpr Loc RefcountLoc(FrameId frame) { return MakeLoc(LocSpace::kRefc
 inline constexpr Loc LockLoc(uint64_t lock) { return MakeLoc(LocSpace::kLock, lock); }
 inline constexpr Loc VarLoc(uint32_t index) { return MakeLoc(LocSpace::kVar, index); }
 inline constexpr Loc MapcountLoc(FrameId frame) { return MakeLoc(LocSpace::kMapcount, frame); }
+inline constexpr Loc MmUsersLoc() { return MakeLoc(LocSpace::kMmUsers, 0); }
 inline constexpr Loc PtHalfLoc(PhysAddr entry, bool high) {
   return MakeLoc(LocSpace::kPtHalf, entry | (high ? 4 : 0));
 }

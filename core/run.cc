@@ -9,6 +9,7 @@
 #include "core/check.h"
 #include "core/protocols/anon_fault.h"
 #include "core/protocols/contpte.h"
+#include "core/protocols/exit_mmap.h"
 #include "core/protocols/gup_fast.h"
 #include "core/protocols/khugepaged.h"
 #include "core/protocols/pt_reclaim.h"
@@ -22,7 +23,7 @@ namespace ptfuzz {
 RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptions& options) {
   World world(MachineConfigOf(s), options, decider);
   for (const proto::Mapping& m : s.mappings()) {
-    if (!world.SetupMapAnonPage(m.vaddr(), m.tlb_cpus(), m.pins())) {
+    if (!world.SetupMapAnonPage(m.vaddr(), m.tlb_cpus(), m.pins(), m.table_only())) {
       // Validation bounds frames from below; a schedule that maps more than fits simply starts
       // with fewer pages, deterministically, as if the setup allocation had failed.
       break;
@@ -56,6 +57,12 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         break;
       case proto::ACTOR_MADV_DONTNEED_RANGE:
         world.SetActor(a.cpu(), std::move(info), MadvDontneedRangeActor(cpu, a.vaddr()));
+        break;
+      case proto::ACTOR_KHUGEPAGED_RETRACT:
+        world.SetActor(a.cpu(), std::move(info), RetractPageTablesActor(cpu, a.vaddr()));
+        break;
+      case proto::ACTOR_EXIT_MMAP:
+        world.SetActor(a.cpu(), std::move(info), ExitMmapActor(cpu, a.vaddr()));
         break;
       case proto::ACTOR_KHUGEPAGED_COLLAPSE:
         world.SetActor(a.cpu(), std::move(info), CollapseHugePageActor(cpu, a.vaddr()));

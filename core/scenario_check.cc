@@ -115,6 +115,12 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
           "scenario.mappings[%d].tlb_cpus = %#x names a CPU >= num_cpus (%u)", i, m.tlb_cpus(),
           s.num_cpus()));
     }
+    if (m.table_only() && (m.tlb_cpus() != 0 || m.pins() != 0)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "scenario.mappings[%d].table_only maps no page, so tlb_cpus (%#x) and pins (%u) must "
+          "be 0",
+          i, m.tlb_cpus(), m.pins()));
+    }
     if (m.pins() > kMaxSetupPins) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "scenario.mappings[%d].pins = %u, at most %u", i, m.pins(), kMaxSetupPins));
@@ -141,13 +147,15 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
                                                      " already has an actor (one per CPU)"));
     }
     cpus_used |= 1u << a.cpu();
-    if (a.kind() == proto::ACTOR_KHUGEPAGED_COLLAPSE) {
+    auto is_khugepaged = [](proto::ActorKind k) {
+      return k == proto::ACTOR_KHUGEPAGED_COLLAPSE || k == proto::ACTOR_KHUGEPAGED_RETRACT;
+    };
+    if (is_khugepaged(a.kind())) {
       for (int j = 0; j < i; ++j) {
-        if (s.actors(j).kind() == proto::ACTOR_KHUGEPAGED_COLLAPSE) {
+        if (is_khugepaged(s.actors(j).kind())) {
           return absl::InvalidArgumentError(absl::StrCat(
-              "scenario.actors[", i, "].kind = ACTOR_KHUGEPAGED_COLLAPSE, but actors[", j,
-              "] is one already: khugepaged is a single kernel thread (and collapses hold the "
-              "mmap lock for writing)"));
+              "scenario.actors[", i, "].kind = ", proto::ActorKind_Name(a.kind()), ", but actors[",
+              j, "] is khugepaged already: khugepaged is a single kernel thread"));
         }
       }
     }
@@ -167,6 +175,8 @@ const char* ActorKindName(proto::ActorKind kind) {
     case proto::ACTOR_CONTPTE_UNFOLD_FOLD: return "contpte";
     case proto::ACTOR_KHUGEPAGED_COLLAPSE: return "khugepaged";
     case proto::ACTOR_MADV_DONTNEED_RANGE: return "madvise";
+    case proto::ACTOR_KHUGEPAGED_RETRACT: return "khugepaged";
+    case proto::ACTOR_EXIT_MMAP: return "exit";
     default: return "unspecified";
   }
 }

@@ -29,8 +29,6 @@ absl::string_view OpKindName(OpKind op) {
     case OpKind::kFence: return "fence";
     case OpKind::kDrain: return "drain";
     case OpKind::kWaitChange: return "wait_change";
-    case OpKind::kRcuReadLock: return "rcu_read_lock";
-    case OpKind::kRcuReadUnlock: return "rcu_read_unlock";
     case OpKind::kCallRcu: return "call_rcu";
     case OpKind::kRcuCallback: return "rcu_callback";
   }
@@ -55,6 +53,7 @@ std::string LocName(const TraceEvent& e) {
       if (payload == 0xffffffffull) return "mm->page_table_lock";
       if (payload == 0xfffffffeull) return "zone->lock";
       if (payload == 0xfffffffdull) return "vma->vm_lock";
+      if (payload == 0xfffffffcull) return "mm->mmap_lock";
       return absl::StrFormat("ptl(f%u)", payload);
     case LocSpace::kVar:
       return absl::StrFormat("var%u", payload);
@@ -62,6 +61,8 @@ std::string LocName(const TraceEvent& e) {
       return absl::StrFormat("mapcount(f%u)", payload);
     case LocSpace::kAnonExclusive:
       return absl::StrFormat("anon_exclusive(f%u)", payload);
+    case LocSpace::kMmUsers:
+      return "mm->mm_users";
   }
   return "?";
 }
@@ -124,8 +125,6 @@ std::string DescribeOp(const TraceEvent& e) {
                              e.op == OpKind::kRefPut && e.new_value == 0 ? " (frees it)" : "");
     case OpKind::kIrqDisable:
     case OpKind::kIrqEnable:
-    case OpKind::kRcuReadLock:
-    case OpKind::kRcuReadUnlock:
       return std::string(op);
     case OpKind::kCallRcu:
       return absl::StrFormat("%s: free f%u after a grace period", op, e.addr);

@@ -43,8 +43,6 @@ enum class OpKind : uint8_t {
   kFence,            // smp_mb and friends, when the memory model makes them a step
   kDrain,            // a TSO store buffer writes its oldest store to memory (an agent's step)
   kWaitChange,       // a retry loop's next pass, taken once the location it saw changes
-  kRcuReadLock,      // rcu_read_lock: an RCU read-side section begins (no shared access)
-  kRcuReadUnlock,    // rcu_read_unlock
   kCallRcu,          // call_rcu / pte_free_defer: a callback queued for after a grace period
   kRcuCallback,      // an RCU callback runs (an agent's step, after its grace period)
 };

@@ -29,6 +29,15 @@ enum class ContpteRead : uint8_t {
   kNoRecency,   // ptep_get_lockless_norecency() (RFC, seed 001): the entry alone, no A/D gathering
 };
 
+// khugepaged's retract_page_tables() (core/protocols/khugepaged.h), by era.
+enum class RetractForm : uint8_t {
+  kLockless,         // v6.6+ (Hugh Dickins, 2023): no mmap lock; pmd lock and PTL;
+                     // pmdp_get_lockless_sync(); pte_free_defer() (RCU)
+  kTrylockTestExit,  // Aug 2020 (18e77600f7a1) - 2023: mmap_write_trylock(), then
+                     // khugepaged_test_exit(); pte_free() at once
+  kTrylock,          // before Aug 2020: mmap_write_trylock(), no exit test; pte_free() at once
+};
+
 struct ProtocolVariant {
   // gup_fast_pte_range(): recheck the PTE after taking the reference (mm/gup.c). Off: the
   // reference may land on a page that was freed and reused after the first read.
@@ -53,6 +62,14 @@ struct ProtocolVariant {
   // under the per-VMA lock can empty and free the table in between and the failure path
   // restores a none pmd: pfn 0 as a PTE table.
   bool collapse_vma_lock_first = true;
+  // retract_page_tables(): which era's form (Z09).
+  RetractForm retract_form = RetractForm::kLockless;
+  // The exit path's zap_pte_range() (exit_mmap() -> unmap_vmas()): off, today's
+  // pte_offset_map_lock(), one read of the pmd; on, the form before 2023 (kernel-mm.md switch
+  // reread_pmd_in_pte_offset_map): zap_pmd_range() checks *pmd, then pte_offset_map_lock()
+  // reads it again to compute the PTE pointer, and a transient 0 makes it pfn 0 (Z09). The old
+  // exit_mmap() also ran without the mmap lock.
+  bool exit_zap_rereads_pmd = false;
   // try_grab_folio_fast(): add-unless-zero. Off: a plain folio_ref_add(), which resurrects a
   // freed folio (the CONFIG_TINY_RCU shortcut of folio_ref_try_add_rcu() used where it is unsafe).
   bool gup_try_get_unless_zero = true;

@@ -113,7 +113,7 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
       decider_(decider),
       memory_(config.num_frames),
       cpus_(config.num_cpus),
-      lock_owner_(config.num_frames + 3, 0),
+      lock_owner_(config.num_frames + 4, 0),
       vars_(config.num_vars, 0),
       oracles_(*this) {
   PTFUZZ_CHECK(config.num_cpus >= 1 && config.num_cpus <= 32);
@@ -161,7 +161,7 @@ FrameId World::SetupAlloc(int level) {
   return f;
 }
 
-bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins) {
+bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins, bool table_only) {
   FrameId table = pgd_;
   for (int level = static_cast<int>(PtLevel::kPgd); level > 0; --level) {
     const uint32_t index = TableIndex(vaddr, static_cast<PtLevel>(level));
@@ -175,6 +175,7 @@ bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins) {
     table = EntryFrame(entry);
   }
   const uint32_t index = TableIndex(vaddr, PtLevel::kPte);
+  if (table_only) return true;
   if (EntryPresent(memory_.ReadWord(table, index))) return true;  // already mapped
   const FrameId page = SetupAlloc(-1);
   if (page == kNoFrame) return false;
@@ -422,6 +423,8 @@ uint64_t World::ReadLoc(Loc loc) const {
       return static_cast<uint64_t>(memory_.frame(static_cast<FrameId>(payload)).mapcount);
     case LocSpace::kAnonExclusive:
       return memory_.frame(static_cast<FrameId>(payload)).anon_exclusive;
+    case LocSpace::kMmUsers:
+      return mm_users_;
     case LocSpace::kPtHalf: {
       const uint64_t word = memory_.ReadWord(AddrFrame(payload), AddrIndex(payload));
       return PtLocIsHigh(loc) ? EntryHigh(word) : EntryLow(word);
@@ -477,6 +480,9 @@ void World::WriteLoc(Loc loc, uint64_t value) {
       return;
     case LocSpace::kAnonExclusive:
       memory_.mutable_frame(static_cast<FrameId>(payload)).anon_exclusive = value;
+      return;
+    case LocSpace::kMmUsers:
+      mm_users_ = value;
       return;
     case LocSpace::kPtHalf: {
       const PhysAddr entry = PtLocEntry(loc);
@@ -929,15 +935,6 @@ uint64_t World::Execute(Cpu& cpu) {
       break;
     case OpKind::kIrqEnable:
       cpu.irqs_disabled = false;
-      UpdateRcuReader(cpu);
-      break;
-    case OpKind::kRcuReadLock:
-      ++cpu.rcu_depth;
-      UpdateRcuReader(cpu);
-      break;
-    case OpKind::kRcuReadUnlock:
-      PTFUZZ_CHECK(cpu.rcu_depth > 0);
-      --cpu.rcu_depth;
       UpdateRcuReader(cpu);
       break;
     case OpKind::kCallRcu:

@@ -130,7 +130,9 @@ class World {
   // the CPUs in `tlb_cpus`. Returns false when memory is exhausted.
   // `pins`: long-term FOLL_PIN pins held on the page since before the run (each adds
   // GUP_PIN_COUNTING_BIAS to its refcount; FrameInfo::external_refs).
-  bool SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins = 0);
+  // `table_only`: stop at the PTE table (Mapping.table_only): no page.
+  bool SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins = 0,
+                        bool table_only = false);
   // With config.cont_ptes: folds every naturally aligned run of cont_ptes mapped pages with
   // consecutive, aligned pfns into a contiguous block (PTE_CONT), old and clean.
   void SetupFoldContBlocks();
@@ -232,6 +234,15 @@ class World {
     return cpu.irqs_disabled || cpu.spinlocks_held > 0 || cpu.rcu_depth > 0;
   }
   bool RcuCallbackReady(size_t index) const;
+  void RcuReadLock(Cpu& cpu) {
+    ++cpu.rcu_depth;
+    UpdateRcuReader(cpu);
+  }
+  void RcuReadUnlock(Cpu& cpu) {
+    PTFUZZ_CHECK(cpu.rcu_depth > 0);
+    --cpu.rcu_depth;
+    UpdateRcuReader(cpu);
+  }
   // Whether CPU `cpu`'s rcu agent has a callback to run, and its step (the callback).
   bool RcuAgentRunnable(CpuId cpu) const;
   void RcuAgentStep(CpuId cpu, int agent);
@@ -264,6 +275,7 @@ class World {
     if (lock == kMmPageTableLock) return config_.num_frames;
     if (lock == kZoneLock) return config_.num_frames + 1;
     if (lock == kVmaLock) return config_.num_frames + 2;
+    if (lock == kMmapLock) return config_.num_frames + 3;
     return static_cast<size_t>(lock);
   }
   bool Runnable(const Cpu& cpu) const;
@@ -312,6 +324,7 @@ class World {
   // Owner CPU + 1 of each lock, 0 when free. Index: frame id, or num_frames for kMmPageTableLock.
   std::vector<uint32_t> lock_owner_;
   std::vector<uint64_t> vars_;  // VarLoc ground truth
+  uint64_t mm_users_ = 1;       // MmUsersLoc ground truth: the task that uses the mm
   std::vector<StoreBuffer> store_buffers_;  // TSO only: one per CPU
   std::unique_ptr<RelaxedMemory> relaxed_;  // relaxed only
   std::vector<std::unique_ptr<Agent>> agents_;
@@ -348,6 +361,9 @@ class World {
   CpuId store_cpu_ = 0;
   const FuncInfo* store_func_ = nullptr;
 };
+
+inline void Cpu::RcuReadLock() { world->RcuReadLock(*this); }
+inline void Cpu::RcuReadUnlock() { world->RcuReadUnlock(*this); }
 
 }  // namespace ptfuzz
 

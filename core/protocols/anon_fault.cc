@@ -70,7 +70,7 @@ Task<void> do_anonymous_page(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr add
   // vmf_pte_changed() / pte_none(ptep_get(pte)): READ_ONCE under the PTL.
   if (!EntryNone(co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep))) {
     // vmf_pte_changed(): another thread mapped it first; release our folio.
-    co_await cpu.SpinUnlock(mapped.table);
+    co_await pte_unmap_unlock(cpu, mapped.table);
     co_await folio_put(cpu, folio);
     co_return;
   }
@@ -79,7 +79,7 @@ Task<void> do_anonymous_page(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr add
   // folio_add_new_anon_rmap(); set_pte_at() (native_set_pte(): WRITE_ONCE): the allocation's
   // reference becomes the mapping's.
   co_await set_pte(cpu, ptep, MakeEntry(folio, kAnonPteFlags));
-  co_await cpu.SpinUnlock(mapped.table);
+  co_await pte_unmap_unlock(cpu, mapped.table);
 }
 
 Task<void> handle_mm_fault(Cpu& cpu, VirtAddr addr) {

@@ -130,7 +130,7 @@ Task<void> ContpteUnfoldFoldActor(Cpu& cpu, VirtAddr addr) {
                  (pte & ~kPtePfnMask & ~kPteYoungDirty) == (first & ~kPtePfnMask & ~kPteYoungDirty);
     }
     if (uniform) co_await contpte_convert(cpu, start, first, fold, block);
-    co_await cpu.SpinUnlock(mapped.table);
+    co_await pte_unmap_unlock(cpu, mapped.table);
     if (!uniform) co_return;
   }
 }

@@ -167,4 +167,85 @@ Task<void> CollapseHugePageActor(Cpu& cpu, VirtAddr addr) {
   co_await collapse_huge_page(cpu, addr);
 }
 
+Task<void> RetractPageTablesActor(Cpu& cpu, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "retract_page_tables", "mm/khugepaged.c");
+  World& world = *cpu.world;
+  const ProtocolVariant& variant = world.variant();
+  const VirtAddr haddr = addr & ~(kPmdSize - 1);
+  // "if (READ_ONCE(vma->anon_vma)) continue;": a file VMA with anonymous (COW) pages in it keeps
+  // its table. Here: any anonymous page the setup mapped in the range.
+  for (const VirtAddr v : world.mapped_vaddrs()) {
+    if (v >= haddr && v < haddr + kPmdSize) co_return;
+  }
+  const bool lockless = variant.retract_form == RetractForm::kLockless;
+  if (!lockless) {
+    // mmap_write_trylock(): an acquire cmpxchg of the lock word; a held lock skips this mm.
+    const uint64_t was = co_await cpu.RmwLoc(LockLoc(kMmapLock), RmwOp::kCmpxchg, 0, cpu.id + 1,
+                                             MemOrder::kAcquire);
+    if (was != 0) co_return;
+    if (variant.retract_form == RetractForm::kTrylockTestExit) {
+      // khugepaged_test_exit(): atomic_read(&mm->mm_users) == 0, under the mmap lock.
+      if (co_await cpu.LoadLoc(MmUsersLoc(), MemOrder::kOnce) == 0) {
+        co_await cpu.SpinUnlock(kMmapLock);
+        co_return;
+      }
+    }
+  }
+  // find_pmd_or_thp_or_none(): plain dereferences of the upper levels, pmdp_get_lockless().
+  const Loaded pgd = co_await cpu.Load(EntryAddr(world.pgd(), TableIndex(haddr, PtLevel::kPgd)),
+                                       PtLevel::kPgd, MemOrder::kPlain);
+  Loaded pud;
+  if (EntryPresent(pgd)) {
+    pud = co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(haddr, PtLevel::kPud)),
+                            PtLevel::kPud, MemOrder::kPlain, pgd.dep);
+  }
+  Loaded pmd;
+  PhysAddr pmdp = 0;
+  if (EntryPresent(pud)) {
+    pmdp = EntryAddr(EntryFrame(pud), TableIndex(haddr, PtLevel::kPmd));
+    pmd = co_await pmdp_get_lockless(cpu, pmdp, pud.dep);
+  }
+  if (!EntryPresent(pmd) || PmdHuge(pmd) || EntryFrame(pmd) >= world.memory().num_frames()) {
+    if (!lockless) co_await cpu.SpinUnlock(kMmapLock);
+    co_return;  // SCAN_PMD_NULL / SCAN_PMD_MAPPED
+  }
+  co_await cpu.SpinLock(kMmPageTableLock);  // pmd_lock()
+  FrameId ptl = kNoFrame;
+  if (lockless) {
+    // pte_lockptr(mm, pmd): the split PTL of the table *pmd names, read under the pmd lock.
+    const Loaded now = co_await pmdp_get_lockless(cpu, pmdp, pud.dep);
+    if (!EntryPresent(now) || PmdHuge(now) || EntryFrame(now) >= world.memory().num_frames()) {
+      co_await cpu.SpinUnlock(kMmPageTableLock);
+      co_return;
+    }
+    ptl = EntryFrame(now);
+    co_await cpu.SpinLock(ptl);
+  }
+  const uint64_t pgt_pmd = co_await pmdp_collapse_flush(cpu, pmdp, haddr);
+  if (lockless) {
+    // pmdp_get_lockless_sync(): on x86-PAE, tlb_remove_table_sync_one(); a no-op elsewhere.
+    if (world.SplitEntries(PtLevel::kPmd)) co_await tlb_remove_table_sync_one(cpu);
+    co_await cpu.SpinUnlock(ptl);
+  }
+  co_await cpu.SpinUnlock(kMmPageTableLock);
+  const FrameId table = EntryFrame(pgt_pmd);
+  if (!EntryPresent(pgt_pmd) || table >= world.memory().num_frames()) {
+    if (!lockless) co_await cpu.SpinUnlock(kMmapLock);
+    co_return;
+  }
+  if (lockless) {
+    // pte_free_defer(): the table is freed by an RCU callback, after every walker that may
+    // have read the old pmd (rcu_read_lock() in __pte_offset_map(), GUP-fast's interrupts off).
+    co_await cpu.CallRcuFreeTable(table);
+    co_return;
+  }
+  // collapse_and_free_pmd() since 2ba99c5e0881 (Nov 2022): wait out GUP-fast walkers first.
+  if (variant.collapse_sync_one && variant.retract_form == RetractForm::kTrylockTestExit) {
+    co_await tlb_remove_table_sync_one(cpu);
+  }
+  // pte_free(): pagetable_free(), a put that frees the table at once.
+  co_await cpu.RefPut(table, 1);
+  co_await cpu.SpinUnlock(kMmapLock);  // mmap_write_unlock()
+}
+
 }  // namespace ptfuzz

@@ -42,6 +42,19 @@ Task<uint64_t> pmdp_collapse_flush(Cpu& cpu, PhysAddr pmdp, VirtAddr haddr);
 // The ACTOR_KHUGEPAGED_COLLAPSE actor: collapse_huge_page() of the PMD range containing `addr`.
 Task<void> CollapseHugePageActor(Cpu& cpu, VirtAddr addr);
 
+// The ACTOR_KHUGEPAGED_RETRACT actor: retract_page_tables() (mm/khugepaged.c; kernel-mm.md
+// section 8.2) for the PMD range containing `addr`, after collapse_file() put a huge folio in the
+// page cache and unmapped the small pages: the empty PTE table is unhooked and freed. In the form
+// the variant names (ProtocolVariant::retract_form):
+//   today:       pmd_lock(); the PTL (from *pmd); pmdp_collapse_flush(); pmdp_get_lockless_sync();
+//                unlock both; pte_free_defer() (freed after an RCU grace period)
+//   2020-2023:   mmap_write_trylock() (skip the mm if it fails); khugepaged_test_exit() (skip a
+//                dying mm: mm_users is 0); pmd_lock(); pmdp_collapse_flush(); unlock;
+//                [tlb_remove_table_sync_one() since 2ba99c5e0881]; pte_free() at once; unlock
+//   before 2020: the same without the exit test (Z09)
+// The i_mmap lock, the VMA checks and the MMU notifiers are not modelled.
+Task<void> RetractPageTablesActor(Cpu& cpu, VirtAddr addr);
+
 }  // namespace ptfuzz
 
 #endif  // PTFUZZ_CORE_PROTOCOLS_KHUGEPAGED_H_

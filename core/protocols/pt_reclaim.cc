@@ -34,7 +34,7 @@ Task<bool> zap_pte_range_all(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_d
       tlb.pages.push_back(EntryFrame(ptent));
     }
   }
-  co_await cpu.SpinUnlock(mapped.table);  // pte_unmap_unlock()
+  co_await pte_unmap_unlock(cpu, mapped.table);
   co_return true;
 }
 
@@ -47,11 +47,11 @@ Task<void> try_to_free_pte(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr pmd_s
   co_await cpu.SpinLock(kMmPageTableLock);  // pmd_lock()
   // pte_offset_map_rw_nolock(): __pte_offset_map() under rcu_read_lock(), the table from one
   // lockless read of the pmd.
-  co_await cpu.RcuReadLock();
+  cpu.RcuReadLock();
   const Loaded pmdval = co_await pmdp_get_lockless(cpu, pmdp, pmdp_dep);
   const FrameId table = EntryFrame(pmdval);
   if (!EntryPresent(pmdval) || PmdHuge(pmdval) || table >= world.memory().num_frames()) {
-    co_await cpu.RcuReadUnlock();
+    cpu.RcuReadUnlock();
     co_await cpu.SpinUnlock(kMmPageTableLock);
     co_return;
   }
@@ -65,7 +65,7 @@ Task<void> try_to_free_pte(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr pmd_s
       break;
     }
   }
-  co_await cpu.RcuReadUnlock();  // pte_unmap()
+  cpu.RcuReadUnlock();  // pte_unmap()
   if (empty) co_await pmd_clear(cpu, pmdp);
   co_await cpu.SpinUnlock(table);
   co_await cpu.SpinUnlock(kMmPageTableLock);

@@ -29,22 +29,37 @@ OpOrTask<LoadAwaiter, Loaded> pte_offset_map_read_pmd(Cpu& cpu, PhysAddr pmdp, D
 Task<MappedPte> pte_offset_map_lock(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr /*addr*/) {
   PTFUZZ_KERNEL_FUNC(cpu, "pte_offset_map_lock", "mm/pgtable-generic.c");
   for (;;) {
-    // __pte_offset_map(): one lockless read; bail when there is no PTE table.
+    // __pte_offset_map(): rcu_read_lock(), then one lockless read; bail when there is no PTE
+    // table.
+    cpu.RcuReadLock();
     const Loaded pmdval = co_await pte_offset_map_read_pmd(cpu, pmdp, pmdp_dep);
     // pmd_none(), or pmd_trans_huge(): no PTE table to map.
-    if (!EntryPresent(pmdval) || PmdHuge(pmdval)) co_return MappedPte{};
+    if (!EntryPresent(pmdval) || PmdHuge(pmdval)) {
+      cpu.RcuReadUnlock();
+      co_return MappedPte{};
+    }
     // The table pointer comes from this value (__pte_map(&pmdval, addr)): it must be real.
     cpu.world->oracles().OnEntryUse(cpu, pmdp, pmdval, Oracles::EntryUse::kTablePointer);
     const FrameId table = EntryFrame(pmdval);
     // pmd_bad(): a value that names no frame of this machine is not followed.
-    if (table >= cpu.world->memory().num_frames()) co_return MappedPte{};
+    if (table >= cpu.world->memory().num_frames()) {
+      cpu.RcuReadUnlock();
+      co_return MappedPte{};
+    }
     co_await cpu.SpinLock(table);  // spin_lock(pte_lockptr(mm, &pmdval)): an acquire
     // pmd_same(pmdval, pmdp_get_lockless(pmd)): READ_ONCE, after the lock's acquire.
     if (pmdval.value == co_await pmdp_get_lockless(cpu, pmdp, pmdp_dep)) {
       co_return MappedPte{table, pmdval.value, pmdval.dep};
     }
-    co_await cpu.SpinUnlock(table);
+    co_await pte_unmap_unlock(cpu, table);
   }
+}
+
+OpAwaiter pte_unmap_unlock(Cpu& cpu, FrameId table) {
+  // rcu_read_unlock() comes before the unlock step here; the CPU holds the PTL until that step,
+  // so it stays a reader until then, as in the kernel's order.
+  cpu.RcuReadUnlock();
+  return cpu.SpinUnlock(table);
 }
 
 }  // namespace ptfuzz

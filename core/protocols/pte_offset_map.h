@@ -27,8 +27,14 @@ struct MappedPte {
 // The caller must be running with interrupts enabled.
 OpOrTask<LoadAwaiter, Loaded> pte_offset_map_read_pmd(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep);
 
-// `pmdp_dep`: the load the pmd's address was computed from (the pud).
+// `pmdp_dep`: the load the pmd's address was computed from (the pud). Enters an RCU read-side
+// section (__pte_offset_map()'s rcu_read_lock()), which pte_unmap_unlock() ends, or which it ends
+// itself when it returns no table: a table freed by RCU (pte_free_defer(), tlb_remove_table())
+// stays a table while the caller uses it.
 Task<MappedPte> pte_offset_map_lock(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr addr);
+
+// pte_unmap_unlock(): spin_unlock() of the PTL, then pte_unmap()'s rcu_read_unlock().
+OpAwaiter pte_unmap_unlock(Cpu& cpu, FrameId table);
 
 }  // namespace ptfuzz
 

@@ -70,7 +70,7 @@ Task<Isolated> walk_and_isolate(Cpu& cpu, VirtAddr addr) {
   const FrameId folio = EntryFrame(pte);
   if (!EntryPresent(pte) || folio >= cpu.world->memory().num_frames() ||
       !co_await folio_try_get(cpu, folio)) {
-    co_await cpu.SpinUnlock(mapped.table);
+    co_await pte_unmap_unlock(cpu, mapped.table);
     co_return Isolated{};
   }
   co_return Isolated{mapped.table, ptep, folio};
@@ -80,7 +80,7 @@ Task<Isolated> walk_and_isolate(Cpu& cpu, VirtAddr addr) {
 // isolation reference dropped (folio_ref_freeze(folio, 1) and free when reclaim's is the last
 // reference, otherwise folio_putback_lru()).
 Task<void> finish_reclaim(Cpu& cpu, const Isolated& iso, VirtAddr addr, bool unmapped) {
-  co_await cpu.SpinUnlock(iso.table);                                      // pte_unmap_unlock()
+  co_await pte_unmap_unlock(cpu, iso.table);
   if (unmapped) co_await flush_tlb_mm_range(cpu, addr, addr + kPageSize);  // try_to_unmap_flush()
   co_await folio_put(cpu, iso.folio);
 }

@@ -20,7 +20,7 @@ Task<void> zap_pte_range(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_dep, 
     tlb.RemoveTlbEntry(addr);
     tlb.pages.push_back(EntryFrame(ptent));  // __tlb_remove_page(): keep the mapping's reference
   }
-  co_await cpu.SpinUnlock(mapped.table);  // pte_unmap_unlock(): a release
+  co_await pte_unmap_unlock(cpu, mapped.table);  // pte_unmap_unlock(): a release
 }
 
 }  // namespace

@@ -65,6 +65,21 @@ proto::Scenario DefaultGupVsCollapseTableFree() {
   return s;
 }
 
+proto::Scenario DefaultRetractVsExit() {
+  proto::Scenario s;
+  s.set_name("retract_vs_exit");
+  s.set_variant("fixed");
+  s.set_num_cpus(2);
+  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
+  s.set_num_frames(8);
+  proto::Mapping* m = s.add_mappings();
+  m->set_vaddr(kCollapsePage);
+  m->set_table_only(true);
+  AddActor(s, proto::ACTOR_KHUGEPAGED_RETRACT, 0, kCollapsePage);
+  AddActor(s, proto::ACTOR_EXIT_MMAP, 1, kCollapsePage);
+  return s;
+}
+
 }  // namespace
 
 ScenarioSpec GupVsThpCollapseSpec() {
@@ -202,6 +217,51 @@ ScenarioSpec GupVsCollapseTableFreeSpec() {
        no_sync, "clean", "walker_reads_freed_table"},
   };
   spec.default_scenario = &DefaultGupVsCollapseTableFree;
+  return spec;
+}
+
+ScenarioSpec RetractVsExitSpec() {
+  ScenarioSpec spec;
+  spec.name = "retract_vs_exit";
+  spec.summary =
+      "khugepaged's retract_page_tables() vs the exit path's zap re-reading a pmd it checked: "
+      "\"PTEs\" read from pfn 0 (fix 18e77600f7a1; seed 002)";
+  spec.kernel_ref =
+      "mm/khugepaged.c retract_page_tables(), khugepaged_test_exit(), __khugepaged_exit(); "
+      "kernel/fork.c mmput(); mm/mmap.c exit_mmap(); mm/memory.c zap_pmd_range(), "
+      "zap_pte_range(); mm/pgtable-generic.c pte_offset_map_lock(), pte_free_defer()";
+  spec.zoo = "Z09";
+  spec.actor_kinds = {proto::ACTOR_KHUGEPAGED_RETRACT, proto::ACTOR_EXIT_MMAP,
+                      proto::ACTOR_GUP_FAST};
+  ProtocolVariant before;
+  before.retract_form = RetractForm::kTrylock;
+  before.exit_zap_rereads_pmd = true;
+  ProtocolVariant test_exit;
+  test_exit.retract_form = RetractForm::kTrylockTestExit;
+  test_exit.exit_zap_rereads_pmd = true;
+  ProtocolVariant reread;
+  reread.exit_zap_rereads_pmd = true;
+  spec.variants = {
+      {"fixed",
+       "the kernel today: a lockless retract that frees the table by RCU, and a zap that "
+       "derives the table from one read of the pmd",
+       {}, "clean", "clean"},
+      {"no_exit_test",
+       "before 18e77600f7a1 (Aug 2020): the retract does not test for an exiting mm, and the "
+       "exit path's zap reads the pmd twice; the retract clears it in between (found under SC "
+       "with every flush mode)",
+       before, "walker_reads_freed_table", "walker_reads_freed_table"},
+      {"exit_test",
+       "Aug 2020 - 2023: khugepaged_test_exit() under the mmap lock; the exit path's "
+       "khugepaged_exit() takes that lock first, so the retract runs wholly before the zap or "
+       "not at all",
+       test_exit, "clean", "clean"},
+      {"reread_pmd",
+       "today's lockless retract against the old zap that reads the pmd twice: why "
+       "pte_offset_map_lock() reads it once (kernel-mm.md switch reread_pmd_in_pte_offset_map)",
+       reread, "walker_reads_freed_table", "walker_reads_freed_table"},
+  };
+  spec.default_scenario = &DefaultRetractVsExit;
   return spec;
 }
 

@@ -52,6 +52,16 @@ ScenarioSpec CollapseVsPtReclaimSpec();
 // IPI flush, or the sync IPI of 2ba99c5e0881. Default: ARCH_X86_64, 3 CPUs, IPI flushes, 8
 // frames; GUP-fast on CPU 0, khugepaged on CPU 1 and the madvise on CPU 2, all on P's range.
 ScenarioSpec GupVsCollapseTableFreeSpec();
+// retract_vs_exit (Z09, seed 002): khugepaged's retract_page_tables() vs the exit path's zap.
+// Before 2020 the retract, under mmap_write_trylock(), did not test for an exiting mm; the exit
+// path, holding no mmap lock, checked the pmd and read it again in pte_offset_map_lock(): a
+// retract in between made the second read 0 and the zap read "PTEs" from pfn 0 (here f0, the
+// pgd). 18e77600f7a1 made the retract skip an mm whose mm_users is 0 (the exit path's
+// khugepaged_exit() orders the two through the mmap lock); since 2023 the retract takes no mmap
+// lock and the zap reads the pmd once (pte_offset_map_lock()), with the table freed by RCU.
+// Default: ARCH_X86_64, 2 CPUs, IPI flushes, 8 frames; P's range has an empty PTE table
+// (Mapping.table_only); the retract on CPU 0 and the exit on CPU 1.
+ScenarioSpec RetractVsExitSpec();
 
 }  // namespace ptfuzz
 

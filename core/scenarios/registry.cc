@@ -24,6 +24,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       PaeGupVsCollapseSpec(),
       CollapseVsPtReclaimSpec(),
       GupVsCollapseTableFreeSpec(),
+      RetractVsExitSpec(),
   };
   return *kScenarios;
 }

@@ -1,5 +1,6 @@
 // PT_RECLAIM's MADV_DONTNEED of a whole range (core/protocols/pt_reclaim.h), the RCU grace
 // period that frees its table (World's rcu agents), and collapse_vs_pt_reclaim (bug zoo Z10).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,58 @@ INSTANTIATE_TEST_SUITE_P(AllVariants, CollapseVsPtReclaimBoundedTest,
                          [](const ::testing::TestParamInfo<VerdictCase>& info) {
                            return testing::VerdictCaseName(info.param);
                          });
+
+// retract_vs_exit (Z09): the retract and the exit path's zap, every variant within the bound.
+class RetractVsExitBoundedTest : public ::testing::TestWithParam<VerdictCase> {};
+
+TEST_P(RetractVsExitBoundedTest, ReachesExactlyTheExpectedVerdict) {
+  testing::ExpectVerdictWithinBound("retract_vs_exit", GetParam(), 10);
+}
+
+// Under TSO the exit path's mmap_write_unlock() sits in its store buffer, where the retract's
+// trylock cannot see it released: one more answer (the drain).
+std::vector<VerdictCase> RetractCases() {
+  std::vector<VerdictCase> cases = testing::AllVerdictCases("retract_vs_exit");
+  for (VerdictCase& c : cases) c.bound = std::max(c.bound, 3);
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllVariants, RetractVsExitBoundedTest,
+                         ::testing::ValuesIn(RetractCases()),
+                         [](const ::testing::TestParamInfo<VerdictCase>& info) {
+                           return testing::VerdictCaseName(info.param);
+                         });
+
+TEST(RetractTest, AnAnonymousPageInTheRangeKeepsTheTable) {
+  // vma->anon_vma: the retract leaves a range with anonymous pages alone.
+  proto::Scenario s = FindScenario("retract_vs_exit")->default_scenario();
+  s.mutable_mappings(0)->set_table_only(false);
+  s.mutable_actors()->DeleteSubrange(1, 1);  // the retract only
+  const RunResult r = RunTape(s, {});
+  ASSERT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
+  for (const TraceEvent& e : r.trace) {
+    EXPECT_FALSE(e.op == OpKind::kXchg && e.level == PtLevel::kPmd) << "the pmd was cleared";
+  }
+}
+
+TEST(RetractTest, TheExitTestSkipsADyingMm) {
+  // The exit path first (mmput() and khugepaged_exit()), then the retract of 2020-2023: it takes
+  // the mmap lock, reads mm_users == 0 and gives up.
+  proto::Scenario s = FindScenario("retract_vs_exit")->default_scenario();
+  s.set_variant("exit_test");
+  const RunResult r = RunTape(s, {1});
+  ASSERT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
+  bool read_zero = false, cleared = false;
+  for (const TraceEvent& e : r.trace) {
+    if (e.cpu == 0 && e.op == OpKind::kLoad && LocSpaceOf(e.addr) == LocSpace::kMmUsers &&
+        e.new_value == 0) {
+      read_zero = true;
+    }
+    cleared |= e.op == OpKind::kXchg && e.level == PtLevel::kPmd;
+  }
+  EXPECT_TRUE(read_zero);
+  EXPECT_FALSE(cleared);
+}
 
 }  // namespace
 }  // namespace ptfuzz
