@@ -187,10 +187,10 @@ int ScenariosCommand(const std::vector<std::string>& args) {
                                 ? absl::StrCat("  (", proto::Arch_Name(*s.required_arch), " only)")
                                 : "",
                             s.summary, s.kernel_ref);
-      absl::StrAppendFormat(&out, "  %-20s %-28s %-28s\n", "variant", "expected (ipi)",
+      absl::StrAppendFormat(&out, "  %-22s %-28s %-28s\n", "variant", "expected (ipi)",
                             "expected (broadcast, paravirt)");
       for (const VariantSpec& v : s.variants) {
-        absl::StrAppendFormat(&out, "  %-20s %-28s %-28s\n", v.name, v.expected_ipi,
+        absl::StrAppendFormat(&out, "  %-22s %-28s %-28s\n", v.name, v.expected_ipi,
                               v.expected_broadcast);
         if (!v.expected_relaxed.empty()) {
           absl::StrAppendFormat(&out, "      relaxed model: %s\n",
