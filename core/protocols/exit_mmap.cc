@@ -62,17 +62,8 @@ Task<void> exit_mmap(Cpu& cpu, VirtAddr pmd_start) {
   const bool locked = !world.variant().exit_zap_rereads_pmd;
   if (locked) co_await cpu.SpinLock(kMmapLock);  // mmap_read_lock() (2022+)
   MmuGather tlb;  // tlb_gather_mmu_fullmm()
-  const Loaded pgd = co_await cpu.Load(EntryAddr(world.pgd(), TableIndex(pmd_start, PtLevel::kPgd)),
-                                       PtLevel::kPgd, MemOrder::kPlain);
-  if (EntryPresent(pgd)) {
-    const Loaded pud =
-        co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(pmd_start, PtLevel::kPud)),
-                          PtLevel::kPud, MemOrder::kPlain, pgd.dep);
-    if (EntryPresent(pud)) {
-      const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(pmd_start, PtLevel::kPmd));
-      co_await zap_pte_range(cpu, tlb, pmdp, pud.dep, pmd_start);
-    }
-  }
+  const PmdSlot slot = co_await walk_to_pmd(cpu, pmd_start);
+  if (slot.pmdp != 0) co_await zap_pte_range(cpu, tlb, slot.pmdp, slot.dep, pmd_start);
   co_await tlb_finish_mmu(cpu, tlb);
   if (locked) co_await cpu.SpinUnlock(kMmapLock);
 }

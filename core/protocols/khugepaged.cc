@@ -74,7 +74,8 @@ Task<void> collapse_huge_page(Cpu& cpu, VirtAddr addr) {
   // alloc_charge_folio(): the huge folio, before any lock is taken.
   const FrameId folio = static_cast<FrameId>(co_await cpu.AllocPage(-1));
   if (folio == kNoFrame) co_return;  // SCAN_ALLOC_HUGE_PAGE_FAIL
-  // mmap_write_lock() (not modelled: nothing here takes the mmap lock), then vma_start_write():
+  // mmap_write_lock() (not taken here: no actor that runs beside a collapse takes the mmap lock;
+  // the exit path's does, beside the retract), then vma_start_write():
   // the VMA write lock waits for, and from then on excludes, page faults and madvise() under the
   // per-VMA read lock. Since the Z10 fix it comes before check_pmd_still_valid(); before, a
   // MADV_DONTNEED with PT_RECLAIM could empty and free the table between the check and the lock.
@@ -82,20 +83,10 @@ Task<void> collapse_huge_page(Cpu& cpu, VirtAddr addr) {
   if (lock_first) co_await cpu.SpinLock(kVmaLock);
   // check_pmd_still_valid() -> find_pmd_or_thp_or_none() -> mm_find_pmd(): plain dereferences
   // of the upper levels (the tables stay under the mmap lock), pmdp_get_lockless() of the pmd.
-  const Loaded pgd = co_await cpu.Load(EntryAddr(world.pgd(), TableIndex(haddr, PtLevel::kPgd)),
-                                       PtLevel::kPgd, MemOrder::kPlain);
-  Loaded pud;
-  if (EntryPresent(pgd)) {
-    pud = co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(haddr, PtLevel::kPud)),
-                            PtLevel::kPud, MemOrder::kPlain, pgd.dep);
-  }
-  if (!EntryPresent(pud)) {
-    if (lock_first) co_await cpu.SpinUnlock(kVmaLock);
-    co_await folio_put(cpu, folio);
-    co_return;  // SCAN_PMD_NULL
-  }
-  const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(haddr, PtLevel::kPmd));
-  const Loaded pmd = co_await pmdp_get_lockless(cpu, pmdp, pud.dep);
+  const PmdSlot slot = co_await walk_to_pmd(cpu, haddr);
+  Loaded pmd;
+  if (slot.pmdp != 0) pmd = co_await pmdp_get_lockless(cpu, slot.pmdp, slot.dep);
+  const PhysAddr pmdp = slot.pmdp;
   if (!EntryPresent(pmd) || PmdHuge(pmd)) {
     if (lock_first) co_await cpu.SpinUnlock(kVmaLock);
     co_await folio_put(cpu, folio);
@@ -192,19 +183,10 @@ Task<void> RetractPageTablesActor(Cpu& cpu, VirtAddr addr) {
     }
   }
   // find_pmd_or_thp_or_none(): plain dereferences of the upper levels, pmdp_get_lockless().
-  const Loaded pgd = co_await cpu.Load(EntryAddr(world.pgd(), TableIndex(haddr, PtLevel::kPgd)),
-                                       PtLevel::kPgd, MemOrder::kPlain);
-  Loaded pud;
-  if (EntryPresent(pgd)) {
-    pud = co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(haddr, PtLevel::kPud)),
-                            PtLevel::kPud, MemOrder::kPlain, pgd.dep);
-  }
+  const PmdSlot slot = co_await walk_to_pmd(cpu, haddr);
+  const PhysAddr pmdp = slot.pmdp;
   Loaded pmd;
-  PhysAddr pmdp = 0;
-  if (EntryPresent(pud)) {
-    pmdp = EntryAddr(EntryFrame(pud), TableIndex(haddr, PtLevel::kPmd));
-    pmd = co_await pmdp_get_lockless(cpu, pmdp, pud.dep);
-  }
+  if (pmdp != 0) pmd = co_await pmdp_get_lockless(cpu, pmdp, slot.dep);
   if (!EntryPresent(pmd) || PmdHuge(pmd) || EntryFrame(pmd) >= world.memory().num_frames()) {
     if (!lockless) co_await cpu.SpinUnlock(kMmapLock);
     co_return;  // SCAN_PMD_NULL / SCAN_PMD_MAPPED
@@ -213,7 +195,7 @@ Task<void> RetractPageTablesActor(Cpu& cpu, VirtAddr addr) {
   FrameId ptl = kNoFrame;
   if (lockless) {
     // pte_lockptr(mm, pmd): the split PTL of the table *pmd names, read under the pmd lock.
-    const Loaded now = co_await pmdp_get_lockless(cpu, pmdp, pud.dep);
+    const Loaded now = co_await pmdp_get_lockless(cpu, pmdp, slot.dep);
     if (!EntryPresent(now) || PmdHuge(now) || EntryFrame(now) >= world.memory().num_frames()) {
       co_await cpu.SpinUnlock(kMmPageTableLock);
       co_return;

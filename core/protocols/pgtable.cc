@@ -105,6 +105,17 @@ OpOrTask<OpAwaiter, uint64_t> pmdp_huge_get_and_clear(Cpu& cpu, PhysAddr pmdp) {
   return pxxp_get_and_clear_split(cpu, pmdp, PtLevel::kPmd);
 }
 
+Task<PmdSlot> walk_to_pmd(Cpu& cpu, VirtAddr addr) {
+  World& world = *cpu.world;
+  const Loaded pgd = co_await cpu.Load(EntryAddr(world.pgd(), TableIndex(addr, PtLevel::kPgd)),
+                                       PtLevel::kPgd, MemOrder::kPlain);
+  if (!EntryPresent(pgd)) co_return PmdSlot{};
+  const Loaded pud = co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud)),
+                                       PtLevel::kPud, MemOrder::kPlain, pgd.dep);
+  if (!EntryPresent(pud)) co_return PmdSlot{};
+  co_return PmdSlot{EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd)), pud.dep};
+}
+
 OpOrTask<OpAwaiter, void> pmd_clear(Cpu& cpu, PhysAddr pmdp) {
   if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
     return cpu.Store(pmdp, 0, PtLevel::kPmd, MemOrder::kOnce);

@@ -46,6 +46,15 @@ OpOrTask<OpAwaiter, void> set_pte(Cpu& cpu, PhysAddr ptep, uint64_t pte);
 // xchg_relaxed; PAE pxx_xchg64 or the older two-step form). Returns the old entry.
 OpOrTask<OpAwaiter, uint64_t> ptep_get_and_clear(Cpu& cpu, PhysAddr ptep);
 
+// The pmd slot of `addr` as a walker that holds the mmap or VMA lock finds it (mm_find_pmd(),
+// zap_pmd_range()'s descent): plain dereferences of the pgd (p4d folded) and pud, which cannot go
+// away under that lock. `pmdp` is 0 when an upper level is none; `dep` is the pud load's token.
+struct PmdSlot {
+  PhysAddr pmdp = 0;
+  Dep dep = kNoDep;
+};
+Task<PmdSlot> walk_to_pmd(Cpu& cpu, VirtAddr addr);
+
 // pmdp_huge_get_and_clear() (x86 native_pmdp_get_and_clear(), arm64 via __ptep_get_and_clear()):
 // the PMD's exchange with 0, ordered as ptep_get_and_clear(). Returns the old entry.
 OpOrTask<OpAwaiter, uint64_t> pmdp_huge_get_and_clear(Cpu& cpu, PhysAddr pmdp);

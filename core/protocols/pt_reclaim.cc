@@ -75,27 +75,19 @@ Task<void> try_to_free_pte(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr pmd_s
 
 Task<void> MadvDontneedRangeActor(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "madvise_dontneed_single_vma", "mm/madvise.c");
-  World& world = *cpu.world;
   const VirtAddr pmd_start = addr & ~(kPmdSize - 1);
   // lock_vma_under_rcu(): the per-VMA read lock.
   co_await cpu.SpinLock(kVmaLock);
   MmuGather tlb;  // tlb_gather_mmu()
   // unmap_page_range() -> ... -> zap_pmd_range(): plain dereferences of the upper levels.
-  const Loaded pgd = co_await cpu.Load(EntryAddr(world.pgd(), TableIndex(pmd_start, PtLevel::kPgd)),
-                                       PtLevel::kPgd, MemOrder::kPlain);
-  if (EntryPresent(pgd)) {
-    const Loaded pud =
-        co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(pmd_start, PtLevel::kPud)),
-                          PtLevel::kPud, MemOrder::kPlain, pgd.dep);
-    if (EntryPresent(pud)) {
-      const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(pmd_start, PtLevel::kPmd));
-      // zap_pmd_range(): pmd_trans_huge(*pmd), a plain read; the whole range: zap_huge_pmd().
-      const Loaded pmd = co_await pxx_get(cpu, pmdp, PtLevel::kPmd, MemOrder::kPlain, pud.dep);
-      if (!PmdHuge(pmd) || !co_await zap_huge_pmd(cpu, tlb, pmdp, pmd_start)) {
-        // reclaim_pt_is_enabled(): the range is the whole 2 MiB.
-        if (co_await zap_pte_range_all(cpu, tlb, pmdp, pud.dep, pmd_start)) {
-          co_await try_to_free_pte(cpu, pmdp, pud.dep, pmd_start, tlb);
-        }
+  const PmdSlot slot = co_await walk_to_pmd(cpu, pmd_start);
+  if (slot.pmdp != 0) {
+    // zap_pmd_range(): pmd_trans_huge(*pmd), a plain read; the whole range: zap_huge_pmd().
+    const Loaded pmd = co_await pxx_get(cpu, slot.pmdp, PtLevel::kPmd, MemOrder::kPlain, slot.dep);
+    if (!PmdHuge(pmd) || !co_await zap_huge_pmd(cpu, tlb, slot.pmdp, pmd_start)) {
+      // reclaim_pt_is_enabled(): the range is the whole 2 MiB.
+      if (co_await zap_pte_range_all(cpu, tlb, slot.pmdp, slot.dep, pmd_start)) {
+        co_await try_to_free_pte(cpu, slot.pmdp, slot.dep, pmd_start, tlb);
       }
     }
   }

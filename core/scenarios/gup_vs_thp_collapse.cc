@@ -1,23 +1,31 @@
 #include "core/scenarios/gup_vs_thp_collapse.h"
 
+#include <string>
+#include <vector>
+
 #include "core/pte.h"
 
 namespace ptfuzz {
 
 namespace {
 
-proto::Scenario DefaultGupVsThpCollapse() {
+// x86-64, IPI flushes, 8 frames, page P mapped; actor i on CPU i, all on P's range.
+proto::Scenario OneRangeScenario(absl::string_view name, std::vector<proto::ActorKind> actors) {
   proto::Scenario s;
-  s.set_name("gup_vs_thp_collapse");
+  s.set_name(std::string(name));
   s.set_variant("fixed");
-  s.set_num_cpus(2);
+  s.set_num_cpus(static_cast<uint32_t>(actors.size()));
   s.set_tlb_flush(proto::TLB_FLUSH_IPI);
   s.set_num_frames(8);
-  proto::Mapping* m = s.add_mappings();
-  m->set_vaddr(kCollapsePage);
-  m->set_tlb_cpus(0b01);
-  AddActor(s, proto::ACTOR_GUP_FAST, 0, kCollapsePage);
-  AddActor(s, proto::ACTOR_KHUGEPAGED_COLLAPSE, 1, kCollapsePage);
+  s.add_mappings()->set_vaddr(kCollapsePage);
+  for (uint32_t cpu = 0; cpu < actors.size(); ++cpu) AddActor(s, actors[cpu], cpu, kCollapsePage);
+  return s;
+}
+
+proto::Scenario DefaultGupVsThpCollapse() {
+  proto::Scenario s = OneRangeScenario(
+      "gup_vs_thp_collapse", {proto::ACTOR_GUP_FAST, proto::ACTOR_KHUGEPAGED_COLLAPSE});
+  s.mutable_mappings(0)->set_tlb_cpus(0b01);
   return s;
 }
 
@@ -43,40 +51,25 @@ proto::Scenario DefaultPaeGupVsCollapse() {
 }
 
 proto::Scenario DefaultCollapseVsPtReclaim() {
-  proto::Scenario s;
-  s.set_name("collapse_vs_pt_reclaim");
-  s.set_variant("fixed");
-  s.set_num_cpus(2);
-  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
-  s.set_num_frames(8);
-  proto::Mapping* m = s.add_mappings();
-  m->set_vaddr(kCollapsePage);
-  m->set_tlb_cpus(0b10);
-  AddActor(s, proto::ACTOR_KHUGEPAGED_COLLAPSE, 0, kCollapsePage);
-  AddActor(s, proto::ACTOR_MADV_DONTNEED_RANGE, 1, kCollapsePage);
+  proto::Scenario s =
+      OneRangeScenario("collapse_vs_pt_reclaim",
+                       {proto::ACTOR_KHUGEPAGED_COLLAPSE, proto::ACTOR_MADV_DONTNEED_RANGE});
+  s.mutable_mappings(0)->set_tlb_cpus(0b10);
   return s;
 }
 
 proto::Scenario DefaultGupVsCollapseTableFree() {
-  proto::Scenario s = DefaultGupVsThpCollapse();
-  s.set_name("gup_vs_collapse_table_free");
-  s.set_num_cpus(3);
-  AddActor(s, proto::ACTOR_MADV_DONTNEED_RANGE, 2, kCollapsePage);
+  proto::Scenario s = OneRangeScenario(
+      "gup_vs_collapse_table_free", {proto::ACTOR_GUP_FAST, proto::ACTOR_KHUGEPAGED_COLLAPSE,
+                                     proto::ACTOR_MADV_DONTNEED_RANGE});
+  s.mutable_mappings(0)->set_tlb_cpus(0b01);
   return s;
 }
 
 proto::Scenario DefaultRetractVsExit() {
-  proto::Scenario s;
-  s.set_name("retract_vs_exit");
-  s.set_variant("fixed");
-  s.set_num_cpus(2);
-  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
-  s.set_num_frames(8);
-  proto::Mapping* m = s.add_mappings();
-  m->set_vaddr(kCollapsePage);
-  m->set_table_only(true);
-  AddActor(s, proto::ACTOR_KHUGEPAGED_RETRACT, 0, kCollapsePage);
-  AddActor(s, proto::ACTOR_EXIT_MMAP, 1, kCollapsePage);
+  proto::Scenario s = OneRangeScenario(
+      "retract_vs_exit", {proto::ACTOR_KHUGEPAGED_RETRACT, proto::ACTOR_EXIT_MMAP});
+  s.mutable_mappings(0)->set_table_only(true);
   return s;
 }
 
