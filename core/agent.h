@@ -34,6 +34,14 @@ class Agent {
   // Names the agent in traces and reports ("store_buffer") and attributes its steps.
   virtual const FuncInfo& func() const = 0;
   virtual bool Runnable(const World& world) const = 0;
+  // Whether the scheduler lists it at all. An agent that cannot run until some event (an RCU
+  // agent before the first call_rcu()) stays out of the runner list, and so out of the per-step
+  // scan, until World::RelistAgents() after that event; unlisted, it would never be runnable, so
+  // listing it later changes no option order.
+  virtual bool Listed(const World& world) const {
+    (void)world;
+    return true;
+  }
   // One atomic step. REQUIRES: Runnable(world).
   virtual void Step(World& world) = 0;
 

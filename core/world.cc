@@ -63,6 +63,7 @@ class RcuAgent final : public Agent {
   RcuAgent(CpuId cpu, int index) : Agent(cpu), index_(index) {}
   const FuncInfo& func() const override { return kFunc; }
   bool Runnable(const World& world) const override { return world.RcuAgentRunnable(owner()); }
+  bool Listed(const World& world) const override { return world.rcu_used(); }
   void Step(World& world) override { world.RcuAgentStep(owner(), index_); }
 
  private:
@@ -136,8 +137,7 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
           std::make_unique<HwAccessAgent>(i, static_cast<int>(agents_.size())));
     }
   }
-  // Never runnable until a protocol queues an RCU callback, so they change no schedule that
-  // queues none.
+  // Unlisted, and so out of the per-step scan, until a protocol queues an RCU callback.
   for (uint32_t i = 0; i < config.num_cpus; ++i) {
     agents_.push_back(std::make_unique<RcuAgent>(i, static_cast<int>(agents_.size())));
   }
@@ -943,6 +943,10 @@ uint64_t World::Execute(Cpu& cpu) {
       // (stronger than call_rcu() itself, never weaker than the guarantee).
       FullFence(cpu);
       rcu_callbacks_.push_back({cpu.id, static_cast<FrameId>(op.addr), step_});
+      if (!rcu_used_) {
+        rcu_used_ = true;
+        ++agents_epoch_;  // the rcu agents join the runner list
+      }
       break;
     case OpKind::kSpinLock: {
       // Runnable() held this CPU back while the lock word was not 0 (and, under TSO, while its
@@ -1188,8 +1192,9 @@ RunResult World::Run() {
     cpu.root.handle().resume();
     if (cpu.root.done()) cpu.finished = true;
   }
-  // The runners, in schedule order: each CPU followed by its agents, then machine agents. A
-  // runner r >= 0 is CPU r; r < 0 is agent ~r. Without agents (SC, relaxed) this is the CPUs.
+  // The runners, in schedule order: each CPU followed by its listed agents, then listed machine
+  // agents. A runner r >= 0 is CPU r; r < 0 is agent ~r. Without listed agents (SC, relaxed)
+  // this is the CPUs. Rebuilt when the set of listed agents changes (agents_epoch_).
   // At most 32 CPUs (checked at construction) and a handful of agents each.
   constexpr size_t kMaxRunners = 128;
   PTFUZZ_CHECK(cpus_.size() + agents_.size() <= kMaxRunners);
@@ -1198,22 +1203,29 @@ RunResult World::Run() {
   // agent has nothing left to do); for everything else, its own position.
   uint32_t home[kMaxRunners];
   uint32_t n = 0;
-  for (const Cpu& cpu : cpus_) {
-    const uint32_t cpu_pos = n;
-    home[n] = n;
-    runners[n++] = static_cast<int>(cpu.id);
+  bool have_agents = false;
+  uint32_t built_epoch = 0;
+  auto build_runners = [&] {
+    n = 0;
+    for (const Cpu& cpu : cpus_) {
+      const uint32_t cpu_pos = n;
+      home[n] = n;
+      runners[n++] = static_cast<int>(cpu.id);
+      for (size_t a = 0; a < agents_.size(); ++a) {
+        if (agents_[a]->owner() != cpu.id || !agents_[a]->Listed(*this)) continue;
+        home[n] = cpu_pos;
+        runners[n++] = ~static_cast<int>(a);
+      }
+    }
     for (size_t a = 0; a < agents_.size(); ++a) {
-      if (agents_[a]->owner() != cpu.id) continue;
-      home[n] = cpu_pos;
+      if (agents_[a]->owner() != kMachineAgent || !agents_[a]->Listed(*this)) continue;
+      home[n] = n;
       runners[n++] = ~static_cast<int>(a);
     }
-  }
-  for (size_t a = 0; a < agents_.size(); ++a) {
-    if (agents_[a]->owner() != kMachineAgent) continue;
-    home[n] = n;
-    runners[n++] = ~static_cast<int>(a);
-  }
-  const bool have_agents = !agents_.empty();
+    have_agents = n > cpus_.size();
+    built_epoch = agents_epoch_;
+  };
+  build_runners();
   auto runnable = [&](int r) {
     return !have_agents || r >= 0 ? Runnable(cpus_[r]) : agents_[~r]->Runnable(*this);
   };
@@ -1221,6 +1233,15 @@ RunResult World::Run() {
   uint32_t last = 0;  // position in `runners` of the previous step's runner
   bool have_last = false;
   for (;;) {
+    if (built_epoch != agents_epoch_) {
+      // Newly listed agents: the same runners in the same order, plus them; `last` keeps naming
+      // the runner that took the previous step.
+      const int last_runner = runners[last];
+      build_runners();
+      for (uint32_t pos = 0; pos < n; ++pos) {
+        if (runners[pos] == last_runner) last = pos;
+      }
+    }
     // A divergence invalidates everything after it, including a violation in the same step.
     if (!decider_.status().ok()) {
       result.outcome = Outcome::kDivergence;

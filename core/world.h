@@ -234,6 +234,8 @@ class World {
     return cpu.irqs_disabled || cpu.spinlocks_held > 0 || cpu.rcu_depth > 0;
   }
   bool RcuCallbackReady(size_t index) const;
+  // Whether any RCU callback was ever queued (the rcu agents are listed from then on).
+  bool rcu_used() const { return rcu_used_; }
   void RcuReadLock(Cpu& cpu) {
     ++cpu.rcu_depth;
     UpdateRcuReader(cpu);
@@ -345,6 +347,8 @@ class World {
     uint32_t queued;  // the step of the call_rcu()
   };
   std::vector<RcuCallback> rcu_callbacks_;  // queued, not yet run, in queuing order
+  bool rcu_used_ = false;
+  uint32_t agents_epoch_ = 0;  // bumped when an agent's Listed() changes
   // Sets cpu.reader_since after a change of its read-side state (InRcuReader).
   // Entering a section while callbacks wait is a quiescent state reported with a full barrier
   // (kernel/rcu/tree.c): the section sees what the updaters did before their call_rcu().
