@@ -199,38 +199,23 @@ void Oracles::OnGupBegin(const Cpu& cpu, VirtAddr vaddr) {
 }
 
 bool Oracles::SlotsMapRef(const GupWindow& w) const {
+  // The leaf slot (the PTE, or the pmd of a huge PMD) maps the page, with its generation ...
+  if (!LeafMapsRef(w, /*ground_truth=*/false)) return false;
+  if (w.ptep == 0) return true;
+  // ... and the pmd still names the PTE table the walker found the PTE in.
   const PhysMemory& mem = world_.memory();
   const FrameId pmd_table = AddrFrame(w.pmdp);
-  if (w.ptep == 0) {
-    // A huge PMD's folio (gup_fast_pmd_leaf()): the PMD slot alone must map it.
-    if (mem.frame(pmd_table).state != FrameState::kPageTable ||
-        mem.frame(w.ref_frame).generation != w.ref_generation) {
-      return false;
-    }
-    auto leaf_ok = [&](uint64_t pmd) { return PmdHuge(pmd) && EntryFrame(pmd) == w.ref_frame; };
-    if (world_.memory_model() != MemoryModelKind::kRelaxed) {
-      return leaf_ok(mem.ReadWord(pmd_table, AddrIndex(w.pmdp)));
-    }
-    return world_.MayStillRead(w.cpu, PtEntryLoc(w.pmdp), leaf_ok);
-  }
   const FrameId pte_table = AddrFrame(w.ptep);
-  if (mem.frame(pmd_table).state != FrameState::kPageTable ||
-      mem.frame(pte_table).state != FrameState::kPageTable ||
-      mem.frame(w.ref_frame).generation != w.ref_generation) {
-    return false;
-  }
+  if (mem.frame(pmd_table).state != FrameState::kPageTable) return false;
   auto pmd_ok = [&](uint64_t pmd) { return EntryPresent(pmd) && EntryFrame(pmd) == pte_table; };
-  auto pte_ok = [&](uint64_t pte) { return EntryPresent(pte) && EntryFrame(pte) == w.ref_frame; };
   if (world_.memory_model() != MemoryModelKind::kRelaxed) {
     // Under SC and TSO the instant is now: memory holds both entries.
-    return pmd_ok(mem.ReadWord(pmd_table, AddrIndex(w.pmdp))) &&
-           pte_ok(mem.ReadWord(pte_table, AddrIndex(w.ptep)));
+    return pmd_ok(mem.ReadWord(pmd_table, AddrIndex(w.pmdp)));
   }
   // "At some instant" under the relaxed model: the walker's CPU may still read a pmd naming the
   // PTE table and a PTE naming the page, i.e. no unmap is ordered before its reference in its
   // own view.
-  return world_.MayStillRead(w.cpu, PtEntryLoc(w.pmdp), pmd_ok) &&
-         world_.MayStillRead(w.cpu, PtEntryLoc(w.ptep), pte_ok);
+  return world_.MayStillRead(w.cpu, PtEntryLoc(w.pmdp), pmd_ok);
 }
 
 bool Oracles::LeafMapsRef(const GupWindow& w, bool ground_truth) const {
