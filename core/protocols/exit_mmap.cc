@@ -3,25 +3,12 @@
 #include "core/protocols/mmu_gather.h"
 #include "core/protocols/pgtable.h"
 #include "core/protocols/pte_offset_map.h"
+#include "core/protocols/zap.h"
 #include "core/world.h"
 
 namespace ptfuzz {
 
 namespace {
-
-// The zap of every PTE in the table, under its PTL (the PTL is the table's; `table` may be any
-// frame when the old form read a transient 0).
-Task<void> zap_ptes_locked(Cpu& cpu, MmuGather& tlb, FrameId table, Dep dep, VirtAddr pmd_start) {
-  for (const uint32_t index : cpu.world->PopulatablePteIndices(pmd_start)) {
-    const PhysAddr ptep = EntryAddr(table, index);
-    if (EntryNone(co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, dep))) continue;
-    const uint64_t ptent = co_await ptep_get_and_clear(cpu, ptep);
-    if (EntryPresent(ptent)) {
-      tlb.RemoveTlbEntry(pmd_start + (VirtAddr{index} << kPageShift));
-      tlb.pages.push_back(EntryFrame(ptent));
-    }
-  }
-}
 
 Task<void> zap_pte_range(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_dep,
                          VirtAddr pmd_start) {

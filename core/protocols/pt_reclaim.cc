@@ -6,6 +6,7 @@
 #include "core/protocols/pgtable.h"
 #include "core/protocols/pgtable_lockless.h"
 #include "core/protocols/pte_offset_map.h"
+#include "core/protocols/zap.h"
 #include "core/world.h"
 
 namespace ptfuzz {
@@ -17,23 +18,9 @@ namespace {
 Task<bool> zap_pte_range_all(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_dep,
                              VirtAddr pmd_start) {
   PTFUZZ_KERNEL_FUNC(cpu, "zap_pte_range", "mm/memory.c");
-  World& world = *cpu.world;
   const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, pmdp_dep, pmd_start);
   if (mapped.table == kNoFrame) co_return false;  // none (or huge): nothing to zap or reclaim
-  for (const uint32_t index : world.PopulatablePteIndices(pmd_start)) {
-    const PhysAddr ptep = EntryAddr(mapped.table, index);
-    // ptep_get(): READ_ONCE under the PTL; none entries are skipped.
-    if (EntryNone(co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep))) {
-      continue;
-    }
-    // ptep_get_and_clear_full(), tlb_remove_tlb_entry(), __tlb_remove_page().
-    const uint64_t ptent = co_await ptep_get_and_clear(cpu, ptep);
-    if (EntryPresent(ptent)) {
-      const VirtAddr addr = pmd_start + (VirtAddr{index} << kPageShift);
-      tlb.RemoveTlbEntry(addr);
-      tlb.pages.push_back(EntryFrame(ptent));
-    }
-  }
+  co_await zap_ptes_locked(cpu, tlb, mapped.table, mapped.dep, pmd_start);
   co_await pte_unmap_unlock(cpu, mapped.table);
   co_return true;
 }

@@ -25,6 +25,20 @@ Task<void> zap_pte_range(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_dep, 
 
 }  // namespace
 
+Task<void> zap_ptes_locked(Cpu& cpu, MmuGather& tlb, FrameId table, Dep dep, VirtAddr pmd_start) {
+  for (const uint32_t index : cpu.world->PopulatablePteIndices(pmd_start)) {
+    const PhysAddr ptep = EntryAddr(table, index);
+    // ptep_get(): READ_ONCE under the PTL; none entries are skipped.
+    if (EntryNone(co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, dep))) continue;
+    // ptep_get_and_clear_full(), tlb_remove_tlb_entry(), __tlb_remove_page().
+    const uint64_t ptent = co_await ptep_get_and_clear(cpu, ptep);
+    if (EntryPresent(ptent)) {
+      tlb.RemoveTlbEntry(pmd_start + (VirtAddr{index} << kPageShift));
+      tlb.pages.push_back(EntryFrame(ptent));
+    }
+  }
+}
+
 Task<void> ZapActor(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "zap_page_range_single", "mm/memory.c");
   MmuGather tlb;  // tlb_gather_mmu()

@@ -20,6 +20,14 @@
 
 namespace ptfuzz {
 
+struct MmuGather;
+
+// zap_pte_range()'s loop over a whole table whose PTL the caller holds, for a range zap (the
+// range madvise, the exit path): every non-none PTE among the populatable ones
+// (World::PopulatablePteIndices) is cleared with ptep_get_and_clear_full() and its page queued
+// on `tlb`. `dep`: the load the table's address came from.
+Task<void> zap_ptes_locked(Cpu& cpu, MmuGather& tlb, FrameId table, Dep dep, VirtAddr pmd_start);
+
 // The ACTOR_ZAP actor: madvise(addr, PAGE_SIZE, MADV_DONTNEED).
 Task<void> ZapActor(Cpu& cpu, VirtAddr addr);
 
