@@ -87,10 +87,14 @@ class [[nodiscard]] OpAwaiter {
 };
 
 // A load: returns the value and the token dependent loads pass on.
+// A load of the CPU's own kernel stack (a walker's local, reached through a pointer: pte.h
+// IsStackAddr) completes without suspending: no other CPU can touch it.
 class [[nodiscard]] LoadAwaiter {
  public:
   LoadAwaiter(Cpu* cpu, PendingOp op) : cpu_(cpu), op_(op) {}
-  bool await_ready() const noexcept { return false; }
+  bool await_ready() const noexcept {
+    return LocSpaceOf(op_.addr) == LocSpace::kPtEntry && IsStackAddr(PtLocEntry(op_.addr));
+  }
   void await_suspend(std::coroutine_handle<> h) noexcept;
   Loaded await_resume();
 
@@ -98,6 +102,9 @@ class [[nodiscard]] LoadAwaiter {
   Cpu* cpu_;
   PendingOp op_;
 };
+
+// World::StackLoad (core/world.cc).
+uint64_t ExecuteStackLoad(World& world, Cpu& cpu, const PendingOp& op);
 
 // A barrier. It touches no location, so it is a step only where the memory model gives it an
 // effect other CPUs can tell apart from running it at the CPU's previous step (FenceIsStep);
@@ -272,6 +279,10 @@ inline void LoadAwaiter::await_suspend(std::coroutine_handle<> h) noexcept {
 }
 
 inline Loaded LoadAwaiter::await_resume() {
+  if (await_ready()) {
+    const uint64_t v = ExecuteStackLoad(*cpu_->world, *cpu_, op_);
+    return Loaded{v, cpu_->last_dep};
+  }
   const uint64_t v = ExecutePendingOp(*cpu_->world, *cpu_);
   return Loaded{v, cpu_->last_dep};
 }

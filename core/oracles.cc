@@ -308,7 +308,7 @@ void Oracles::OnTableStore(PhysAddr entry, uint64_t value) {
   if (table.state == FrameState::kPageTable && table.level != PtLevel::kPte &&
       EntryPresent(value) && !(table.level == PtLevel::kPmd && PmdHuge(value)) && !violation_) {
     const FrameId child = EntryFrame(value);
-    const PtLevel want = static_cast<PtLevel>(static_cast<int>(table.level) - 1);
+    const PtLevel want = world_.ChildTableLevel(table.level);
     const bool ok = child < mem.num_frames() && mem.frame(child).state == FrameState::kPageTable &&
                     mem.frame(child).level == want;
     if (!ok) {
@@ -339,9 +339,12 @@ void Oracles::OnTableStore(PhysAddr entry, uint64_t value) {
   if (!unmapped_returns_.empty()) CheckUnmappedReturns();
 }
 
-void Oracles::OnGupRefTaken(const Cpu& cpu, FrameId frame, PhysAddr pmdp, PhysAddr ptep) {
+void Oracles::OnGupRefTaken(const Cpu& cpu, VirtAddr vaddr, FrameId frame, PhysAddr pmdp,
+                            PhysAddr ptep) {
+  // A pmd read through a garbage pointer: the wrong-location report ends the run.
+  if (pmdp == kNoSlot || AddrFrame(pmdp) >= world_.memory().num_frames()) return;
   for (GupWindow& w : windows_) {
-    if (w.cpu != cpu.id) continue;
+    if (w.cpu != cpu.id || w.vaddr != vaddr) continue;
     w.ref_held = true;
     w.ref_frame = frame;
     w.ref_generation = world_.memory().frame(frame).generation;
@@ -386,10 +389,55 @@ void Oracles::RecordHarm(const Cpu& cpu, FrameId frame, ViolationKind kind) {
   }
 }
 
-void Oracles::OnGupRefDropped(const Cpu& cpu) {
+void Oracles::OnGupRefDropped(const Cpu& cpu, VirtAddr vaddr) {
   for (GupWindow& w : windows_) {
-    if (w.cpu == cpu.id) w.ref_held = false;
+    if (w.cpu == cpu.id && w.vaddr == vaddr) w.ref_held = false;
   }
+}
+
+void Oracles::OnWalkLoad(const Cpu& cpu, PtLevel level, VirtAddr vaddr, PhysAddr entryp,
+                         uint64_t value) {
+  if (violation_) return;
+  const PtGeometry& g = world_.geometry();
+  PhysAddr slot = entryp;
+  std::string via;
+  if (IsStackAddr(entryp)) {
+    slot = world_.StackSource(entryp);
+    const CpuId owner = AddrFrame(entryp) - kStackFrameBase;
+    if (slot == kNoSlot) {
+      Report(cpu, ViolationKind::kWrongLocationTablePointer,
+             absl::StrFormat(
+                 "the walker read the %s entry for %#x from word %u of cpu %u's kernel stack, "
+                 "which holds no page-table entry (%#x: a saved register or return address): "
+                 "the pointer it loaded through was derived from the address of a local copy of "
+                 "an upper entry (pXd_offset(&pXd, addr)), then %s",
+                 PtLevelName(level), vaddr, AddrIndex(entryp), owner, value,
+                 g.RuntimeFolded(level) && g.runtime_fold == RuntimeFold::kReindex
+                     ? "re-indexed within the stack page as if it were the folded table"
+                     : "stepped past the local to the next entry's address"));
+      return;
+    }
+    via = absl::StrFormat(" (through the local copy in word %u of cpu %u's stack)",
+                          AddrIndex(entryp), owner);
+  }
+  // A level folded into the one below only hands its value down; the level that uses it is
+  // checked where it is read.
+  if (g.ChecksTrivial(level)) return;
+  const FrameId table = AddrFrame(slot);
+  const PhysMemory& mem = world_.memory();
+  // A freed or reused table, or a frame that is not a table: the freed-table oracle's.
+  if (table >= mem.num_frames() || mem.frame(table).state != FrameState::kPageTable) return;
+  const int want_position = g.TablePosition(level);
+  const uint32_t want_index = IndexAtPosition(vaddr, want_position);
+  const int position = g.PositionOf(mem.frame(table).level);
+  if (position == want_position && AddrIndex(slot) == want_index) return;
+  Report(cpu, ViolationKind::kWrongLocationTablePointer,
+         absl::StrFormat("the walker used %#x as the %s entry for %#x, read from %s[f%u:%u]%s, "
+                         "but that entry is slot %u of the level-%d table on the path to %#x: "
+                         "the table pointer was derived from the wrong place",
+                         value, PtLevelName(level), vaddr,
+                         PtLevelName(mem.frame(table).level), table, AddrIndex(slot), via,
+                         want_index, want_position, vaddr));
 }
 
 void Oracles::OnGupReturn(const Cpu& cpu, FrameId frame) {
@@ -467,7 +515,11 @@ void Oracles::OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level) {
     return;
   }
   const FrameInfo& info = world_.memory().frame(table);
-  if (info.state == FrameState::kPageTable && info.level == level) return;
+  // A folded level's entry lives in the table of the level it is folded into (core/geometry.h).
+  const PtGeometry& g = world_.geometry();
+  if (info.state == FrameState::kPageTable && g.PositionOf(info.level) == g.TablePosition(level)) {
+    return;
+  }
   const char* state = info.state == FrameState::kFree   ? "free"
                       : info.state == FrameState::kData ? "a data page"
                                                         : "a page table of another level";

@@ -33,7 +33,8 @@
 //    contiguous, consecutive pfns, equal protections); with the variant's exact-dirty switch, a
 //    page reported dirty had a dirty entry of its own at some instant of the read.
 //
-// Not checked yet (later issues): wrong-level pointers under folding.
+//  - wrong-location table pointer: every entry a lockless walker uses is read from the slot the
+//    page-table geometry puts it in, directly or through a local copy of that slot (Z04, Z05).
 #ifndef PTFUZZ_CORE_ORACLES_H_
 #define PTFUZZ_CORE_ORACLES_H_
 
@@ -62,14 +63,22 @@ class Oracles {
   void ReportGlobal(ViolationKind kind, std::string explanation);
 
   // GUP-fast's window on `cpu` for `vaddr` opens (gup_fast() entry) and closes when it returns
-  // `frame` (kNoFrame when it pinned nothing).
+  // `frame` (kNoFrame when it pinned nothing). A call of several pages opens one window per page,
+  // in address order, and closes them in the same order.
   void OnGupBegin(const Cpu& cpu, VirtAddr vaddr);
   void OnGupReturn(const Cpu& cpu, FrameId frame);
   // GUP-fast on `cpu` took a reference on `frame`, which it found through the PMD slot `pmdp`
   // and the PTE slot `ptep` (the slots it read itself; `ptep` 0 for a huge PMD's folio).
   // Dropped: the recheck failed and it puts the reference back.
-  void OnGupRefTaken(const Cpu& cpu, FrameId frame, PhysAddr pmdp, PhysAddr ptep);
-  void OnGupRefDropped(const Cpu& cpu);
+  // `vaddr`: the page of the call's range (each page has its window).
+  void OnGupRefTaken(const Cpu& cpu, VirtAddr vaddr, FrameId frame, PhysAddr pmdp, PhysAddr ptep);
+  void OnGupRefDropped(const Cpu& cpu, VirtAddr vaddr);
+  // A lockless walker on `cpu` loaded `value` through `entryp` as the `level` entry for `vaddr`.
+  // `entryp` is a table slot, or a word of the CPU's own stack (core/pte.h IsStackAddr) when an
+  // offset helper returned the address of a local: it must then hold a copy of the slot the
+  // geometry assigns (World::StackSource), or the walker is reading garbage as an entry
+  // (wrong-location table pointer, Z04, Z05).
+  void OnWalkLoad(const Cpu& cpu, PtLevel level, VirtAddr vaddr, PhysAddr entryp, uint64_t value);
   // GUP-fast's caller on `cpu` is done with the page it returned (the I/O completed) and is
   // about to put it.
   void OnGupRelease(const Cpu& cpu);

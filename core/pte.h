@@ -37,9 +37,11 @@ inline constexpr uint32_t kPtrsPerTable = 512;
 // TASK_SIZE_MAX on x86-64 with 4-level paging: 2^47 minus one guard page.
 inline constexpr VirtAddr kTaskSize = (uint64_t{1} << 47) - kPageSize;
 
-// Page-table levels, numbered as the hardware walk descends. P4D is folded: it has no table.
-enum class PtLevel : uint8_t { kPte = 0, kPmd = 1, kPud = 2, kPgd = 3 };
-inline constexpr int kNumTableLevels = 4;
+// Page-table levels, named as Linux names them. A table's position is how many levels sit below
+// it (pte 0, pmd 1, pud 2, p4d 3); the top table, the mm's pgd, sits at the machine's top position
+// (3 in the default four-level geometry, core/geometry.h), which is why kPgd keeps the value 3 and
+// kP4d, the level the default geometry folds away, comes last.
+enum class PtLevel : uint8_t { kPte = 0, kPmd = 1, kPud = 2, kPgd = 3, kP4d = 4 };
 
 inline constexpr const char* PtLevelName(PtLevel level) {
   switch (level) {
@@ -47,14 +49,19 @@ inline constexpr const char* PtLevelName(PtLevel level) {
     case PtLevel::kPmd: return "pmd";
     case PtLevel::kPud: return "pud";
     case PtLevel::kPgd: return "pgd";
+    case PtLevel::kP4d: return "p4d";
   }
   return "?";
 }
 
-// Index of `vaddr` in a table of `level`: pte_index(), pmd_index(), pud_index(), pgd_index().
+// Index of `vaddr` in the table at `position` (0: a PTE table): the hardware's index.
+inline constexpr uint32_t IndexAtPosition(VirtAddr vaddr, int position) {
+  return static_cast<uint32_t>((vaddr >> (kPageShift + 9 * position)) & (kPtrsPerTable - 1));
+}
+// Index of `vaddr` in a table of `level`: pte_index(), pmd_index(), pud_index(), p4d_index(), and
+// pgd_index() of the default four-level geometry (other geometries: World::PgdIndex()).
 inline constexpr uint32_t TableIndex(VirtAddr vaddr, PtLevel level) {
-  return static_cast<uint32_t>((vaddr >> (kPageShift + 9 * static_cast<int>(level))) &
-                               (kPtrsPerTable - 1));
+  return IndexAtPosition(vaddr, level == PtLevel::kP4d ? 3 : static_cast<int>(level));
 }
 
 inline constexpr PhysAddr EntryAddr(FrameId table, uint32_t index) {
@@ -117,6 +124,26 @@ inline constexpr FrameId EntryFrame(uint64_t entry) {
 }
 inline constexpr uint64_t MakeEntry(FrameId frame, uint64_t flags) {
   return (FramePfn(frame) << kPageShift) | flags;
+}
+
+// Kernel stacks. Each CPU's stack page sits outside the frames of physical memory, at frame id
+// kStackFrameBase + cpu, so a pointer to a walker's local (`&pgd`) is an address like any table
+// entry's and the walkers' pointer arithmetic (pudp++, PTR_ALIGN_DOWN()) applies to it unchanged
+// (bug zoo Z04, Z05). Only the spilled locals are modelled (World::SpillLocal); every other word
+// of the page reads as StackGarbage(): a saved frame pointer, never a page-table entry.
+inline constexpr FrameId kStackFrameBase = 0x40000000u;
+inline constexpr FrameId StackFrame(CpuId cpu) { return kStackFrameBase + cpu; }
+inline constexpr bool IsStackAddr(PhysAddr pa) {
+  return (pa >> kPageShift) >= kStackFrameBase && (pa >> kPageShift) < kStackFrameBase + 64;
+}
+// Where gup_fast_pgd_range()'s `pgd` local lives, and the words between the locals of nested
+// level functions (gup_fast_p4d_range()'s `p4d` is one frame lower, and so on).
+inline constexpr uint32_t kStackPgdWord = 40;
+// World::StackSource() of a word that holds no copy of an entry (0 is a real slot's address).
+inline constexpr PhysAddr kNoSlot = ~PhysAddr{0};
+inline constexpr uint32_t kStackFrameWords = 10;
+inline constexpr uint64_t StackGarbage(PhysAddr pa) {
+  return 0xffffc90000000000ull | ((pa & 0xfffff) << 4);
 }
 
 // x86-PAE split entries (arch/x86/include/asm/pgtable-3level_types.h): pte_low holds the flags

@@ -35,7 +35,7 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
     ActorInfo info{ActorKindName(a.kind()), a.vaddr()};
     switch (a.kind()) {
       case proto::ACTOR_GUP_FAST:
-        world.SetActor(a.cpu(), std::move(info), GupFastActor(cpu, a.vaddr()));
+        world.SetActor(a.cpu(), std::move(info), GupFastActor(cpu, a.vaddr(), std::max(a.nr_pages(), 1u)));
         break;
       case proto::ACTOR_ZAP:
         world.SetActor(a.cpu(), std::move(info), ZapActor(cpu, a.vaddr()));
@@ -47,7 +47,7 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         world.SetActor(a.cpu(), std::move(info), ReclaimLazyfreeActor(cpu, a.vaddr()));
         break;
       case proto::ACTOR_GUP_FAST_PIN:
-        world.SetActor(a.cpu(), std::move(info), GupFastPinActor(cpu, a.vaddr()));
+        world.SetActor(a.cpu(), std::move(info), GupFastPinActor(cpu, a.vaddr(), std::max(a.nr_pages(), 1u)));
         break;
       case proto::ACTOR_SWAPOUT_ANON:
         world.SetActor(a.cpu(), std::move(info), SwapoutAnonActor(cpu, a.vaddr()));
@@ -89,6 +89,21 @@ RunResult RunSchedule(const proto::Schedule& schedule, const SimOptions& options
   }
   const std::vector<uint32_t> raw = RawTape(schedule);
   TapeDecider decider(raw);
+  return RunScenario(schedule.scenario(), decider, options);
+}
+
+RunResult RunScheduleRebased(const proto::Schedule& schedule, const SimOptions& options) {
+  std::vector<CanonicalDecision> tape;
+  if (schedule.canonical()) {
+    const absl::Status st = CanonicalTape(schedule, &tape);
+    if (!st.ok()) {
+      RunResult r;
+      r.outcome = Outcome::kDivergence;
+      r.divergence = st;
+      return r;
+    }
+  }
+  RebaseDecider decider(std::move(tape));
   return RunScenario(schedule.scenario(), decider, options);
 }
 

@@ -29,6 +29,8 @@ RunResult RunScenario(const proto::Scenario& scenario, Decider& decider,
 // Runs `schedule` the way its tape asks: a canonical tape under a StrictDecider, a raw one under
 // a TapeDecider. REQUIRES: ValidateScenario(schedule.scenario()).ok().
 RunResult RunSchedule(const proto::Schedule& schedule, const SimOptions& options);
+// A canonical schedule replayed with a RebaseDecider (core/strict_decider.h) instead of strictly.
+RunResult RunScheduleRebased(const proto::Schedule& schedule, const SimOptions& options);
 
 // Raw interpretation of any tape (the fuzzer's view): `raw_tape`, or the canonical answers
 // without their kinds.
@@ -59,6 +61,8 @@ MemoryModelKind MemoryModelOf(const proto::Scenario& scenario);
 
 // Machine configuration of a validated scenario.
 MachineConfig MachineConfigOf(const proto::Scenario& scenario);
+// The page-table geometry of a scenario (Scenario.geometry, the arch's folding style).
+PtGeometry GeometryOf(const proto::Scenario& scenario);
 
 }  // namespace ptfuzz
 

@@ -13,15 +13,60 @@ namespace ptfuzz {
 
 namespace {
 
-absl::Status CheckVaddr(uint64_t vaddr, absl::string_view field) {
+absl::Status CheckVaddr(uint64_t vaddr, absl::string_view field, VirtAddr task_size) {
   if (vaddr % kPageSize != 0) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%s = %#x is not page-aligned", field, vaddr));
   }
-  if (vaddr >= kTaskSize) {
+  if (vaddr >= task_size) {
     return absl::InvalidArgumentError(
         absl::StrFormat("%s = %#x is not a user address (TASK_SIZE is %#x)", field, vaddr,
-                        kTaskSize));
+                        task_size));
+  }
+  return absl::OkStatus();
+}
+
+// The geometry a schedule asks for, and whether its architecture builds and walks it.
+absl::Status CheckGeometry(const proto::Scenario& s, const ScenarioSpec& spec) {
+  if (!s.has_geometry()) return absl::OkStatus();
+  const uint32_t levels = s.geometry().levels();
+  const uint32_t runtime = s.geometry().runtime_levels();
+  if (levels == 4 && runtime == 4) return absl::OkStatus();
+  if (!spec.geometry_aware) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scenario.geometry = ", levels, "/", runtime, " levels: the actors of ", s.name(),
+        " walk four levels only (geometry_walk_arm64 and geometry_walk_s390 take any)"));
+  }
+  if (levels < 2 || levels > 5 || runtime < 2 || runtime > levels) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scenario.geometry: levels = ", levels, ", runtime_levels = ", runtime,
+                     "; need 2 <= runtime_levels <= levels <= 5"));
+  }
+  switch (s.arch()) {
+    case proto::ARCH_X86_64:
+      if (levels < 4 || runtime < 4) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "scenario.geometry: x86-64 builds and walks 4 or 5 levels, not ", levels, "/",
+            runtime));
+      }
+      break;
+    case proto::ARCH_ARM64:
+      if (runtime + 1 < levels) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "scenario.geometry: arm64 folds at most one level at run time (LPA2 / 52-bit VA "
+            "off), not ", levels, " built and ", runtime, " walked"));
+      }
+      break;
+    case proto::ARCH_S390:
+      if (levels != 5 || runtime < 3) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "scenario.geometry: s390 builds 5 levels and gives each mm 3, 4 or 5, not ", levels,
+            "/", runtime));
+      }
+      break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "scenario.geometry: ", proto::Arch_Name(s.arch()), " keeps the four-level tree here"));
   }
   return absl::OkStatus();
 }
@@ -72,6 +117,19 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
             ? " (it races on the halves of split page-table entries)"
             : " (it races on contiguous PTE blocks)"));
   }
+  if (s.arch() == proto::ARCH_S390 && s.tlb_flush() != proto::TLB_FLUSH_BROADCAST) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scenario.tlb_flush = ", proto::TlbFlushMode_Name(s.tlb_flush()),
+        " with arch ARCH_S390: s390 invalidates by IDTE/IPTE, which reach every CPU without an "
+        "interrupt (use TLB_FLUSH_BROADCAST)"));
+  }
+  if (s.arch() == proto::ARCH_S390 && !spec->geometry_aware) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scenario.arch = ARCH_S390: only geometry_walk_s390 models s390 (", s.name(),
+        " does not)"));
+  }
+  PTFUZZ_RETURN_IF_ERROR(CheckGeometry(s, *spec));
+  const VirtAddr task_size = GeometryOf(s).TaskSize();
   if (s.cont_ptes() != 0) {
     if (s.arch() != proto::ARCH_ARM64) {
       return absl::InvalidArgumentError(
@@ -103,7 +161,8 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
   }
   for (int i = 0; i < s.mappings_size(); ++i) {
     const proto::Mapping& m = s.mappings(i);
-    PTFUZZ_RETURN_IF_ERROR(CheckVaddr(m.vaddr(), absl::StrCat("scenario.mappings[", i, "].vaddr")));
+    PTFUZZ_RETURN_IF_ERROR(
+        CheckVaddr(m.vaddr(), absl::StrCat("scenario.mappings[", i, "].vaddr"), task_size));
     for (int j = 0; j < i; ++j) {
       if (s.mappings(j).vaddr() == m.vaddr()) {
         return absl::InvalidArgumentError(absl::StrFormat(
@@ -159,7 +218,24 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
         }
       }
     }
-    PTFUZZ_RETURN_IF_ERROR(CheckVaddr(a.vaddr(), absl::StrCat("scenario.actors[", i, "].vaddr")));
+    PTFUZZ_RETURN_IF_ERROR(
+        CheckVaddr(a.vaddr(), absl::StrCat("scenario.actors[", i, "].vaddr"), task_size));
+    if (a.nr_pages() != 0) {
+      if (a.kind() != proto::ACTOR_GUP_FAST && a.kind() != proto::ACTOR_GUP_FAST_PIN) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "scenario.actors[", i, "].nr_pages = ", a.nr_pages(), ": only GUP-fast actors take a "
+            "page count"));
+      }
+      if (a.nr_pages() > kMaxGupPages) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "scenario.actors[", i, "].nr_pages = ", a.nr_pages(), ", at most ", kMaxGupPages));
+      }
+      if (a.vaddr() + (uint64_t{a.nr_pages()} - 1) * kPageSize >= task_size) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario.actors[%d]: %u pages from %#x run past TASK_SIZE (%#x)", i, a.nr_pages(),
+            a.vaddr(), task_size));
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -206,12 +282,14 @@ const char* ArchFlagName(proto::Arch arch) {
     case proto::ARCH_X86_64: return "x86_64";
     case proto::ARCH_X86_PAE: return "x86_pae";
     case proto::ARCH_ARM64: return "arm64";
+    case proto::ARCH_S390: return "s390";
     default: return "?";
   }
 }
 
 bool ArchFromName(absl::string_view name, proto::Arch* arch) {
-  for (proto::Arch a : {proto::ARCH_X86_64, proto::ARCH_X86_PAE, proto::ARCH_ARM64}) {
+  for (proto::Arch a :
+       {proto::ARCH_X86_64, proto::ARCH_X86_PAE, proto::ARCH_ARM64, proto::ARCH_S390}) {
     if (name == ArchFlagName(a)) {
       *arch = a;
       return true;
@@ -245,7 +323,25 @@ MachineConfig MachineConfigOf(const proto::Scenario& s) {
   config.memory_model = MemoryModelOf(s);
   config.cont_ptes = s.cont_ptes();
   config.hw_writers = s.hw_writers();
+  config.geometry = GeometryOf(s);
   return config;
+}
+
+PtGeometry GeometryOf(const proto::Scenario& s) {
+  PtGeometry g;
+  if (s.has_geometry() && s.geometry().levels() >= 2 && s.geometry().levels() <= 5 &&
+      s.geometry().runtime_levels() >= 2 &&
+      s.geometry().runtime_levels() <= s.geometry().levels()) {
+    g.compiled_levels = static_cast<uint8_t>(s.geometry().levels());
+    g.runtime_levels = static_cast<uint8_t>(s.geometry().runtime_levels());
+  }
+  // arm64 keeps the compile-time PGDIR_SHIFT and re-indexes the folded level's table
+  // (arch/arm64/include/asm/pgtable.h); x86-64 and s390 shift pgd_index() with the top table
+  // and return the parent pointer for a level the MMU does not walk.
+  const bool arm64 = s.arch() == proto::ARCH_ARM64;
+  g.runtime_fold = arm64 ? RuntimeFold::kReindex : RuntimeFold::kSamePointer;
+  g.pgd_index_compiled = arm64;
+  return g;
 }
 
 std::vector<uint32_t> RawTape(const proto::Schedule& schedule) {

@@ -43,4 +43,10 @@ absl::Status StrictDecider::Finish() {
   return status_;
 }
 
+uint32_t RebaseDecider::Decide(DecisionKind kind, uint32_t num_options) {
+  if (next_ >= tape_.size() || tape_[next_].kind != kind) return 0;
+  const uint32_t value = tape_[next_++].value;
+  return value < num_options ? value : num_options - 1;
+}
+
 }  // namespace ptfuzz

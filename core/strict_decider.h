@@ -37,6 +37,22 @@ class StrictDecider final : public Decider {
   absl::Status status_;
 };
 
+// RebaseDecider: replays a canonical tape recorded before a model change added decisions (a new
+// yield point, a load that now has several stores to read from): a recorded answer is used when
+// the simulator asks a choice of the same kind (clamped to the options it has now), any other
+// choice is answered 0, the default, without consuming the tape; when the tape runs out every
+// answer is 0. It never fails. `ptfuzz replay --rebase` saves what such a run did as a fresh
+// canonical schedule, whose verdict the caller then checks against the old one.
+class RebaseDecider final : public Decider {
+ public:
+  explicit RebaseDecider(std::vector<CanonicalDecision> tape) : tape_(std::move(tape)) {}
+  uint32_t Decide(DecisionKind kind, uint32_t num_options) override;
+
+ private:
+  std::vector<CanonicalDecision> tape_;
+  size_t next_ = 0;
+};
+
 }  // namespace ptfuzz
 
 #endif  // PTFUZZ_CORE_STRICT_DECIDER_H_

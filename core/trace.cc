@@ -42,6 +42,11 @@ std::string LocName(const TraceEvent& e) {
   const uint64_t payload = LocPayload(e.addr);
   switch (LocSpaceOf(e.addr)) {
     case LocSpace::kPtEntry:
+      if (IsStackAddr(payload)) {
+        // A walker's local read through a pointer, as the level it takes it for.
+        return absl::StrFormat("%s[stack@cpu%u:%u]", PtLevelName(e.level),
+                               AddrFrame(payload) - kStackFrameBase, AddrIndex(payload));
+      }
       return absl::StrFormat("%s[f%u:%u]", PtLevelName(e.level), AddrFrame(payload),
                              AddrIndex(payload));
     case LocSpace::kPtHalf:

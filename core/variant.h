@@ -38,6 +38,18 @@ enum class RetractForm : uint8_t {
   kTrylock,          // before Aug 2020: mmap_write_trylock(), no exit test; pte_free() at once
 };
 
+// GUP-fast's pXd_offset_lockless() helpers (include/linux/pgtable.h, mm/gup.c), by era; what
+// they return at folded levels matters (core/geometry.h, Z04, Z05).
+enum class LocklessOffset : uint8_t {
+  kFixed,      // v6.11+: kGeneric plus arm64's p4d_offset_lockless() for
+               // CONFIG_PGTABLE_LEVELS <= 4 returning the live pgdp (36639013b346)
+  kGeneric,    // v5.10-v6.10: pXd_offset_lockless(pXdp, pXd, addr), generic form
+               // pXd_offset(&pXd, addr); s390 overrides every level with the live pointer and
+               // pXd_addr_end_folded() (d3f7b1bb2040), arm64 the pud (runtime folding)
+  kStackCopy,  // before v5.10: pXd_offset(&pXd, addr) of the caller's local at every level, and
+               // the generic pXd_addr_end() at folded levels
+};
+
 struct ProtocolVariant {
   // gup_fast_pte_range(): recheck the PTE after taking the reference (mm/gup.c). Off: the
   // reference may land on a page that was freed and reused after the first read.
@@ -70,6 +82,8 @@ struct ProtocolVariant {
   // reads it again to compute the PTE pointer, and a transient 0 makes it pfn 0 (Z09). The old
   // exit_mmap() also ran without the mmap lock.
   bool exit_zap_rereads_pmd = false;
+  // GUP-fast's offset helpers at folded levels (Z04, Z05).
+  LocklessOffset gup_lockless_offset = LocklessOffset::kFixed;
   // try_grab_folio_fast(): add-unless-zero. Off: a plain folio_ref_add(), which resurrects a
   // freed folio (the CONFIG_TINY_RCU shortcut of folio_ref_try_add_rcu() used where it is unsafe).
   bool gup_try_get_unless_zero = true;

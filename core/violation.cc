@@ -21,6 +21,7 @@ absl::string_view ViolationKindName(ViolationKind kind) {
     case ViolationKind::kWalkerReadsFreedTable: return "walker_reads_freed_table";
     case ViolationKind::kStaleTlbAfterFree: return "stale_tlb_after_free";
     case ViolationKind::kTableEntryNotTable: return "table_entry_not_a_table";
+    case ViolationKind::kWrongLocationTablePointer: return "wrong_location_table_pointer";
     case ViolationKind::kDeadlock: return "deadlock";
   }
   return "?";
@@ -72,6 +73,9 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
     case ViolationKind::kTableEntryNotTable:
       return "a present pmd, pud or pgd entry that is not a huge leaf points to a live page table "
              "of the next level";
+    case ViolationKind::kWrongLocationTablePointer:
+      return "every entry a walker uses is read from the live table slot that holds it for that "
+             "address (or from a local copy of that slot), never from a stack word or another slot";
     case ViolationKind::kDeadlock:
       return "some CPU can always make progress until every actor has finished";
   }

@@ -59,6 +59,10 @@ enum class ViolationKind : uint8_t {
   // table of the next level: the structure itself is broken, whoever walks it next (Z10's pmd
   // restored to pfn 0).
   kTableEntryNotTable,
+  // A walker loaded an entry it uses from a location that is not the table slot the geometry puts
+  // that entry in: its own stack (an offset helper returned the address of a local copy, and the
+  // walk stepped or re-indexed from there), or a slot of another index or level (Z04, Z05).
+  kWrongLocationTablePointer,
   // No CPU can run but some are unfinished (e.g. an IPI flush waiting on a CPU that waits for it).
   kDeadlock,
 };

@@ -94,6 +94,7 @@ absl::string_view ArchName(Arch arch) {
     case Arch::kX86_64: return "x86_64";
     case Arch::kX86Pae: return "x86_pae";
     case Arch::kArm64: return "arm64";
+    case Arch::kS390: return "s390";
   }
   return "?";
 }
@@ -147,6 +148,9 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
     cpus_[i].id = i;
     cpus_[i].sc = config.memory_model == MemoryModelKind::kSc;
   }
+  const PtGeometry& g = config.geometry;
+  PTFUZZ_CHECK(g.compiled_levels >= 2 && g.compiled_levels <= 5 && g.runtime_levels >= 2 &&
+               g.runtime_levels <= g.compiled_levels);
   pgd_ = SetupAlloc(static_cast<int>(PtLevel::kPgd));
   PTFUZZ_CHECK(pgd_ != kNoFrame);
 }
@@ -162,12 +166,14 @@ FrameId World::SetupAlloc(int level) {
 }
 
 bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins, bool table_only) {
+  const PtGeometry& g = config_.geometry;
   FrameId table = pgd_;
-  for (int level = static_cast<int>(PtLevel::kPgd); level > 0; --level) {
-    const uint32_t index = TableIndex(vaddr, static_cast<PtLevel>(level));
+  // The hardware's walk: the top table, then every table below it (folded levels have none).
+  for (int position = g.TopPosition(); position > 0; --position) {
+    const uint32_t index = IndexAtPosition(vaddr, position);
     uint64_t entry = memory_.ReadWord(table, index);
     if (!EntryPresent(entry)) {
-      const FrameId next = SetupAlloc(level - 1);
+      const FrameId next = SetupAlloc(static_cast<int>(g.LevelAtPosition(position - 1)));
       if (next == kNoFrame) return false;
       entry = MakeEntry(next, kTableEntryFlags);
       memory_.WriteWord(table, index, entry);
@@ -218,19 +224,78 @@ void World::SetupFoldContBlocks() {
 }
 
 PhysAddr World::LeafSlot(VirtAddr vaddr) const {
+  const PtGeometry& g = config_.geometry;
   FrameId table = pgd_;
-  for (int level = static_cast<int>(PtLevel::kPgd); level >= 0; --level) {
+  for (int position = g.TopPosition(); position >= 0; --position) {
     const FrameInfo& info = memory_.frame(table);
-    if (info.state != FrameState::kPageTable || static_cast<int>(info.level) != level) return 0;
-    const PhysAddr slot = EntryAddr(table, TableIndex(vaddr, static_cast<PtLevel>(level)));
-    if (level == 0) return slot;
+    if (info.state != FrameState::kPageTable || g.PositionOf(info.level) != position) return 0;
+    const PhysAddr slot = EntryAddr(table, IndexAtPosition(vaddr, position));
+    if (position == 0) return slot;
     const uint64_t entry = ReadEntry(slot);
     if (!EntryPresent(entry)) return 0;
-    if (level == static_cast<int>(PtLevel::kPmd) && PmdHuge(entry)) return slot;
+    if (position == 1 && PmdHuge(entry)) return slot;
     table = EntryFrame(entry);
     if (table >= memory_.num_frames()) return 0;
   }
   return 0;
+}
+
+PhysAddr World::SpillLocal(Cpu& cpu, PtLevel level, Loaded value, PhysAddr source) {
+  // One frame per level function, the outermost (gup_fast_pgd_range()) highest: the stack grows
+  // down. The words between the locals are saved registers and return addresses.
+  uint32_t word = 0;
+  switch (level) {
+    case PtLevel::kPgd: word = kStackPgdWord; break;
+    case PtLevel::kP4d: word = kStackPgdWord - kStackFrameWords; break;
+    case PtLevel::kPud: word = kStackPgdWord - 2 * kStackFrameWords; break;
+    default: word = kStackPgdWord - 3 * kStackFrameWords; break;
+  }
+  const PhysAddr addr = EntryAddr(StackFrame(cpu.id), word);
+  if (IsStackAddr(source)) source = StackSource(source);
+  for (StackWord& w : stack_words_) {
+    if (w.addr == addr) {
+      w.value = value.value;
+      w.dep = value.dep;
+      w.source = source;
+      return addr;
+    }
+  }
+  stack_words_.push_back({addr, value.value, value.dep, source});
+  return addr;
+}
+
+PhysAddr World::StackSource(PhysAddr addr) const {
+  for (const StackWord& w : stack_words_) {
+    if (w.addr == addr) return w.source;
+  }
+  return kNoSlot;
+}
+
+uint64_t ExecuteStackLoad(World& world, Cpu& cpu, const PendingOp& op) {
+  return world.StackLoad(cpu, op);
+}
+
+uint64_t World::StackLoad(Cpu& cpu, const PendingOp& op) {
+  const PhysAddr addr = PtLocEntry(op.addr);
+  PTFUZZ_CHECK(AddrFrame(addr) == StackFrame(cpu.id));
+  uint64_t value = StackGarbage(addr);
+  Dep dep = kNoDep;
+  for (const StackWord& w : stack_words_) {
+    if (w.addr == addr) {
+      value = w.value;
+      dep = w.dep;
+    }
+  }
+  TraceEvent ev;
+  ev.op = OpKind::kLoad;
+  ev.addr = op.addr;
+  ev.level = op.level;
+  ev.order = op.order;
+  ev.old_value = value;
+  ev.new_value = value;
+  Record(cpu, ev);
+  cpu.last_dep = dep;
+  return value;
 }
 
 int World::NextHwAccess(uint32_t done) const {
@@ -412,6 +477,9 @@ uint64_t World::ReadLoc(Loc loc) const {
   const uint64_t payload = LocPayload(loc);
   switch (LocSpaceOf(loc)) {
     case LocSpace::kPtEntry:
+      // A walker that followed garbage loads from memory that does not exist (reported by
+      // Oracles::OnTableLoad); it reads as zero.
+      if (AddrFrame(payload) >= memory_.num_frames()) return 0;
       return memory_.ReadWord(AddrFrame(payload), AddrIndex(payload));
     case LocSpace::kRefcount:
       return static_cast<uint64_t>(memory_.frame(static_cast<FrameId>(payload)).refcount);
@@ -844,8 +912,7 @@ uint64_t World::Execute(Cpu& cpu) {
         PTFUZZ_CHECK(!SplitEntries(op.level));
         oracles_.OnTableLoad(cpu, AddrFrame(op.addr), op.level);
         // The SC fast path, inline: a page-table entry's Loc is its physical address.
-        result = cpu.sc ? memory_.ReadWord(AddrFrame(op.addr), AddrIndex(op.addr))
-                        : DoLoad(cpu, op, ev);
+        result = cpu.sc ? ReadLoc(op.addr) : DoLoad(cpu, op, ev);
       } else if (LocSpaceOf(op.addr) == LocSpace::kPtHalf) {
         oracles_.OnTableLoad(cpu, AddrFrame(PtLocEntry(op.addr)), op.level);
         result = DoLoad(cpu, op, ev);

@@ -32,6 +32,7 @@
 #include "core/agent.h"
 #include "core/cpu.h"
 #include "core/decider.h"
+#include "core/geometry.h"
 #include "core/memory.h"
 #include "core/oracles.h"
 #include "core/relaxed_memory.h"
@@ -55,7 +56,7 @@ std::optional<MemoryModelKind> MemoryModelFromName(absl::string_view name);
 
 // The architecture whose primitives the protocols use (how ptep_get_and_clear() orders, which
 // flush is native, whether entries are split). Values equal proto::Arch.
-enum class Arch : uint8_t { kX86_64 = 0, kX86Pae = 1, kArm64 = 2 };
+enum class Arch : uint8_t { kX86_64 = 0, kX86Pae = 1, kArm64 = 2, kS390 = 3 };
 absl::string_view ArchName(Arch arch);
 
 // The machine: plain values taken from the schedule's Scenario.
@@ -72,6 +73,8 @@ struct MachineConfig {
   uint32_t cont_ptes = 0;
   // Bit i: CPU i's hardware walker sets accessed/dirty on the mapped pages (a hw_access agent).
   uint32_t hw_writers = 0;
+  // Levels built and walked, and how the arch folds the missing ones (core/geometry.h).
+  PtGeometry geometry;
 };
 
 // Observes every step; the fuzz target derives its feedback from it. Must not affect the run.
@@ -147,6 +150,29 @@ class World {
   uint64_t Execute(Cpu& cpu);
   uint32_t Decide(DecisionKind kind, uint32_t num_options);
   FrameId pgd() const { return pgd_; }
+  const PtGeometry& geometry() const { return config_.geometry; }
+  // pgd_offset(mm, addr): the pgd entry's address.
+  PhysAddr PgdOffset(VirtAddr vaddr) const {
+    return EntryAddr(pgd_, config_.geometry.PgdIndex(vaddr));
+  }
+  // The level of the tables an entry of a `level` table points to (pmd_populate() and friends).
+  PtLevel ChildTableLevel(PtLevel level) const {
+    return config_.geometry.LevelAtPosition(config_.geometry.PositionOf(level) - 1);
+  }
+
+  // --- Kernel stacks (core/stack.h): the locals a walker takes the address of. ---
+  // Stores `value` in the stack slot of `cpu`'s local for `level` (the walker's `pgd_t pgd`,
+  // `p4d_t p4d`, ...), a copy of the entry at `source` (a table slot, or another stack slot, whose
+  // own source is used). Returns the slot's address. CPU-local: not a step.
+  PhysAddr SpillLocal(Cpu& cpu, PtLevel level, Loaded value, PhysAddr source);
+  // A load of `cpu`'s own stack word (LoadAwaiter's local path): not a step (no other CPU
+  // touches it, so it commutes with every other CPU's step), but traced. A spilled local keeps
+  // the dependency of the load it was copied from (cpu.last_dep): a store and reload through
+  // memory carries the address dependency on, as the hardware's forwarding does.
+  uint64_t StackLoad(Cpu& cpu, const PendingOp& op);
+  // What the stack word at `addr` holds a copy of: the table slot it was spilled from, or kNoSlot
+  // when it holds no spilled entry (saved registers, return addresses: garbage as an entry).
+  PhysAddr StackSource(PhysAddr addr) const;
   const MachineConfig& config() const { return config_; }
   const ProtocolVariant& variant() const { return config_.variant; }
   PhysMemory& memory() { return memory_; }
@@ -319,6 +345,13 @@ class World {
 
   MachineConfig config_;
   SimOptions options_;
+  struct StackWord {
+    PhysAddr addr;
+    uint64_t value;
+    Dep dep;
+    PhysAddr source;
+  };
+  std::vector<StackWord> stack_words_;  // spilled locals of every CPU, in spill order
   Decider& decider_;
   PhysMemory memory_;
   std::vector<Cpu> cpus_;

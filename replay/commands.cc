@@ -34,11 +34,15 @@ int Usage(const std::string& message, const char* usage) {
 }
 
 constexpr char kReplayUsage[] =
-    "ptfuzz replay FILE [--json] [--no-trace] [--save-canonical=OUT]\n"
+    "ptfuzz replay FILE [--json] [--no-trace] [--save-canonical=OUT] [--rebase]\n"
     "  Re-executes FILE (binary or .textproto Schedule) deterministically and prints the\n"
     "  timeline and the verdict. A canonical tape is replayed strictly (the first divergence is\n"
     "  reported); a raw tape (a libFuzzer crash file) is interpreted as the fuzzer did.\n"
     "  --save-canonical=OUT writes the run's canonical schedule, with its verdict as `expect`.\n"
+    "  --rebase replays a canonical tape recorded before a model change added decisions: recorded\n"
+    "    answers are used where the simulator asks a choice of their kind, new choices get the\n"
+    "    default 0 (core/strict_decider.h RebaseDecider); with --save-canonical it re-records the\n"
+    "    schedule. Compare the verdict with the file's `expect` before keeping it.\n"
     "  Exit: 0 clean, 1 violation, 2 bad input or divergence.";
 
 constexpr char kMinimizeUsage[] =
@@ -64,7 +68,7 @@ constexpr char kRegressUsage[] =
 
 int ReplayCommand(const std::vector<std::string>& args) {
   CliArgs cli;
-  if (absl::Status st = cli.Parse(args, {"save-canonical"}, {"json", "no-trace", "help", "h"});
+  if (absl::Status st = cli.Parse(args, {"save-canonical"}, {"json", "no-trace", "rebase", "help", "h"});
       !st.ok()) {
     return Usage(std::string(st.message()), kReplayUsage);
   }
@@ -81,7 +85,8 @@ int ReplayCommand(const std::vector<std::string>& args) {
   }
   SimOptions options;
   options.record_trace = !cli.Has("no-trace");
-  const RunResult result = RunSchedule(*schedule, options);
+  const RunResult result =
+      cli.Has("rebase") ? RunScheduleRebased(*schedule, options) : RunSchedule(*schedule, options);
   std::cout << (cli.Has("json") ? FormatJsonReport(*schedule, result)
                                 : FormatTextReport(*schedule, result));
   std::cout.flush();

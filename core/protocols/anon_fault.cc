@@ -19,12 +19,14 @@ Task<Loaded> alloc_table_if_none(Cpu& cpu, PhysAddr entryp, PtLevel level, Dep d
       {"__pte_alloc", "mm/memory.c", HashName("__pte_alloc")},  // fills a pmd entry
       {"__pmd_alloc", "mm/memory.c", HashName("__pmd_alloc")},  // fills a pud entry
       {"__pud_alloc", "mm/memory.c", HashName("__pud_alloc")},  // fills a p4d (= pgd) entry
+      {"__p4d_alloc", "mm/memory.c", HashName("__p4d_alloc")},  // fills a pgd entry (5 levels)
   };
-  FuncScope scope(cpu, &kAllocFuncs[static_cast<int>(level) - 1]);
+  const PtGeometry& g = cpu.world->geometry();
+  FuncScope scope(cpu, &kAllocFuncs[g.PositionOf(level) - 1]);
   // pXd_none(*pXd): a plain read in __handle_mm_fault() (on PAE a pmd is two loads).
   const Loaded entry = co_await pxx_get(cpu, entryp, level, MemOrder::kPlain, dep);
   if (EntryPresent(entry)) co_return entry;
-  const int child_level = static_cast<int>(level) - 1;
+  const int child_level = static_cast<int>(cpu.world->ChildTableLevel(level));
   const FrameId table = static_cast<FrameId>(co_await cpu.AllocPage(child_level));
   if (table == kNoFrame) co_return Loaded{};  // VM_FAULT_OOM
   // __pud_alloc() / __pmd_alloc(): smp_wmb() before taking the lock, so the zeroed table is
@@ -84,13 +86,19 @@ Task<void> do_anonymous_page(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr add
 
 Task<void> handle_mm_fault(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "handle_mm_fault", "mm/memory.c");
-  const PhysAddr pgdp = EntryAddr(cpu.world->pgd(), TableIndex(addr, PtLevel::kPgd));
-  const Loaded pgd = co_await alloc_table_if_none(cpu, pgdp, PtLevel::kPgd, kNoDep);
-  if (pgd.value == 0) co_return;
-  const PhysAddr pudp = EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud));
-  const Loaded pud = co_await alloc_table_if_none(cpu, pudp, PtLevel::kPud, pgd.dep);
-  if (pud.value == 0) co_return;
-  const PhysAddr pmdp = EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd));
+  // p4d_alloc(), pud_alloc() down to the pud: one table per level the MMU walks (folded levels'
+  // helpers resolve to the same slots under the lock; core/geometry.h).
+  const PtGeometry& g = cpu.world->geometry();
+  FrameId table = cpu.world->pgd();
+  Loaded pud{0, kNoDep};
+  for (int position = g.TopPosition(); position >= 2; --position) {
+    const PhysAddr entryp = EntryAddr(table, IndexAtPosition(addr, position));
+    pud = co_await alloc_table_if_none(cpu, entryp, g.LevelAtPosition(position), pud.dep);
+    if (pud.value == 0) co_return;
+    table = EntryFrame(pud);
+  }
+  // With two levels walked the pmd entries are the top table's.
+  const PhysAddr pmdp = EntryAddr(table, TableIndex(addr, PtLevel::kPmd));
   Loaded pmd;
   if (!cpu.world->SplitEntries(PtLevel::kPmd)) {
     pmd = co_await alloc_table_if_none(cpu, pmdp, PtLevel::kPmd, pud.dep);

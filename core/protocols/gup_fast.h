@@ -1,13 +1,21 @@
-// GUP-fast: get_user_pages_fast_only() of a single page, and the caller that later drops it
+// GUP-fast: get_user_pages_fast_only() of nr_pages pages, and the caller that later drops them
 // (mm/gup.c, v6.6-v6.12; the walkers were gup_pgd_range() ... gup_pte_range() up to 6.9).
 //
-// The walk (kernel-mm.md sections 1.1-1.3):
+// The walk (kernel-mm.md sections 1.1-1.3), each level a loop over [addr, end) in pXd_addr_end()
+// steps:
 //   local_irq_save                       IRQ-off: holds off IPI flushes, and is an RCU reader
 //   pgd  = READ_ONCE(*pgdp)              each level is loaded once into a local ...
-//   (p4d folded: p4d_offset_lockless() returns the pgd slot and value)
-//   pud  = READ_ONCE(*pud_offset_lockless(pgdp, pgd, addr))   ... and the next table is derived
-//   pmd  = pmdp_get_lockless(pmd_offset_lockless(pudp, pud, addr))   from that value
+//   p4d  = READ_ONCE(*p4d_offset_lockless(pgdp, pgd, addr))   ... and the next table is derived
+//   pud  = READ_ONCE(*pud_offset_lockless(p4dp, p4d, addr))   from that value ...
+//   pmd  = pmdp_get_lockless(pmd_offset_lockless(pudp, pud, addr))
 //   pte  = ptep_get_lockless(pte_offset_map(&pmd, addr))
+// ... except at folded levels (core/geometry.h), where the offset helper returns a pointer: the
+// parent pointer, its table re-indexed (arm64), or, in the generic helpers
+// (pXd_offset(&pXd, addr)), the address of the caller's local copy. That local lives on the CPU's
+// simulated stack (World::SpillLocal), so stepping (pudp++) or re-indexing from it reads stack
+// words, which the wrong-location oracle reports (Z04, Z05; ProtocolVariant::gup_lockless_offset).
+// In the default four-level geometry the p4d is folded statically and read from the copy of the
+// pgd, as every kernel since v4.11 does; that load is CPU-local, not a step.
 //   folio = try_grab_folio_fast(pte_page(pte))                 add-unless-zero, a full barrier
 //   if pmd != *pmdp or pte != *ptep: put, bail                 the recheck (SB with zap)
 //   local_irq_restore
@@ -25,23 +33,29 @@
 #ifndef PTFUZZ_CORE_PROTOCOLS_GUP_FAST_H_
 #define PTFUZZ_CORE_PROTOCOLS_GUP_FAST_H_
 
+#include <cstdint>
+#include <vector>
+
 #include "core/cpu.h"
 #include "core/task.h"
 
 namespace ptfuzz {
 
-// gup_fast() for one page at `addr` (FOLL_PIN when `pin`): the frame it took a reference or pin
-// on, or kNoFrame.
-Task<FrameId> gup_fast(Cpu& cpu, VirtAddr addr, bool pin);
+// gup_fast() for `nr_pages` pages from `addr` (FOLL_PIN when `pin`): the frames it took a
+// reference or pin on, in address order (the first pages of the range; the walk stops at the
+// first it cannot take).
+Task<std::vector<FrameId>> gup_fast(Cpu& cpu, VirtAddr addr, uint32_t nr_pages, bool pin);
 
-// The ACTOR_GUP_FAST actor: get_user_pages_fast_only(addr, 1, 0, &page), then put_page(page).
-Task<void> GupFastActor(Cpu& cpu, VirtAddr addr);
+// The ACTOR_GUP_FAST actor: get_user_pages_fast_only(addr, nr_pages, 0, pages), then
+// put_page() of each.
+Task<void> GupFastActor(Cpu& cpu, VirtAddr addr, uint32_t nr_pages = 1);
 
-// The ACTOR_GUP_FAST_PIN actor: pin_user_pages_fast(addr, 1, 0, &page), then unpin_user_page().
+// The ACTOR_GUP_FAST_PIN actor: pin_user_pages_fast(addr, nr_pages, 0, pages), then
+// unpin_user_pages().
 // The PTE is writable, so FOLL_PIN's PageAnonExclusive check of a read-only PTE
 // (gup_must_unshare()) is not reached: a concurrent swap-out changes the PTE, and the recheck
 // must see that.
-Task<void> GupFastPinActor(Cpu& cpu, VirtAddr addr);
+Task<void> GupFastPinActor(Cpu& cpu, VirtAddr addr, uint32_t nr_pages = 1);
 
 }  // namespace ptfuzz
 

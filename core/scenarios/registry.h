@@ -48,6 +48,9 @@ struct ScenarioSpec {
   // Its writers handle arm64 contiguous blocks (contpte_try_unfold() before changing an entry):
   // only then may a schedule set Scenario.cont_ptes.
   bool contpte_aware = false;
+  // Its actors walk any page-table geometry (core/geometry.h): only then may a schedule set
+  // Scenario.geometry to something else than four levels, or arch ARCH_S390.
+  bool geometry_aware = false;
   std::vector<proto::ActorKind> actor_kinds;
   std::vector<VariantSpec> variants;
   proto::Scenario (*default_scenario)();
@@ -79,6 +82,7 @@ inline constexpr uint32_t kMinFrames = 6;  // pgd + pud + pmd + pte table + one 
 inline constexpr uint32_t kMaxFrames = 64;
 inline constexpr int kMaxMappings = 16;
 inline constexpr uint32_t kMaxSetupPins = 4;  // Mapping.pins
+inline constexpr uint32_t kMaxGupPages = 8;   // Actor.nr_pages
 
 }  // namespace ptfuzz
 
