@@ -115,7 +115,8 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
         proto::Arch_Name(*spec->required_arch),
         *spec->required_arch == proto::ARCH_X86_PAE
             ? " (it races on the halves of split page-table entries)"
-            : " (it races on contiguous PTE blocks)"));
+        : spec->geometry_aware ? " (its walk follows that architecture's page-table folding)"
+                               : " (it races on contiguous PTE blocks)"));
   }
   if (s.arch() == proto::ARCH_S390 && s.tlb_flush() != proto::TLB_FLUSH_BROADCAST) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -3,6 +3,7 @@
 #include "absl/strings/str_split.h"
 
 #include "core/scenarios/contpte_lockless_read.h"
+#include "core/scenarios/geometry_walk.h"
 #include "core/scenarios/gup_pin_vs_swapout.h"
 #include "core/scenarios/gup_vs_madv_free.h"
 #include "core/scenarios/gup_vs_thp_collapse.h"
@@ -25,6 +26,8 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       CollapseVsPtReclaimSpec(),
       GupVsCollapseTableFreeSpec(),
       RetractVsExitSpec(),
+      GeometryWalkArm64Spec(),
+      GeometryWalkS390Spec(),
   };
   return *kScenarios;
 }
