@@ -200,8 +200,9 @@ struct Cpu {
   }
   // Any other location (a folio's refcount or mapcount read, an RMW on a mapcount): `loc` from
   // core/mem_order.h. Refcount updates that may free the folio go through RefPut instead.
-  LoadAwaiter LoadLoc(Loc loc, MemOrder order) {
-    return {this, {OpKind::kLoad, loc, 0, 0, PtLevel::kPte, order}};
+  LoadAwaiter LoadLoc(Loc loc, MemOrder order, Dep dep = kNoDep) {
+    return {this, {OpKind::kLoad, loc, 0, 0, PtLevel::kPte, order, RmwOp::kXchg, FenceKind::kMb,
+                   dep}};
   }
   OpAwaiter RmwLoc(Loc loc, RmwOp op, uint64_t a, uint64_t b, MemOrder order) {
     return {this, {OpKind::kRmw, loc, a, b, PtLevel::kPte, order, op}};
@@ -240,6 +241,14 @@ struct Cpu {
   // tlb_remove_table_rcu()): a list append on this CPU; the callback runs as this CPU's rcu
   // agent once every CPU has passed a quiescent state (World::RcuCallbackReady).
   OpAwaiter CallRcuFreeTable(FrameId table) { return {this, {OpKind::kCallRcu, table}}; }
+  // destroy_inode()'s call_rcu(&inode->i_rcu, i_callback): the inode is freed after a grace
+  // period.
+  OpAwaiter CallRcuFreeInode(uint32_t inode) { return {this, {OpKind::kCallRcu, inode, 1}}; }
+  // A store to any location (`loc` from core/mem_order.h): folio->mapping = NULL, an inode's
+  // free.
+  OpAwaiter StoreLoc(Loc loc, uint64_t v, MemOrder order) {
+    return {this, {OpKind::kStore, loc, v, 0, PtLevel::kPte, order}};
+  }
   // spin_lock (an acquire RMW on the lock word, waiting while it is held) / spin_unlock (a
   // release store). `lock` is a PTE-table frame (its split PTL) or kMmPageTableLock.
   OpAwaiter SpinLock(uint64_t lock) { return {this, {OpKind::kSpinLock, LockLoc(lock)}}; }

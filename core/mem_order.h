@@ -55,6 +55,9 @@ enum class LocSpace : uint8_t {
   kAnonExclusive = 5,
   kPtHalf = 6,
   kMmUsers = 7,
+  kFolioMapping = 8,  // folio->mapping of a frame (include/linux/mm_types.h)
+  kInode = 9,         // the first word of an inode's address_space (i_mapping->a_ops) read through
+                      // folio->mapping
 };
 
 inline constexpr int kLocSpaceShift = 60;
@@ -73,6 +76,10 @@ inline constexpr Loc LockLoc(uint64_t lock) { return MakeLoc(LocSpace::kLock, lo
 inline constexpr Loc VarLoc(uint32_t index) { return MakeLoc(LocSpace::kVar, index); }
 inline constexpr Loc MapcountLoc(FrameId frame) { return MakeLoc(LocSpace::kMapcount, frame); }
 inline constexpr Loc MmUsersLoc() { return MakeLoc(LocSpace::kMmUsers, 0); }
+inline constexpr Loc FolioMappingLoc(FrameId frame) {
+  return MakeLoc(LocSpace::kFolioMapping, frame);
+}
+inline constexpr Loc InodeLoc(uint32_t inode) { return MakeLoc(LocSpace::kInode, inode); }
 inline constexpr Loc PtHalfLoc(PhysAddr entry, bool high) {
   return MakeLoc(LocSpace::kPtHalf, entry | (high ? 4 : 0));
 }

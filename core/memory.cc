@@ -26,6 +26,7 @@ void PhysMemory::Allocate(FrameId f, FrameState state, PtLevel level, uint32_t s
   info.mapcount = 0;
   info.anon_exclusive = 0;
   info.external_refs = 0;
+  info.mapping = 0;
   info.alloc_step = step;
   info.alloc_cpu = cpu;
   words_[f].clear();

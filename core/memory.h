@@ -52,6 +52,9 @@ struct FrameInfo {
   // registration: Mapping.pins), which nothing in the run drops. The end-of-run refcount check
   // accounts for them. Reset by every allocation.
   int64_t external_refs = 0;
+  // folio->mapping (kPageMappingAnon, InodeMapping(), or 0 once truncated). Reset by every
+  // allocation.
+  uint64_t mapping = 0;
   // History, for violation reports only.
   uint32_t alloc_step = 0;
   uint32_t free_step = 0;

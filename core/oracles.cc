@@ -528,6 +528,18 @@ void Oracles::OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level) {
                          table, state, FrameHistory(table)));
 }
 
+void Oracles::OnInodeLoad(const Cpu& cpu, uint32_t inode) {
+  uint32_t step = 0;
+  CpuId by = 0;
+  if (!world_.InodeFreed(inode, &step, &by)) return;
+  Report(cpu, ViolationKind::kWalkerReadsFreedTable,
+         absl::StrFormat("a read of inode%u's address_space (mapping->a_ops) through the "
+                         "folio->mapping it loaded, but inode%u was freed at step %u on cpu %u: "
+                         "the folio reference does not keep the inode alive, only an RCU grace "
+                         "period that this CPU's interrupts-off section holds off would",
+                         inode, inode, step, by));
+}
+
 void Oracles::OnRefcountRead(const Cpu& cpu, FrameId frame) {
   if (refcount_reads_.size() <= frame) refcount_reads_.resize(frame + 1);
   std::vector<uint32_t>& by_cpu = refcount_reads_[frame];

@@ -100,6 +100,9 @@ class Oracles {
   void OnEntryUse(const Cpu& cpu, PhysAddr entry, uint64_t value, EntryUse use);
 
   void OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level);
+  // A load from inode `inode`'s address_space through folio->mapping (GUP-fast's
+  // gup_fast_folio_allowed()): the inode must not have been freed (Z19).
+  void OnInodeLoad(const Cpu& cpu, uint32_t inode);
   // A page-table entry (or one half of a split one) was written: `entry` now holds `value`.
   void OnTableStore(PhysAddr entry, uint64_t value);
   // arm64 contpte (core/protocols/contpte.h): a lockless read of the entry at `ptep` begins, and

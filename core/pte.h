@@ -146,6 +146,20 @@ inline constexpr uint64_t StackGarbage(PhysAddr pa) {
   return 0xffffc90000000000ull | ((pa & 0xfffff) << 4);
 }
 
+// folio->mapping values (include/linux/page-flags.h): PAGE_MAPPING_ANON tags an anon_vma pointer;
+// a file folio's is its inode's address_space, here InodeMapping(i), a kernel address. Freeing an
+// inode poisons its memory (SLAB_POISON's 0x6b bytes).
+inline constexpr uint64_t kPageMappingAnon = 1;
+inline constexpr uint64_t InodeMapping(uint32_t inode) {
+  return 0xffff888000100000ull + uint64_t{inode} * 0x400;
+}
+inline constexpr uint32_t MappingInode(uint64_t mapping) {
+  return static_cast<uint32_t>((mapping - 0xffff888000100000ull) / 0x400);
+}
+// address_space->a_ops of a live shmem inode (shmem_aops), and what a freed one holds.
+inline constexpr uint64_t kShmemAops = 0xffffffff82a1c0c0ull;
+inline constexpr uint64_t kSlabPoison = 0x6b6b6b6b6b6b6b6bull;
+
 // x86-PAE split entries (arch/x86/include/asm/pgtable-3level_types.h): pte_low holds the flags
 // (present, rw, user, accessed, dirty) and pfn bits 0-19, pte_high pfn bits 20 and up (and NX,
 // not modelled). Hardware and the lockless readers see each half as its own 32-bit word.

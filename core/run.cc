@@ -14,6 +14,7 @@
 #include "core/protocols/khugepaged.h"
 #include "core/protocols/pt_reclaim.h"
 #include "core/protocols/rmap_unmap.h"
+#include "core/protocols/truncate.h"
 #include "core/protocols/zap.h"
 #include "core/scenarios/registry.h"
 #include "core/tape_decider.h"
@@ -23,7 +24,7 @@ namespace ptfuzz {
 RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptions& options) {
   World world(MachineConfigOf(s), options, decider);
   for (const proto::Mapping& m : s.mappings()) {
-    if (!world.SetupMapAnonPage(m.vaddr(), m.tlb_cpus(), m.pins(), m.table_only())) {
+    if (!world.SetupMapAnonPage(m.vaddr(), m.tlb_cpus(), m.pins(), m.table_only(), m.file())) {
       // Validation bounds frames from below; a schedule that maps more than fits simply starts
       // with fewer pages, deterministically, as if the setup allocation had failed.
       break;
@@ -63,6 +64,12 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         break;
       case proto::ACTOR_EXIT_MMAP:
         world.SetActor(a.cpu(), std::move(info), ExitMmapActor(cpu, a.vaddr()));
+        break;
+      case proto::ACTOR_TRUNCATE:
+        world.SetActor(a.cpu(), std::move(info), TruncateActor(cpu, a.vaddr()));
+        break;
+      case proto::ACTOR_GUP_FAST_PIN_LONGTERM:
+        world.SetActor(a.cpu(), std::move(info), GupFastPinLongtermActor(cpu, a.vaddr()));
         break;
       case proto::ACTOR_KHUGEPAGED_COLLAPSE:
         world.SetActor(a.cpu(), std::move(info), CollapseHugePageActor(cpu, a.vaddr()));

@@ -181,6 +181,14 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
           "be 0",
           i, m.tlb_cpus(), m.pins()));
     }
+    if (m.file() && (m.table_only() ||
+                     std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(),
+                               proto::ACTOR_TRUNCATE) == spec->actor_kinds.end())) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "scenario.mappings[%d].file: %s", i,
+          m.table_only() ? "a table_only mapping has no page to put in a file"
+                         : "only scenarios with a truncating actor model file pages"));
+    }
     if (m.pins() > kMaxSetupPins) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "scenario.mappings[%d].pins = %u, at most %u", i, m.pins(), kMaxSetupPins));
@@ -254,6 +262,8 @@ const char* ActorKindName(proto::ActorKind kind) {
     case proto::ACTOR_MADV_DONTNEED_RANGE: return "madvise";
     case proto::ACTOR_KHUGEPAGED_RETRACT: return "khugepaged";
     case proto::ACTOR_EXIT_MMAP: return "exit";
+    case proto::ACTOR_TRUNCATE: return "truncate";
+    case proto::ACTOR_GUP_FAST_PIN_LONGTERM: return "gup_longterm";
     default: return "unspecified";
   }
 }

@@ -68,6 +68,10 @@ std::string LocName(const TraceEvent& e) {
       return absl::StrFormat("anon_exclusive(f%u)", payload);
     case LocSpace::kMmUsers:
       return "mm->mm_users";
+    case LocSpace::kFolioMapping:
+      return absl::StrFormat("folio(f%u)->mapping", payload);
+    case LocSpace::kInode:
+      return absl::StrFormat("inode%u->i_data.a_ops", payload);
   }
   return "?";
 }
@@ -132,8 +136,18 @@ std::string DescribeOp(const TraceEvent& e) {
     case OpKind::kIrqEnable:
       return std::string(op);
     case OpKind::kCallRcu:
+      if (LocSpaceOf(e.addr) == LocSpace::kInode) {
+        return absl::StrFormat("%s: free inode%u after a grace period (i_callback)", op,
+                               LocPayload(e.addr));
+      }
       return absl::StrFormat("%s: free f%u after a grace period", op, e.addr);
     case OpKind::kRcuCallback:
+      if (LocSpaceOf(e.addr) == LocSpace::kInode) {
+        return absl::StrFormat(
+            "%s (queued at step %u, every cpu since passed a quiescent state): i_callback() "
+            "frees inode%u",
+            op, static_cast<uint32_t>(e.old_value >> 32), LocPayload(e.addr));
+      }
       return absl::StrFormat(
           "%s (queued at step %u, every cpu since passed a quiescent state): refcount(f%u) %d -> "
           "%d%s",

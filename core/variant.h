@@ -84,6 +84,10 @@ struct ProtocolVariant {
   bool exit_zap_rereads_pmd = false;
   // GUP-fast's offset helpers at folded levels (Z04, Z05).
   LocklessOffset gup_lockless_offset = LocklessOffset::kFixed;
+  // destroy_inode(): free the inode after an RCU grace period (call_rcu(&inode->i_rcu,
+  // i_callback), fs/inode.c), which GUP-fast's interrupts-off section holds off: what keeps
+  // gup_fast_folio_allowed()'s dereference of folio->mapping safe (Z19). Off: freed at once.
+  bool inode_free_rcu = true;
   // try_grab_folio_fast(): add-unless-zero. Off: a plain folio_ref_add(), which resurrects a
   // freed folio (the CONFIG_TINY_RCU shortcut of folio_ref_try_add_rcu() used where it is unsafe).
   bool gup_try_get_unless_zero = true;

@@ -67,7 +67,9 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
       return "at the end of a run every reference is accounted for by a mapping, and no "
              "page-table entry maps a free frame";
     case ViolationKind::kWalkerReadsFreedTable:
-      return "a walker loads only from a live page table of the level it expects";
+      return "a walker loads only from live memory of the kind it expects: a page table of the "
+             "level it walks, or an object it holds a reference on or that RCU keeps alive for it "
+             "(an inode reached through folio->mapping)";
     case ViolationKind::kStaleTlbAfterFree:
       return "a data page is freed only after the TLB flush that covers it";
     case ViolationKind::kTableEntryNotTable:

@@ -51,7 +51,8 @@ enum class ViolationKind : uint8_t {
   kFreeWithReferences,
   // At the end of the run a frame's refcount differs from its mappings plus held references.
   kRefcountLeak,
-  // A walker loaded from a page-table frame that is free, reused, or of another level (Z02, Z09).
+  // A walker loaded from a page-table frame that is free, reused, or of another level (Z02, Z09),
+  // or dereferenced an inode that was freed (Z19).
   kWalkerReadsFreedTable,
   // A data page was freed while some CPU's TLB still mapped it: freed before the covering flush.
   kStaleTlbAfterFree,

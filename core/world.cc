@@ -165,7 +165,8 @@ FrameId World::SetupAlloc(int level) {
   return f;
 }
 
-bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins, bool table_only) {
+bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins, bool table_only,
+                             bool file) {
   const PtGeometry& g = config_.geometry;
   FrameId table = pgd_;
   // The hardware's walk: the top table, then every table below it (folded levels have none).
@@ -192,6 +193,14 @@ bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins, b
   // A long-term pin (pin_user_pages() for RDMA) taken before the run: refcount + bias per pin.
   memory_.mutable_frame(page).refcount += int64_t{pins} * kGupPinCountingBias;
   memory_.mutable_frame(page).external_refs = int64_t{pins} * kGupPinCountingBias;
+  memory_.mutable_frame(page).mapping = file ? InodeMapping(0) : kPageMappingAnon;
+  if (file) {
+    // filemap_add_folio(): the page cache's reference; a shmem page is not PageAnonExclusive.
+    ++memory_.mutable_frame(page).refcount;
+    ++memory_.mutable_frame(page).external_refs;
+    memory_.mutable_frame(page).anon_exclusive = 0;
+    page_cache_.push_back(page);
+  }
   for (Cpu& cpu : cpus_) {
     if (tlb_cpus & (1u << cpu.id)) cpu.tlb.Fill(vaddr, page, memory_.frame(page).generation);
   }
@@ -493,6 +502,10 @@ uint64_t World::ReadLoc(Loc loc) const {
       return memory_.frame(static_cast<FrameId>(payload)).anon_exclusive;
     case LocSpace::kMmUsers:
       return mm_users_;
+    case LocSpace::kFolioMapping:
+      return memory_.frame(static_cast<FrameId>(payload)).mapping;
+    case LocSpace::kInode:
+      return inode_freed_step_[payload] == kLiveInode ? kShmemAops : kSlabPoison;
     case LocSpace::kPtHalf: {
       const uint64_t word = memory_.ReadWord(AddrFrame(payload), AddrIndex(payload));
       return PtLocIsHigh(loc) ? EntryHigh(word) : EntryLow(word);
@@ -551,6 +564,15 @@ void World::WriteLoc(Loc loc, uint64_t value) {
       return;
     case LocSpace::kMmUsers:
       mm_users_ = value;
+      return;
+    case LocSpace::kFolioMapping:
+      memory_.mutable_frame(static_cast<FrameId>(payload)).mapping = value;
+      return;
+    case LocSpace::kInode:
+      // Only a free writes an inode here (the poison of kmem_cache_free()).
+      PTFUZZ_CHECK(value == kSlabPoison && inode_freed_step_[payload] == kLiveInode);
+      inode_freed_step_[payload] = step_;
+      inode_freed_cpu_[payload] = store_cpu_;
       return;
     case LocSpace::kPtHalf: {
       const PhysAddr entry = PtLocEntry(loc);
@@ -712,6 +734,10 @@ void World::RcuAgentStep(CpuId cpu_id, int agent) {
   while (rcu_callbacks_[i].cpu != cpu_id) ++i;
   const RcuCallback cb = rcu_callbacks_[i];
   rcu_callbacks_.erase(rcu_callbacks_.begin() + static_cast<std::ptrdiff_t>(i));
+  if (cb.inode) {
+    RcuFreeInode(cpu_id, agent, cb.table, cb.queued);
+    return;
+  }
   // The callback (tlb_remove_table_rcu() -> __tlb_remove_table(), or __pte_free_defer()):
   // pagetable_free(), a put of the table page, fully ordered. It runs on `cpu_id`, as its
   // function.
@@ -736,6 +762,25 @@ void World::RcuAgentStep(CpuId cpu_id, int agent) {
   oracles_.OnRefPut(cpu, cb.table, f.refcount);
   if (f.refcount == 0 && f.state != FrameState::kFree) FreeFrame(cpu, cb.table);
   cpu.func = saved;
+}
+
+void World::RcuFreeInode(CpuId cpu_id, int agent, uint32_t inode, uint32_t queued) {
+  // i_callback() -> free_inode_nonrcu() (fs/inode.c): kmem_cache_free(), after the grace period.
+  if (relaxed_) {
+    for (const Cpu& c : cpus_) relaxed_->Fence(c.id, FenceKind::kMb);
+  }
+  store_cpu_ = cpu_id;
+  store_func_ = &agents_[agent]->func();
+  if (relaxed_) {
+    relaxed_->Rmw(cpu_id, InodeLoc(inode), kShmemAops, true, kSlabPoison, MemOrder::kRelaxed);
+  }
+  WriteLoc(InodeLoc(inode), kSlabPoison);
+  TraceEvent ev;
+  ev.op = OpKind::kRcuCallback;
+  ev.addr = InodeLoc(inode);
+  ev.old_value = uint64_t{queued} << 32;
+  ev.new_value = kSlabPoison;
+  RecordAgent(agent, ev);
 }
 
 void World::SetupVar(uint32_t index, uint64_t value) {
@@ -920,6 +965,9 @@ uint64_t World::Execute(Cpu& cpu) {
         if (LocSpaceOf(op.addr) == LocSpace::kRefcount) {
           oracles_.OnRefcountRead(cpu, static_cast<FrameId>(LocPayload(op.addr)));
         }
+        if (LocSpaceOf(op.addr) == LocSpace::kInode) {
+          oracles_.OnInodeLoad(cpu, static_cast<uint32_t>(LocPayload(op.addr)));
+        }
         result = DoLoad(cpu, op, ev);
       }
       ev.old_value = ev.new_value = result;
@@ -1009,7 +1057,8 @@ uint64_t World::Execute(Cpu& cpu) {
       // callback and before every read-side section that begins after it: a full barrier here
       // (stronger than call_rcu() itself, never weaker than the guarantee).
       FullFence(cpu);
-      rcu_callbacks_.push_back({cpu.id, static_cast<FrameId>(op.addr), step_});
+      rcu_callbacks_.push_back({cpu.id, static_cast<FrameId>(op.addr), op.value != 0, step_});
+      if (op.value != 0) ev.addr = InodeLoc(static_cast<uint32_t>(op.addr));
       if (!rcu_used_) {
         rcu_used_ = true;
         ++agents_epoch_;  // the rcu agents join the runner list

@@ -134,8 +134,11 @@ class World {
   // `pins`: long-term FOLL_PIN pins held on the page since before the run (each adds
   // GUP_PIN_COUNTING_BIAS to its refcount; FrameInfo::external_refs).
   // `table_only`: stop at the PTE table (Mapping.table_only): no page.
+  // `file`: the page belongs to shmem inode 0's page cache (folio->mapping = InodeMapping(0)),
+  // which holds a reference of its own (counted in FrameInfo::external_refs until
+  // PageCacheDelete()).
   bool SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins = 0,
-                        bool table_only = false);
+                        bool table_only = false, bool file = false);
   // With config.cont_ptes: folds every naturally aligned run of cont_ptes mapped pages with
   // consecutive, aligned pfns into a contiguous block (PTE_CONT), old and clean.
   void SetupFoldContBlocks();
@@ -274,6 +277,8 @@ class World {
   // Whether CPU `cpu`'s rcu agent has a callback to run, and its step (the callback).
   bool RcuAgentRunnable(CpuId cpu) const;
   void RcuAgentStep(CpuId cpu, int agent);
+  // An RCU callback that frees an inode (i_callback()).
+  void RcuFreeInode(CpuId cpu, int agent, uint32_t inode, uint32_t queued);
   // pgtable_trans_huge_deposit(): a PTE table kept aside for a huge PMD, to be withdrawn when the
   // huge PMD is split or zapped (mm/pgtable-generic.c). Bookkeeping under the PMD lock, not a
   // shared access any lockless walker makes. The end-of-run oracle counts deposited tables as
@@ -290,6 +295,20 @@ class World {
     }
     return kNoFrame;
   }
+  // Inodes (Z19): whether inode `i` has been freed, and when.
+  static constexpr uint32_t kNumInodes = 1;
+  bool InodeFreed(uint32_t inode, uint32_t* step = nullptr, CpuId* cpu = nullptr) const {
+    if (inode >= kNumInodes || inode_freed_step_[inode] == kLiveInode) return false;
+    if (step) *step = inode_freed_step_[inode];
+    if (cpu) *cpu = inode_freed_cpu_[inode];
+    return true;
+  }
+  // page_cache_delete(): the page cache's reference on `frame` is about to be put (the end-of-run
+  // oracle stops counting it). Bookkeeping, not a shared access.
+  void PageCacheDelete(FrameId frame) { --memory_.mutable_frame(frame).external_refs; }
+  // Inode 0's page cache: the file pages the setup mapped, in order (the xarray a truncation
+  // walks under the inode's locks; its lookups are not shared accesses lockless walkers race).
+  const std::vector<FrameId>& page_cache() const { return page_cache_; }
   std::vector<FrameId> deposited_tables() const {
     std::vector<FrameId> tables;
     for (const auto& [pmdp, table] : deposited_) tables.push_back(table);
@@ -373,14 +392,21 @@ class World {
   std::vector<TraceEvent> trace_;
   std::vector<SplitStore> split_stores_;
   std::vector<VirtAddr> mapped_vaddrs_;  // the setup mappings, in order
+  std::vector<FrameId> page_cache_;      // inode 0's pages (SetupMapAnonPage with `file`)
   std::vector<std::pair<PhysAddr, FrameId>> deposited_;  // (pmd slot, table), deposit order
   struct RcuCallback {
     CpuId cpu;        // the CPU that queued it, where it runs
-    FrameId table;    // the page-table page it puts
+    FrameId table;    // the page-table page it puts (or the inode it frees)
+    bool inode;       // i_callback(): frees inode `table` instead
     uint32_t queued;  // the step of the call_rcu()
   };
   std::vector<RcuCallback> rcu_callbacks_;  // queued, not yet run, in queuing order
   bool rcu_used_ = false;
+  // The shmem inodes file mappings belong to (Mapping.file: inode 0): the step each was freed at
+  // (kLiveInode while live) and by which CPU.
+  static constexpr uint32_t kLiveInode = 0xffffffffu;
+  std::vector<uint32_t> inode_freed_step_ = std::vector<uint32_t>(kNumInodes, kLiveInode);
+  std::vector<CpuId> inode_freed_cpu_ = std::vector<CpuId>(kNumInodes, 0);
   uint32_t agents_epoch_ = 0;  // bumped when an agent's Listed() changes
   // Sets cpu.reader_since after a change of its read-side state (InRcuReader).
   // Entering a section while callbacks wait is a quiescent state reported with a full barrier

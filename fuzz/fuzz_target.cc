@@ -8,7 +8,7 @@
 //
 // Pinning a campaign (documented in docs/fuzzing.md): flags --scenario=NAME, --variant=V,
 // --tlb-flush=ipi|broadcast|paravirt, --memory-model=sc|tso|relaxed,
-// --arch=x86_64|x86_pae|arm64 (the "--" prefix
+// --arch=x86_64|x86_pae|arm64|s390 (the "--" prefix
 // makes libFuzzer ignore them), or the environment variables PTFUZZ_SCENARIO, PTFUZZ_VARIANT,
 // PTFUZZ_TLB_FLUSH, PTFUZZ_MEMORY_MODEL, PTFUZZ_ARCH; flags win. --violation=KIND
 // (PTFUZZ_VIOLATION) makes only that violation kind a finding. Inputs that do not

@@ -184,6 +184,19 @@ void MutateScenario(proto::Scenario& s, const Pins& pins, Rng& rng) {
       }
       break;
     case 6:
+      if (spec->geometry_aware && rng.OneIn(2)) {
+        // The walk's shape: levels walked (a folded level or not) or the GUP range's length
+        // (a range crossing a folded level's boundary). Invalid ones are undone by the caller.
+        if (rng.OneIn(2) || s.actors_size() == 0) {
+          proto::PageTableGeometry* g = s.mutable_geometry();
+          if (g->levels() == 0) g->set_levels(4);
+          g->set_runtime_levels(std::max(2u, g->levels() - rng.Below(3)));
+        } else {
+          s.mutable_actors(static_cast<int>(rng.Below(s.actors_size())))
+              ->set_nr_pages(1 + rng.Below(4));
+        }
+        break;
+      }
       s.set_num_cpus(1 + rng.Below(4));
       break;
     case 7:
@@ -289,7 +302,7 @@ absl::Status MakePins(const std::string& scenario, const std::string& variant,
     proto::Arch a;
     if (!ArchFromName(arch_name, &a)) {
       return absl::InvalidArgumentError(
-          absl::StrCat("unknown architecture \"", arch_name, "\" (x86_64, x86_pae or arm64)"));
+          absl::StrCat("unknown architecture \"", arch_name, "\" (x86_64, x86_pae, arm64 or s390)"));
     }
     if (spec != nullptr && spec->required_arch && a != *spec->required_arch) {
       return absl::InvalidArgumentError(absl::StrCat("scenario ", scenario, " needs --arch=",

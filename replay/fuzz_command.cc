@@ -39,7 +39,7 @@ namespace {
 
 constexpr char kFuzzUsage[] =
     "ptfuzz fuzz [--scenario=NAME] [--variant=V] [--tlb-flush=ipi|broadcast|paravirt]\n"
-    "            [--memory-model=sc|tso|relaxed] [--arch=x86_64|x86_pae|arm64] [--max-time=S]\n"
+    "            [--memory-model=sc|tso|relaxed] [--arch=x86_64|x86_pae|arm64|s390] [--max-time=S]\n"
     "            [--out=DIR] [--corpus=DIR] [--seed=N] [--runs=N] [--jobs=N] [--violation=KIND]\n"
     "  Runs ptfuzz_fuzzer on the scenario (default gup_vs_zap) with the variant (default fixed)\n"
     "  and, when given, the TLB flush mode, memory model and architecture pinned; what is not\n"

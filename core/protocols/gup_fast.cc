@@ -14,6 +14,7 @@ namespace {
 // One gup_fast() call: what it gathers, in address order.
 struct GupWalk {
   bool pin = false;
+  bool longterm_write = false;  // FOLL_LONGTERM | FOLL_WRITE: gup_fast_folio_allowed() applies
   std::vector<FrameId> pages;
 };
 
@@ -96,6 +97,25 @@ VirtAddr pxd_addr_end(const World& world, PtLevel level, VirtAddr addr, VirtAddr
   return boundary - 1 < end - 1 ? boundary : end;
 }
 
+// gup_fast_folio_allowed() for FOLL_LONGTERM | FOLL_WRITE (mm/gup.c, a6e79df92e4a, v6.5+): a
+// long-term writable pin of a file folio is refused unless the file is shmem (or anon), since
+// writeback cannot handle pages written behind its back. The reference held keeps the folio, not
+// its mapping: the folio may be truncated and the inode freed meanwhile, so folio->mapping is read
+// exactly once and dereferenced only because inodes are RCU-freed and interrupts are off (an RCU
+// reader) here (Z19).
+Task<bool> gup_fast_folio_allowed(Cpu& cpu, FrameId folio) {
+  PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_folio_allowed", "mm/gup.c");
+  const Loaded mapping = co_await cpu.LoadLoc(FolioMappingLoc(folio), MemOrder::kOnce);
+  // Truncated (or never in a file): refuse; the slow path sorts it out.
+  if (mapping.value == 0) co_return false;
+  // PAGE_MAPPING_FLAGS: an anon_vma (or movable) tag, no dereference.
+  if ((mapping.value & 3) != 0) co_return (mapping.value & kPageMappingAnon) != 0;
+  // shmem_mapping(mapping): mapping->a_ops == &shmem_aops, through the loaded pointer.
+  const Loaded aops = co_await cpu.LoadLoc(InodeLoc(MappingInode(mapping.value)),
+                                           MemOrder::kPlain, mapping.dep);
+  co_return aops.value == kShmemAops;
+}
+
 // Bails out of GUP-fast with the reference just taken on `page` for `addr`.
 Task<bool> gup_fast_undo(Cpu& cpu, VirtAddr addr, FrameId page, bool pin) {
   cpu.world->oracles().OnGupRefDropped(cpu, addr);
@@ -130,6 +150,9 @@ Task<bool> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr
     }
     if (variant.gup_pte_recheck &&
         !PteSame(variant, pte, co_await ptep_get_lockless(cpu, ptep, pmd.dep))) {
+      co_return co_await gup_fast_undo(cpu, addr, page, walk.pin);
+    }
+    if (walk.longterm_write && !co_await gup_fast_folio_allowed(cpu, page)) {
       co_return co_await gup_fast_undo(cpu, addr, page, walk.pin);
     }
     // The page goes to the caller: the PTE value it came from must be one the entry held.
@@ -262,13 +285,15 @@ Task<bool> gup_fast_pgd_range(Cpu& cpu, VirtAddr addr, VirtAddr end, GupWalk& wa
 
 }  // namespace
 
-Task<std::vector<FrameId>> gup_fast(Cpu& cpu, VirtAddr addr, uint32_t nr_pages, bool pin) {
+Task<std::vector<FrameId>> gup_fast(Cpu& cpu, VirtAddr addr, uint32_t nr_pages, bool pin,
+                                    bool longterm_write) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast", "mm/gup.c");
   Oracles& oracles = cpu.world->oracles();
   const VirtAddr end = addr + uint64_t{nr_pages} * kPageSize;
   for (VirtAddr a = addr; a != end; a += kPageSize) oracles.OnGupBegin(cpu, a);
   GupWalk walk;
   walk.pin = pin;
+  walk.longterm_write = longterm_write;
   co_await cpu.IrqDisable();  // local_irq_save()
   co_await gup_fast_pgd_range(cpu, addr, end, walk);
   co_await cpu.IrqEnable();  // local_irq_restore()
@@ -291,6 +316,14 @@ Task<void> GupFastPinActor(Cpu& cpu, VirtAddr addr, uint32_t nr_pages) {
   PTFUZZ_KERNEL_FUNC(cpu, "pin_user_pages_fast", "mm/gup.c");
   const std::vector<FrameId> pages = co_await gup_fast(cpu, addr, nr_pages, /*pin=*/true);
   // The DMA completed: unpin_user_pages() -> gup_put_folio(FOLL_PIN) each.
+  if (!pages.empty()) cpu.world->oracles().OnGupRelease(cpu);
+  for (const FrameId page : pages) co_await gup_put_folio(cpu, page, /*pin=*/true);
+}
+
+Task<void> GupFastPinLongtermActor(Cpu& cpu, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "pin_user_pages_fast", "mm/gup.c");
+  const std::vector<FrameId> pages =
+      co_await gup_fast(cpu, addr, 1, /*pin=*/true, /*longterm_write=*/true);
   if (!pages.empty()) cpu.world->oracles().OnGupRelease(cpu);
   for (const FrameId page : pages) co_await gup_put_folio(cpu, page, /*pin=*/true);
 }

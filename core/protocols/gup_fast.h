@@ -27,8 +27,8 @@
 // kernel-mm.md section 12, which the recheck must then drop).
 //
 // FOLL_PIN pins a small folio by adding GUP_PIN_COUNTING_BIAS to its refcount (folio_ref.h).
-// Not modelled yet: huge leaves (gup_fast_pmd_leaf), large-folio pincount, FOLL_WRITE/unshare,
-// the write_protect_seq of fork (Z14), gup_fast_folio_allowed() (Z19), the slow-path fallback
+// Not modelled yet: large-folio pincount, FOLL_WRITE/unshare,
+// the write_protect_seq of fork (Z14), the slow-path fallback
 // (the actor behaves like FOLL_FAST_ONLY).
 #ifndef PTFUZZ_CORE_PROTOCOLS_GUP_FAST_H_
 #define PTFUZZ_CORE_PROTOCOLS_GUP_FAST_H_
@@ -44,7 +44,10 @@ namespace ptfuzz {
 // gup_fast() for `nr_pages` pages from `addr` (FOLL_PIN when `pin`): the frames it took a
 // reference or pin on, in address order (the first pages of the range; the walk stops at the
 // first it cannot take).
-Task<std::vector<FrameId>> gup_fast(Cpu& cpu, VirtAddr addr, uint32_t nr_pages, bool pin);
+// `longterm_write`: FOLL_LONGTERM | FOLL_WRITE, which adds gup_fast_folio_allowed()'s check of
+// folio->mapping (Z19).
+Task<std::vector<FrameId>> gup_fast(Cpu& cpu, VirtAddr addr, uint32_t nr_pages, bool pin,
+                                    bool longterm_write = false);
 
 // The ACTOR_GUP_FAST actor: get_user_pages_fast_only(addr, nr_pages, 0, pages), then
 // put_page() of each.
@@ -56,6 +59,10 @@ Task<void> GupFastActor(Cpu& cpu, VirtAddr addr, uint32_t nr_pages = 1);
 // (gup_must_unshare()) is not reached: a concurrent swap-out changes the PTE, and the recheck
 // must see that.
 Task<void> GupFastPinActor(Cpu& cpu, VirtAddr addr, uint32_t nr_pages = 1);
+
+// The ACTOR_GUP_FAST_PIN_LONGTERM actor: pin_user_pages_fast(addr, 1, FOLL_WRITE |
+// FOLL_LONGTERM, &page) (an RDMA or io_uring registration), then unpin_user_page().
+Task<void> GupFastPinLongtermActor(Cpu& cpu, VirtAddr addr);
 
 }  // namespace ptfuzz
 

@@ -39,7 +39,9 @@ Task<void> zap_ptes_locked(Cpu& cpu, MmuGather& tlb, FrameId table, Dep dep, Vir
   }
 }
 
-Task<void> ZapActor(Cpu& cpu, VirtAddr addr) {
+Task<void> ZapActor(Cpu& cpu, VirtAddr addr) { co_await zap_page_range_single(cpu, addr); }
+
+Task<void> zap_page_range_single(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "zap_page_range_single", "mm/memory.c");
   MmuGather tlb;  // tlb_gather_mmu()
   // unmap_page_range() -> zap_p4d_range() -> zap_pud_range() -> zap_pmd_range(): each level is a

@@ -28,6 +28,9 @@ struct MmuGather;
 // on `tlb`. `dep`: the load the table's address came from.
 Task<void> zap_ptes_locked(Cpu& cpu, MmuGather& tlb, FrameId table, Dep dep, VirtAddr pmd_start);
 
+// zap_page_range_single() of the page at `addr`, through tlb_finish_mmu().
+Task<void> zap_page_range_single(Cpu& cpu, VirtAddr addr);
+
 // The ACTOR_ZAP actor: madvise(addr, PAGE_SIZE, MADV_DONTNEED).
 Task<void> ZapActor(Cpu& cpu, VirtAddr addr);
 

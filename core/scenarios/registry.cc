@@ -4,6 +4,7 @@
 
 #include "core/scenarios/contpte_lockless_read.h"
 #include "core/scenarios/geometry_walk.h"
+#include "core/scenarios/gup_longterm_vs_truncate.h"
 #include "core/scenarios/gup_pin_vs_swapout.h"
 #include "core/scenarios/gup_vs_madv_free.h"
 #include "core/scenarios/gup_vs_thp_collapse.h"
@@ -28,6 +29,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       RetractVsExitSpec(),
       GeometryWalkArm64Spec(),
       GeometryWalkS390Spec(),
+      GupLongtermVsTruncateSpec(),
   };
   return *kScenarios;
 }
