@@ -46,9 +46,11 @@ inline constexpr uint64_t kVmaLock = 0xfffffffdull;
 // mm->mmap_lock: a sleeping rwsem, modelled exclusive like kVmaLock (mmap_write_trylock() is an
 // acquire cmpxchg of its word; the unlock is SpinUnlock).
 inline constexpr uint64_t kMmapLock = 0xfffffffcull;
+// A file's mapping->i_mmap_rwsem (i_mmap_lock_write()): a sleeping rwsem, modelled exclusive.
+inline constexpr uint64_t kIMmapLock = 0xfffffffbull;
 // Whether holding `lock` disables preemption (a spinlock), which makes its holder an RCU reader.
 inline constexpr bool LockDisablesPreemption(uint64_t lock) {
-  return lock != kVmaLock && lock != kMmapLock;
+  return lock != kVmaLock && lock != kMmapLock && lock != kIMmapLock;
 }
 
 struct PendingOp {
@@ -126,6 +128,9 @@ struct Cpu {
   World* world = nullptr;
   CpuId id = 0;
   int actor = -1;  // index into the scenario's actors; -1: idle CPU
+  // The mm its actor runs in (0: the run's mm; 1: another process's, World::pgd_of()). A TLB
+  // flush IPI goes to the CPUs of the initiator's mm (mm_cpumask()); idle CPUs count as mm 0.
+  uint32_t mm = 0;
   bool finished = true;
   bool irqs_disabled = false;
   // RCU read-side state (PREEMPT_RCU semantics: a reader is an rcu_read_lock() section, or code

@@ -332,6 +332,12 @@ void Oracles::OnTableStore(PhysAddr entry, uint64_t value) {
   for (DirtyWatch& d : dirty_watches_) {
     if (d.ptep == entry && (value & kPteDirty) != 0 && EntryPresent(value)) d.dirty_seen = true;
   }
+  for (const Unshare& u : unshares_) {
+    if (u.table != AddrFrame(entry)) continue;
+    const Cpu& writer = world_.cpu(world_.store_cpu());
+    unshared_table_stores_.push_back({entry, world_.step(), writer.mm, writer.id});
+    break;
+  }
   for (GupWindow& w : windows_) {
     Observe(w);
     if (w.ref_held && !w.covered) w.covered = SlotsMapRef(w);
@@ -395,9 +401,30 @@ void Oracles::OnGupRefDropped(const Cpu& cpu, VirtAddr vaddr) {
   }
 }
 
+void Oracles::OnTableUnshared(const Cpu& cpu, FrameId table) {
+  unshares_.push_back({table, cpu.mm, world_.step()});
+}
+
 void Oracles::OnWalkLoad(const Cpu& cpu, PtLevel level, VirtAddr vaddr, PhysAddr entryp,
                          uint64_t value) {
   if (violation_) return;
+  for (const Unshare& u : unshares_) {
+    if (u.table != AddrFrame(entryp) || u.mm != cpu.mm || !EntryPresent(value)) continue;
+    for (size_t i = unshared_table_stores_.size(); i > 0; --i) {
+      // The newest store another mm made to this entry since the unshare.
+      const ForeignStore& st = unshared_table_stores_[i - 1];
+      if (st.entry != entryp || st.mm == cpu.mm || st.step < u.step) continue;
+      Report(cpu, ViolationKind::kWalkerReadsFreedTable,
+             absl::StrFormat(
+                 "the walker of mm %u read %#x as the %s entry for %#x from f%u, a PMD table its "
+                 "mm stopped sharing at step %u (huge_pmd_unshare()); the entry was written at "
+                 "step %u by cpu %u for mm %u, which owns the table now: GUP-fast walks another "
+                 "process's page table and may pin its pages",
+                 cpu.mm, value, PtLevelName(level), vaddr, u.table, u.step, st.step, st.cpu,
+                 st.mm));
+      return;
+    }
+  }
   const PtGeometry& g = world_.geometry();
   PhysAddr slot = entryp;
   std::string via;
@@ -585,14 +612,22 @@ void Oracles::OnRunEnd() {
   // plus the long-term pins taken before the run.
   const PhysMemory& mem = world_.memory();
   std::vector<int64_t> expected(mem.num_frames(), 0);
-  std::vector<FrameId> stack{world_.pgd()};
-  expected[world_.pgd()] = 1;
+  std::vector<FrameId> stack;
+  for (uint32_t mm = 0; mm < world_.num_mms(); ++mm) {
+    stack.push_back(world_.pgd_of(mm));
+    expected[world_.pgd_of(mm)] = 1;
+  }
+  // A table shared by several mms (hugetlb PMD sharing) holds one reference per pointer to it;
+  // its entries count once.
+  std::vector<bool> visited(mem.num_frames(), false);
   // A PTE table deposited for a huge PMD keeps its allocation reference; its entries are none.
   for (const FrameId table : world_.deposited_tables()) ++expected[table];
   for (FrameId f = 0; f < mem.num_frames(); ++f) expected[f] += mem.frame(f).external_refs;
   while (!stack.empty()) {
     const FrameId table = stack.back();
     stack.pop_back();
+    if (visited[table]) continue;
+    visited[table] = true;
     const FrameInfo& info = mem.frame(table);
     for (const auto& [index, entry] : mem.NonZeroWords(table)) {
       if (!EntryPresent(entry)) continue;

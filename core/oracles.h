@@ -79,6 +79,10 @@ class Oracles {
   // geometry assigns (World::StackSource), or the walker is reading garbage as an entry
   // (wrong-location table pointer, Z04, Z05).
   void OnWalkLoad(const Cpu& cpu, PtLevel level, VirtAddr vaddr, PhysAddr entryp, uint64_t value);
+  // The mm of `cpu` dropped its share of the PMD table `table` (huge_pmd_unshare()): the table is
+  // another mm's from now on. A walker of this mm that then reads from it a present entry another
+  // mm wrote since walks a table it does not own (Z11).
+  void OnTableUnshared(const Cpu& cpu, FrameId table);
   // GUP-fast's caller on `cpu` is done with the page it returned (the I/O completed) and is
   // about to put it.
   void OnGupRelease(const Cpu& cpu);
@@ -193,6 +197,19 @@ class Oracles {
     bool dirty_seen;  // the entry was dirty at some instant since `step`
   };
   std::vector<DirtyWatch> dirty_watches_;
+  struct Unshare {
+    FrameId table;
+    uint32_t mm;
+    uint32_t step;
+  };
+  std::vector<Unshare> unshares_;
+  struct ForeignStore {  // a store into an unshared table
+    PhysAddr entry;
+    uint32_t step;
+    uint32_t mm;
+    CpuId cpu;
+  };
+  std::vector<ForeignStore> unshared_table_stores_;
   std::string DescribeSplitSource(int32_t src, bool high, uint64_t half) const;
 };
 

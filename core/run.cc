@@ -11,6 +11,7 @@
 #include "core/protocols/contpte.h"
 #include "core/protocols/exit_mmap.h"
 #include "core/protocols/gup_fast.h"
+#include "core/protocols/hugetlb.h"
 #include "core/protocols/khugepaged.h"
 #include "core/protocols/pt_reclaim.h"
 #include "core/protocols/rmap_unmap.h"
@@ -24,6 +25,10 @@ namespace ptfuzz {
 RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptions& options) {
   World world(MachineConfigOf(s), options, decider);
   for (const proto::Mapping& m : s.mappings()) {
+    if (m.hugetlb_shared()) {
+      if (!world.SetupMapHugetlbShared(m.vaddr(), m.tlb_cpus())) break;
+      continue;
+    }
     if (!world.SetupMapAnonPage(m.vaddr(), m.tlb_cpus(), m.pins(), m.table_only(), m.file())) {
       // Validation bounds frames from below; a schedule that maps more than fits simply starts
       // with fewer pages, deterministically, as if the setup allocation had failed.
@@ -34,49 +39,58 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
   for (const proto::Actor& a : s.actors()) {
     Cpu& cpu = world.cpu(a.cpu());
     ActorInfo info{ActorKindName(a.kind()), a.vaddr()};
+    const uint32_t nr_pages = std::max(a.nr_pages(), 1u);
+    Task<void> task;
     switch (a.kind()) {
       case proto::ACTOR_GUP_FAST:
-        world.SetActor(a.cpu(), std::move(info), GupFastActor(cpu, a.vaddr(), std::max(a.nr_pages(), 1u)));
+        task = GupFastActor(cpu, a.vaddr(), nr_pages);
         break;
       case proto::ACTOR_ZAP:
-        world.SetActor(a.cpu(), std::move(info), ZapActor(cpu, a.vaddr()));
+        task = ZapActor(cpu, a.vaddr());
         break;
       case proto::ACTOR_ANON_FAULT:
-        world.SetActor(a.cpu(), std::move(info), AnonFaultActor(cpu, a.vaddr()));
+        task = AnonFaultActor(cpu, a.vaddr());
         break;
       case proto::ACTOR_RECLAIM_LAZYFREE:
-        world.SetActor(a.cpu(), std::move(info), ReclaimLazyfreeActor(cpu, a.vaddr()));
+        task = ReclaimLazyfreeActor(cpu, a.vaddr());
         break;
       case proto::ACTOR_GUP_FAST_PIN:
-        world.SetActor(a.cpu(), std::move(info), GupFastPinActor(cpu, a.vaddr(), std::max(a.nr_pages(), 1u)));
+        task = GupFastPinActor(cpu, a.vaddr(), nr_pages);
         break;
       case proto::ACTOR_SWAPOUT_ANON:
-        world.SetActor(a.cpu(), std::move(info), SwapoutAnonActor(cpu, a.vaddr()));
+        task = SwapoutAnonActor(cpu, a.vaddr());
         break;
       case proto::ACTOR_CONTPTE_UNFOLD_FOLD:
-        world.SetActor(a.cpu(), std::move(info), ContpteUnfoldFoldActor(cpu, a.vaddr()));
+        task = ContpteUnfoldFoldActor(cpu, a.vaddr());
         break;
       case proto::ACTOR_MADV_DONTNEED_RANGE:
-        world.SetActor(a.cpu(), std::move(info), MadvDontneedRangeActor(cpu, a.vaddr()));
+        task = MadvDontneedRangeActor(cpu, a.vaddr());
         break;
       case proto::ACTOR_KHUGEPAGED_RETRACT:
-        world.SetActor(a.cpu(), std::move(info), RetractPageTablesActor(cpu, a.vaddr()));
+        task = RetractPageTablesActor(cpu, a.vaddr());
         break;
       case proto::ACTOR_EXIT_MMAP:
-        world.SetActor(a.cpu(), std::move(info), ExitMmapActor(cpu, a.vaddr()));
+        task = ExitMmapActor(cpu, a.vaddr());
         break;
       case proto::ACTOR_TRUNCATE:
-        world.SetActor(a.cpu(), std::move(info), TruncateActor(cpu, a.vaddr()));
+        task = TruncateActor(cpu, a.vaddr());
         break;
       case proto::ACTOR_GUP_FAST_PIN_LONGTERM:
-        world.SetActor(a.cpu(), std::move(info), GupFastPinLongtermActor(cpu, a.vaddr()));
+        task = GupFastPinLongtermActor(cpu, a.vaddr());
+        break;
+      case proto::ACTOR_HUGETLB_UNSHARE:
+        task = HugetlbUnshareActor(cpu, a.vaddr());
+        break;
+      case proto::ACTOR_HUGETLB_REMAP:
+        task = HugetlbRemapActor(cpu, a.vaddr());
         break;
       case proto::ACTOR_KHUGEPAGED_COLLAPSE:
-        world.SetActor(a.cpu(), std::move(info), CollapseHugePageActor(cpu, a.vaddr()));
+        task = CollapseHugePageActor(cpu, a.vaddr());
         break;
       default:
         PTFUZZ_CHECK(false);  // ValidateScenario() admits only the kinds above
     }
+    world.SetActor(a.cpu(), std::move(info), std::move(task), a.mm());
   }
   return world.Run();
 }

@@ -189,6 +189,21 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
           m.table_only() ? "a table_only mapping has no page to put in a file"
                          : "only scenarios with a truncating actor model file pages"));
     }
+    if (m.hugetlb_shared()) {
+      if (std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(),
+                    proto::ACTOR_HUGETLB_UNSHARE) == spec->actor_kinds.end()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario.mappings[%d].hugetlb_shared: only scenarios with hugetlb actors share PMD "
+            "tables between mms",
+            i));
+      }
+      if (m.vaddr() % kPmdSize != 0 || m.table_only() || m.file() || m.pins() != 0) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario.mappings[%d].hugetlb_shared: the vaddr must be 2 MiB-aligned (%#x) and "
+            "table_only, file and pins unset",
+            i, m.vaddr()));
+      }
+    }
     if (m.pins() > kMaxSetupPins) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "scenario.mappings[%d].pins = %u, at most %u", i, m.pins(), kMaxSetupPins));
@@ -229,6 +244,20 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
     }
     PTFUZZ_RETURN_IF_ERROR(
         CheckVaddr(a.vaddr(), absl::StrCat("scenario.actors[", i, "].vaddr"), task_size));
+    if (a.mm() != 0) {
+      bool shared = false;
+      for (const proto::Mapping& m : s.mappings()) shared |= m.hugetlb_shared();
+      if (a.mm() != 1 || !shared) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "scenario.actors[", i, "].mm = ", a.mm(),
+            ": the only other mm is 1, the process sharing a hugetlb_shared mapping"));
+      }
+      if (a.kind() == proto::ACTOR_GUP_FAST || a.kind() == proto::ACTOR_GUP_FAST_PIN ||
+          a.kind() == proto::ACTOR_GUP_FAST_PIN_LONGTERM) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "scenario.actors[", i, "].mm = 1: GUP-fast runs in mm 0, the one the oracles watch"));
+      }
+    }
     if (a.nr_pages() != 0) {
       if (a.kind() != proto::ACTOR_GUP_FAST && a.kind() != proto::ACTOR_GUP_FAST_PIN) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -264,6 +293,8 @@ const char* ActorKindName(proto::ActorKind kind) {
     case proto::ACTOR_EXIT_MMAP: return "exit";
     case proto::ACTOR_TRUNCATE: return "truncate";
     case proto::ACTOR_GUP_FAST_PIN_LONGTERM: return "gup_longterm";
+    case proto::ACTOR_HUGETLB_UNSHARE: return "munmap";
+    case proto::ACTOR_HUGETLB_REMAP: return "remap";
     default: return "unspecified";
   }
 }
@@ -335,6 +366,9 @@ MachineConfig MachineConfigOf(const proto::Scenario& s) {
   config.cont_ptes = s.cont_ptes();
   config.hw_writers = s.hw_writers();
   config.geometry = GeometryOf(s);
+  for (const proto::Mapping& m : s.mappings()) {
+    if (m.hugetlb_shared()) config.num_mms = 2;
+  }
   return config;
 }
 

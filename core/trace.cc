@@ -59,6 +59,7 @@ std::string LocName(const TraceEvent& e) {
       if (payload == 0xfffffffeull) return "zone->lock";
       if (payload == 0xfffffffdull) return "vma->vm_lock";
       if (payload == 0xfffffffcull) return "mm->mmap_lock";
+      if (payload == 0xfffffffbull) return "mapping->i_mmap_rwsem";
       return absl::StrFormat("ptl(f%u)", payload);
     case LocSpace::kVar:
       return absl::StrFormat("var%u", payload);

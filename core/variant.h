@@ -84,6 +84,10 @@ struct ProtocolVariant {
   bool exit_zap_rereads_pmd = false;
   // GUP-fast's offset helpers at folded levels (Z04, Z05).
   LocklessOffset gup_lockless_offset = LocklessOffset::kFixed;
+  // huge_pmd_unshare(): tlb_remove_table_sync_one() after the pud is cleared (1013af4f585f, Jann
+  // Horn, 2025; Z11). Off: a GUP-fast of the unsharing mm may keep walking the PMD table the
+  // other sharer now owns and changes.
+  bool hugetlb_unshare_sync = true;
   // destroy_inode(): free the inode after an RCU grace period (call_rcu(&inode->i_rcu,
   // i_callback), fs/inode.c), which GUP-fast's interrupts-off section holds off: what keeps
   // gup_fast_folio_allowed()'s dereference of folio->mapping safe (Z19). Off: freed at once.

@@ -115,7 +115,7 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
       decider_(decider),
       memory_(config.num_frames),
       cpus_(config.num_cpus),
-      lock_owner_(config.num_frames + 4, 0),
+      lock_owner_(config.num_frames + 5, 0),
       vars_(config.num_vars, 0),
       oracles_(*this) {
   PTFUZZ_CHECK(config.num_cpus >= 1 && config.num_cpus <= 32);
@@ -153,6 +153,11 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
                g.runtime_levels <= g.compiled_levels);
   pgd_ = SetupAlloc(static_cast<int>(PtLevel::kPgd));
   PTFUZZ_CHECK(pgd_ != kNoFrame);
+  PTFUZZ_CHECK(config.num_mms >= 1 && config.num_mms <= 2);
+  for (uint32_t mm = 1; mm < config.num_mms; ++mm) {
+    other_pgds_.push_back(SetupAlloc(static_cast<int>(PtLevel::kPgd)));
+    PTFUZZ_CHECK(other_pgds_.back() != kNoFrame);
+  }
 }
 
 World::~World() = default;
@@ -230,6 +235,49 @@ void World::SetupFoldContBlocks() {
                         (ReadEntry(p) & ~(kPteAccessed | kPteDirty)) | kPteCont);
     }
   }
+}
+
+bool World::SetupMapHugetlbShared(VirtAddr vaddr, uint32_t tlb_cpus) {
+  PTFUZZ_CHECK(config_.num_mms == 2 && config_.geometry.IsDefault() && vaddr % kPmdSize == 0);
+  FrameId shared = kNoFrame;
+  FrameId page = kNoFrame;
+  for (uint32_t mm = 0; mm < 2; ++mm) {
+    FrameId table = pgd_of(mm);
+    for (int position = 3; position > 1; --position) {
+      const uint32_t index = IndexAtPosition(vaddr, position);
+      uint64_t entry = memory_.ReadWord(table, index);
+      if (!EntryPresent(entry)) {
+        FrameId next = kNoFrame;
+        if (position == 2 && shared != kNoFrame) {
+          next = shared;  // huge_pmd_share(): the other mm's PMD table, one more sharer
+          ++memory_.mutable_frame(shared).refcount;
+        } else {
+          next = SetupAlloc(static_cast<int>(config_.geometry.LevelAtPosition(position - 1)));
+        }
+        if (next == kNoFrame) return false;
+        entry = MakeEntry(next, kTableEntryFlags);
+        memory_.WriteWord(table, index, entry);
+      }
+      table = EntryFrame(entry);
+    }
+    if (shared == kNoFrame) {
+      shared = table;
+      page = SetupAlloc(-1);
+      if (page == kNoFrame) return false;
+      memory_.WriteWord(shared, TableIndex(vaddr, PtLevel::kPmd), MakeEntry(page, kAnonHugePmdFlags));
+      // The hugetlbfs page cache's reference plus the one entry's (the mms share the entry).
+      FrameInfo& info = memory_.mutable_frame(page);
+      info.refcount = 2;
+      info.external_refs = 1;
+      info.mapcount = 1;
+      info.mapping = InodeMapping(0);
+    }
+  }
+  mapped_vaddrs_.push_back(vaddr);
+  for (Cpu& cpu : cpus_) {
+    if (tlb_cpus & (1u << cpu.id)) cpu.tlb.Fill(vaddr, page, memory_.frame(page).generation);
+  }
+  return true;
 }
 
 PhysAddr World::LeafSlot(VirtAddr vaddr) const {
@@ -346,8 +394,9 @@ uint32_t World::HwAccessStep(CpuId cpu_id, int agent, uint32_t done) {
   return done | (1u << i);
 }
 
-void World::SetActor(CpuId cpu, ActorInfo info, Task<void> task) {
-  PTFUZZ_CHECK(cpu < cpus_.size() && cpus_[cpu].actor < 0);
+void World::SetActor(CpuId cpu, ActorInfo info, Task<void> task, uint32_t mm) {
+  PTFUZZ_CHECK(cpu < cpus_.size() && cpus_[cpu].actor < 0 && mm < config_.num_mms);
+  cpus_[cpu].mm = mm;
   cpus_[cpu].actor = static_cast<int>(actors_.size());
   actors_.push_back(std::move(info));
   cpus_[cpu].root = std::move(task);
@@ -1110,8 +1159,11 @@ uint64_t World::Execute(Cpu& cpu) {
       PTFUZZ_CHECK(cpu.ipi_waiting_on == 0);
       FullFence(cpu);
       uint32_t mask = 0;
+      // A flush (a range) goes to mm_cpumask(mm); tlb_remove_table_sync_one() (no range) to
+      // every CPU.
+      const bool flush = op.addr != 0 || op.value != 0;
       for (Cpu& other : cpus_) {
-        if (other.id == cpu.id) continue;
+        if (other.id == cpu.id || (flush && other.mm != cpu.mm)) continue;
         other.ipi_pending_from |= 1u << cpu.id;
         mask |= 1u << other.id;
       }

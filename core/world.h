@@ -67,6 +67,9 @@ struct MachineConfig {
   ProtocolVariant variant;
   Arch arch = Arch::kX86_64;
   MemoryModelKind memory_model = MemoryModelKind::kSc;
+  // Address spaces: 1, or 2 when another process shares hugetlb PMD tables with the run's mm
+  // (Z11).
+  uint32_t num_mms = 1;
   // Plain shared variables (VarLoc(0) .. VarLoc(num_vars - 1)), all 0 initially: litmus tests.
   uint32_t num_vars = 0;
   // arm64 contiguous PTEs per block (CONT_PTES; core/protocols/contpte.h), 0 for none.
@@ -144,8 +147,13 @@ class World {
   void SetupFoldContBlocks();
   // Sets the initial value of shared variable `index` (< config.num_vars).
   void SetupVar(uint32_t index, uint64_t value);
-  // Gives `cpu` its actor. REQUIRES: one actor per CPU.
-  void SetActor(CpuId cpu, ActorInfo info, Task<void> task);
+  // Gives `cpu` its actor, running in mm `mm`. REQUIRES: one actor per CPU.
+  void SetActor(CpuId cpu, ActorInfo info, Task<void> task, uint32_t mm = 0);
+  // A hugetlb page at `vaddr` (a 2 MiB-aligned address) of a MAP_SHARED hugetlbfs file mapped by
+  // mm 0 and mm 1 through one shared PMD table (huge_pmd_share(), mm/hugetlb.c): both mms' pud
+  // entries point to it and its refcount counts the sharers. The page is in mm 0's TLB on the
+  // CPUs in `tlb_cpus`. Returns false when memory is exhausted.
+  bool SetupMapHugetlbShared(VirtAddr vaddr, uint32_t tlb_cpus);
 
   RunResult Run();
 
@@ -153,10 +161,13 @@ class World {
   uint64_t Execute(Cpu& cpu);
   uint32_t Decide(DecisionKind kind, uint32_t num_options);
   FrameId pgd() const { return pgd_; }
+  // mm `mm`'s pgd (mm 0's is pgd()).
+  FrameId pgd_of(uint32_t mm) const { return mm == 0 ? pgd_ : other_pgds_[mm - 1]; }
+  uint32_t num_mms() const { return config_.num_mms; }
   const PtGeometry& geometry() const { return config_.geometry; }
   // pgd_offset(mm, addr): the pgd entry's address.
-  PhysAddr PgdOffset(VirtAddr vaddr) const {
-    return EntryAddr(pgd_, config_.geometry.PgdIndex(vaddr));
+  PhysAddr PgdOffset(const Cpu& cpu, VirtAddr vaddr) const {
+    return EntryAddr(pgd_of(cpu.mm), config_.geometry.PgdIndex(vaddr));
   }
   // The level of the tables an entry of a `level` table points to (pmd_populate() and friends).
   PtLevel ChildTableLevel(PtLevel level) const {
@@ -306,6 +317,8 @@ class World {
   // page_cache_delete(): the page cache's reference on `frame` is about to be put (the end-of-run
   // oracle stops counting it). Bookkeeping, not a shared access.
   void PageCacheDelete(FrameId frame) { --memory_.mutable_frame(frame).external_refs; }
+  // The page cache takes a reference on `frame` (the caller adds it to the refcount).
+  void PageCacheAdd(FrameId frame) { ++memory_.mutable_frame(frame).external_refs; }
   // Inode 0's page cache: the file pages the setup mapped, in order (the xarray a truncation
   // walks under the inode's locks; its lookups are not shared accesses lockless walkers race).
   const std::vector<FrameId>& page_cache() const { return page_cache_; }
@@ -323,6 +336,7 @@ class World {
     if (lock == kZoneLock) return config_.num_frames + 1;
     if (lock == kVmaLock) return config_.num_frames + 2;
     if (lock == kMmapLock) return config_.num_frames + 3;
+    if (lock == kIMmapLock) return config_.num_frames + 4;
     return static_cast<size_t>(lock);
   }
   bool Runnable(const Cpu& cpu) const;
@@ -384,6 +398,7 @@ class World {
   std::vector<std::unique_ptr<Agent>> agents_;
   Oracles oracles_;
   FrameId pgd_ = kNoFrame;
+  std::vector<FrameId> other_pgds_;  // mm 1.. (config.num_mms - 1)
   uint32_t step_ = 0;
   uint32_t stale_loads_ = 0;      // RunResult::stale_loads
   uint32_t buffered_stores_ = 0;  // RunResult::buffered_stores

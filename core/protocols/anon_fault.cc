@@ -89,7 +89,7 @@ Task<void> handle_mm_fault(Cpu& cpu, VirtAddr addr) {
   // p4d_alloc(), pud_alloc() down to the pud: one table per level the MMU walks (folded levels'
   // helpers resolve to the same slots under the lock; core/geometry.h).
   const PtGeometry& g = cpu.world->geometry();
-  FrameId table = cpu.world->pgd();
+  FrameId table = cpu.world->pgd_of(cpu.mm);
   Loaded pud{0, kNoDep};
   for (int position = g.TopPosition(); position >= 2; --position) {
     const PhysAddr entryp = EntryAddr(table, IndexAtPosition(addr, position));

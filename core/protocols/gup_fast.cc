@@ -268,7 +268,7 @@ Task<bool> gup_fast_pgd_range(Cpu& cpu, VirtAddr addr, VirtAddr end, GupWalk& wa
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast_pgd_range", "mm/gup.c");
   World& world = *cpu.world;
   // pgd_offset(current->mm, addr).
-  PhysAddr pgdp = world.PgdOffset(addr);
+  PhysAddr pgdp = world.PgdOffset(cpu, addr);
   do {
     // pgdp_get(): READ_ONCE (the pgd itself is the mm's, reached without a dependency).
     const UpperEntry pgd = co_await load_upper(cpu, PtLevel::kPgd, pgdp, kNoDep, addr);

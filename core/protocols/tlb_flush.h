@@ -17,7 +17,8 @@
 
 namespace ptfuzz {
 
-// flush_tlb_mm_range(mm, start, end, ...): invalidates [start, end) on every CPU.
+// flush_tlb_mm_range(mm, start, end, ...): invalidates [start, end) on every CPU of the mm (the
+// IPI goes to mm_cpumask(): the CPUs whose Cpu::mm is the initiator's).
 Task<void> flush_tlb_mm_range(Cpu& cpu, VirtAddr start, VirtAddr end);
 
 }  // namespace ptfuzz

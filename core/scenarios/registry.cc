@@ -6,6 +6,7 @@
 #include "core/scenarios/geometry_walk.h"
 #include "core/scenarios/gup_longterm_vs_truncate.h"
 #include "core/scenarios/gup_pin_vs_swapout.h"
+#include "core/scenarios/gup_vs_hugetlb_unshare.h"
 #include "core/scenarios/gup_vs_madv_free.h"
 #include "core/scenarios/gup_vs_thp_collapse.h"
 #include "core/scenarios/gup_vs_zap.h"
@@ -30,6 +31,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       GeometryWalkArm64Spec(),
       GeometryWalkS390Spec(),
       GupLongtermVsTruncateSpec(),
+      GupVsHugetlbUnshareSpec(),
   };
   return *kScenarios;
 }
