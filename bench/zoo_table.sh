@@ -27,6 +27,7 @@ for case in "$@"; do
   secs=()
   execs=()
   found=0
+  errors=0
   sig="-"
   pre="-"
   reord="-"
@@ -35,9 +36,17 @@ for case in "$@"; do
     start=$(date +%s.%N)
     flush_flag=()
     [ "$flush" = any ] || flush_flag=(--tlb-flush="$flush")
+    rc=0
     "$build/ptfuzz" fuzz --scenario="$scenario" --variant="$variant" "${flush_flag[@]}" \
       --arch="$arch" --memory-model="$model" --seed="$seed" --max-time="$max_time" \
-      ${violation:+--violation="$violation"} --out="$out" > "$out.log" 2>&1 || true
+      ${violation:+--violation="$violation"} --out="$out" > "$out.log" 2>&1 || rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
+      # Not a verdict: the campaign itself failed (a ptfuzz internal bug, a usage error).
+      echo "bench/zoo_table.sh: $scenario:$variant seed $seed: ptfuzz fuzz exited $rc" >&2
+      grep -m3 -E 'internal bug|ptfuzz:' "$out.log" >&2 || true
+      errors=$((errors + 1))
+      continue
+    fi
     end=$(date +%s.%N)
     n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out.log" | grep -o '[0-9]*$' | head -1 || true)
     if grep -q 'ptfuzz: found' "$out.log"; then
@@ -55,7 +64,10 @@ for case in "$@"; do
       execs_clean=${n:-?}
     fi
   done
-  if [ "$found" -eq 0 ]; then
+  if [ "$errors" -gt 0 ] && [ "$found" -eq 0 ]; then
+    printf '| %s | %s | %s | %s | %s | ERROR: %d run(s) failed | | | | | | |\n' "$scenario" \
+      "$variant" "$flush" "$arch" "$model" "$errors"
+  elif [ "$found" -eq 0 ]; then
     printf '| %s | %s | %s | %s | %s | clean (%s s) | | | %s | | | |\n' "$scenario" "$variant" \
       "$flush" "$arch" "$model" "$max_time" "${execs_clean:-?}"
   else

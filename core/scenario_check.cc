@@ -204,6 +204,14 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
             i, m.vaddr()));
       }
     }
+    for (int j = 0; j < s.mappings_size(); ++j) {
+      const proto::Mapping& o = s.mappings(j);
+      if (j != i && o.hugetlb_shared() && m.vaddr() / kPmdSize == o.vaddr() / kPmdSize) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario.mappings[%d].vaddr = %#x lies in the hugetlb page of mappings[%d]", i,
+            m.vaddr(), j));
+      }
+    }
     if (m.pins() > kMaxSetupPins) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "scenario.mappings[%d].pins = %u, at most %u", i, m.pins(), kMaxSetupPins));
@@ -233,6 +241,29 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
     auto is_khugepaged = [](proto::ActorKind k) {
       return k == proto::ACTOR_KHUGEPAGED_COLLAPSE || k == proto::ACTOR_KHUGEPAGED_RETRACT;
     };
+    // One truncation (the inode's last reference is dropped once); one munmap per hugetlb actor
+    // kind, on a hugetlb_shared page.
+    if (a.kind() == proto::ACTOR_TRUNCATE || a.kind() == proto::ACTOR_HUGETLB_UNSHARE ||
+        a.kind() == proto::ACTOR_HUGETLB_REMAP) {
+      for (int j = 0; j < i; ++j) {
+        if (s.actors(j).kind() == a.kind()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "scenario.actors[", i, "].kind = ", proto::ActorKind_Name(a.kind()),
+              ": at most one per scenario (actors[", j, "] is one)"));
+        }
+      }
+    }
+    if (a.kind() == proto::ACTOR_HUGETLB_UNSHARE || a.kind() == proto::ACTOR_HUGETLB_REMAP) {
+      bool on_hugetlb = false;
+      for (const proto::Mapping& m : s.mappings()) {
+        on_hugetlb |= m.hugetlb_shared() && m.vaddr() / kPmdSize == a.vaddr() / kPmdSize;
+      }
+      if (!on_hugetlb) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario.actors[%d].vaddr = %#x: a hugetlb actor works on a hugetlb_shared mapping",
+            i, a.vaddr()));
+      }
+    }
     if (is_khugepaged(a.kind())) {
       for (int j = 0; j < i; ++j) {
         if (is_khugepaged(s.actors(j).kind())) {
