@@ -593,9 +593,28 @@ void Oracles::OnRefPut(const Cpu& cpu, FrameId frame, int64_t new_count) {
 
 void Oracles::OnFree(const Cpu& cpu, FrameId frame) {
   const FrameInfo& info = world_.memory().frame(frame);
+  if (info.state == FrameState::kPageTable) {
+    // A page table is freed only after every paging-structure cache that points to it was
+    // invalidated: a hardware walker (speculative, or of a CPU lazily holding the mm) may
+    // otherwise follow the cached pointer into the page after its reuse (Z15).
+    for (const Cpu& other : world_.cpus()) {
+      if (const PscEntry* e = other.tlb.FindPscTable(frame, info.generation)) {
+        Report(cpu, ViolationKind::kStaleTlbAfterFree,
+               absl::StrFormat("page table f%u (generation %u) is freed while cpu %u's "
+                               "paging-structure cache still points to it for [%#x, %#x): that "
+                               "CPU's hardware walker can still read entries from the page after "
+                               "the allocator hands it to someone else",
+                               frame, info.generation, other.id, e->pmd_start,
+                               e->pmd_start + kPmdSize));
+        return;
+      }
+    }
+    return;
+  }
   if (info.state != FrameState::kData) return;
   for (const Cpu& other : world_.cpus()) {
-    if (const TlbEntry* e = other.tlb.FindFrame(frame)) {
+    const TlbEntry* e = other.tlb.FindFrame(frame);
+    if (e != nullptr && e->generation == info.generation) {
       Report(cpu, ViolationKind::kStaleTlbAfterFree,
              absl::StrFormat("f%u (generation %u) is freed while cpu %u's TLB still maps %#x to "
                              "it: a user access on cpu %u can still reach the page after the "

@@ -13,6 +13,7 @@
 #include "core/protocols/gup_fast.h"
 #include "core/protocols/hugetlb.h"
 #include "core/protocols/khugepaged.h"
+#include "core/protocols/munmap.h"
 #include "core/protocols/pt_reclaim.h"
 #include "core/protocols/rmap_unmap.h"
 #include "core/protocols/truncate.h"
@@ -83,6 +84,9 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         break;
       case proto::ACTOR_HUGETLB_REMAP:
         task = HugetlbRemapActor(cpu, a.vaddr());
+        break;
+      case proto::ACTOR_MUNMAP_RANGE:
+        task = MunmapRangeActor(cpu, a.vaddr());
         break;
       case proto::ACTOR_KHUGEPAGED_COLLAPSE:
         task = CollapseHugePageActor(cpu, a.vaddr());

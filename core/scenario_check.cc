@@ -148,6 +148,10 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
           "scenario.cont_ptes = ", s.cont_ptes(), " is not 0, 2, 4, 8 or 16"));
     }
   }
+  if (s.hw_walkers() >> s.num_cpus() != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "scenario.hw_walkers = %#x names a CPU >= num_cpus (%u)", s.hw_walkers(), s.num_cpus()));
+  }
   if (s.hw_writers() >> s.num_cpus() != 0) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "scenario.hw_writers = %#x names a CPU >= num_cpus (%u)", s.hw_writers(), s.num_cpus()));
@@ -326,6 +330,7 @@ const char* ActorKindName(proto::ActorKind kind) {
     case proto::ACTOR_GUP_FAST_PIN_LONGTERM: return "gup_longterm";
     case proto::ACTOR_HUGETLB_UNSHARE: return "munmap";
     case proto::ACTOR_HUGETLB_REMAP: return "remap";
+    case proto::ACTOR_MUNMAP_RANGE: return "munmap";
     default: return "unspecified";
   }
 }
@@ -396,6 +401,7 @@ MachineConfig MachineConfigOf(const proto::Scenario& s) {
   config.memory_model = MemoryModelOf(s);
   config.cont_ptes = s.cont_ptes();
   config.hw_writers = s.hw_writers();
+  config.hw_walkers = s.hw_walkers();
   config.geometry = GeometryOf(s);
   for (const proto::Mapping& m : s.mappings()) {
     if (m.hugetlb_shared()) config.num_mms = 2;

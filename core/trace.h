@@ -45,6 +45,8 @@ enum class OpKind : uint8_t {
   kWaitChange,       // a retry loop's next pass, taken once the location it saw changes
   kCallRcu,          // call_rcu / pte_free_defer: a callback queued for after a grace period
   kRcuCallback,      // an RCU callback runs (an agent's step, after its grace period)
+  kHwWalk,           // a speculative hardware page walk (an agent's step): fills the
+                     // paging-structure cache and the TLB
 };
 
 absl::string_view OpKindName(OpKind op);

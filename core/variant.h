@@ -84,6 +84,10 @@ struct ProtocolVariant {
   bool exit_zap_rereads_pmd = false;
   // GUP-fast's offset helpers at folded levels (Z04, Z05).
   LocklessOffset gup_lockless_offset = LocklessOffset::kFixed;
+  // tlb_remove_table(): free a page table at once when the mm has a single user (mm_users < 2),
+  // the shortcut "mm/tlb: Remove tlb_remove_table() non-concurrent condition" removed (Peter
+  // Zijlstra, 2018; Z15). Off (the kernel since): always batch, flush, then free.
+  bool tlb_remove_table_single_user = false;
   // huge_pmd_unshare(): tlb_remove_table_sync_one() after the pud is cleared (1013af4f585f, Jann
   // Horn, 2025; Z11). Off: a GUP-fast of the unsharing mm may keep walking the PMD table the
   // other sharer now owns and changes.

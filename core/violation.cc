@@ -71,7 +71,8 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
              "level it walks, or an object it holds a reference on or that RCU keeps alive for it "
              "(an inode reached through folio->mapping)";
     case ViolationKind::kStaleTlbAfterFree:
-      return "a data page is freed only after the TLB flush that covers it";
+      return "a data page (or page table) is freed only after the TLB flush that removes every "
+             "TLB entry (or paging-structure cache entry) that reaches it";
     case ViolationKind::kTableEntryNotTable:
       return "a present pmd, pud or pgd entry that is not a huge leaf points to a live page table "
              "of the next level";

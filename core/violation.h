@@ -54,7 +54,8 @@ enum class ViolationKind : uint8_t {
   // A walker loaded from a page-table frame that is free, reused, or of another level (Z02, Z09),
   // or dereferenced an inode that was freed (Z19).
   kWalkerReadsFreedTable,
-  // A data page was freed while some CPU's TLB still mapped it: freed before the covering flush.
+  // A data page was freed while some CPU's TLB still mapped it, or a page table while a
+  // paging-structure cache still pointed to it: freed before the covering flush (Z15).
   kStaleTlbAfterFree,
   // A present table entry (pmd, pud, pgd) was set to point to a frame that is not a live page
   // table of the next level: the structure itself is broken, whoever walks it next (Z10's pmd

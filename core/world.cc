@@ -56,6 +56,26 @@ class HwAccessAgent final : public Agent {
   uint32_t done_ = 0;  // bit i: it has marked mapped page i (World::mapped_vaddrs_)
 };
 
+// A CPU's hardware walker walking speculatively (Intel SDM 4.10.2, 4.10.3: the processor may
+// walk and cache translations at any time, for any address the mm maps, whatever the CPU runs;
+// a CPU in lazy-TLB mode still has the mm loaded): kHwWalks walks per run, each one step
+// (World::HwWalkStep).
+class HwWalkerAgent final : public Agent {
+ public:
+  HwWalkerAgent(CpuId cpu, int index) : Agent(cpu), index_(index) {}
+  const FuncInfo& func() const override { return kFunc; }
+  bool Runnable(const World& world) const override {
+    return walks_ < World::kHwWalks && !world.mapped_vaddrs().empty();
+  }
+  void Step(World& world) override { world.HwWalkStep(owner(), index_, walks_++); }
+
+ private:
+  static constexpr FuncInfo kFunc{"hw_walker", "hardware page walker (Intel SDM 4.10)",
+                                  HashName("hw_walker")};
+  int index_;
+  uint32_t walks_ = 0;
+};
+
 // The RCU callbacks a CPU queued, run in softirq on that CPU once their grace period is over
 // (rcu_core() -> rcu_do_batch(), kernel/rcu/tree.c): one callback per step.
 class RcuAgent final : public Agent {
@@ -136,6 +156,11 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
     if (config.hw_writers & (1u << i)) {
       agents_.push_back(
           std::make_unique<HwAccessAgent>(i, static_cast<int>(agents_.size())));
+    }
+  }
+  for (uint32_t i = 0; i < config.num_cpus; ++i) {
+    if (config.hw_walkers & (1u << i)) {
+      agents_.push_back(std::make_unique<HwWalkerAgent>(i, static_cast<int>(agents_.size())));
     }
   }
   // Unlisted, and so out of the per-step scan, until a protocol queues an RCU callback.
@@ -392,6 +417,76 @@ uint32_t World::HwAccessStep(CpuId cpu_id, int agent, uint32_t done) {
   ev.ok = true;
   RecordAgent(agent, ev);
   return done | (1u << i);
+}
+
+void World::HwWalkStep(CpuId cpu_id, int agent, uint32_t walks) {
+  Cpu& cpu = cpus_[cpu_id];
+  const VirtAddr vaddr = mapped_vaddrs_[walks % mapped_vaddrs_.size()];
+  const VirtAddr pmd_start = vaddr & ~(kPmdSize - 1);
+  TraceEvent ev;
+  ev.op = OpKind::kHwWalk;
+  ev.addr = vaddr;
+  ev.new_value = kNoFrame;
+  FrameId table = kNoFrame;
+  if (const PscEntry* cached = cpu.tlb.FindPsc(pmd_start)) {
+    // The walk starts at the cached PTE table, without reading the upper levels.
+    ev.ok = true;
+    table = cached->table;
+    const FrameInfo& info = memory_.frame(table);
+    if (info.state != FrameState::kPageTable || info.generation != cached->generation) {
+      ev.old_value = table;
+      RecordAgent(agent, ev);
+      const FuncInfo* saved = cpu.func;
+      cpu.func = &agents_[agent]->func();
+      oracles_.Report(
+          cpu, ViolationKind::kWalkerReadsFreedTable,
+          absl::StrFormat("cpu %u's hardware walker followed its paging-structure cache for %#x "
+                          "to page table f%u (generation %u), which is now %s (generation %u, "
+                          "last freed at step %u)",
+                          cpu_id, vaddr, table, cached->generation,
+                          info.state == FrameState::kFree ? "free" : "reused", info.generation,
+                          info.free_step));
+      cpu.func = saved;
+      return;
+    }
+  } else {
+    ev.ok = false;
+    // The walk from the top: atomic 64-bit loads of each level, as the MMU does.
+    const PtGeometry& g = config_.geometry;
+    FrameId t = pgd_;
+    for (int position = g.TopPosition(); position > 0 && t != kNoFrame; --position) {
+      const uint64_t entry = memory_.ReadWord(t, IndexAtPosition(vaddr, position));
+      if (!EntryPresent(entry) || EntryFrame(entry) >= memory_.num_frames()) {
+        t = kNoFrame;
+      } else if (position == 1 && PmdHuge(entry)) {
+        // A huge leaf: no PTE table to cache.
+        const FrameId page = EntryFrame(entry);
+        cpu.tlb.Fill(vaddr, page, memory_.frame(page).generation);
+        ev.old_value = kNoFrame;
+        ev.new_value = page;
+        RecordAgent(agent, ev);
+        return;
+      } else {
+        t = EntryFrame(entry);
+      }
+    }
+    if (t == kNoFrame || memory_.frame(t).state != FrameState::kPageTable) {
+      RecordAgent(agent, ev);
+      return;
+    }
+    table = t;
+    cpu.tlb.FillPsc(pmd_start, table, memory_.frame(table).generation);
+  }
+  ev.old_value = table;
+  const uint64_t pte = memory_.ReadWord(table, TableIndex(vaddr, PtLevel::kPte));
+  if (EntryPresent(pte) && EntryFrame(pte) < memory_.num_frames()) {
+    const FrameId page = EntryFrame(pte);
+    cpu.tlb.Fill(vaddr, page, memory_.frame(page).generation);
+    ev.new_value = page;
+  } else {
+    ev.new_value = kNoFrame - 1;  // the table holds no present entry for it
+  }
+  RecordAgent(agent, ev);
 }
 
 void World::SetActor(CpuId cpu, ActorInfo info, Task<void> task, uint32_t mm) {
@@ -1240,6 +1335,7 @@ uint64_t World::Execute(Cpu& cpu) {
     case OpKind::kIpiHandle:
     case OpKind::kDrain:
     case OpKind::kRcuCallback:
+    case OpKind::kHwWalk:
       PTFUZZ_CHECK(false);  // never pending: HandleIpis() / the agents run them
   }
   Record(cpu, ev);

@@ -76,6 +76,10 @@ struct MachineConfig {
   uint32_t cont_ptes = 0;
   // Bit i: CPU i's hardware walker sets accessed/dirty on the mapped pages (a hw_access agent).
   uint32_t hw_writers = 0;
+  // Bit i: CPU i's hardware walker walks the mapped pages speculatively (a hw_walker agent,
+  // World::HwWalkStep), filling its paging-structure cache and TLB: a CPU that holds the mm
+  // lazily (a kernel thread in lazy-TLB mode) or runs it.
+  uint32_t hw_walkers = 0;
   // Levels built and walked, and how the arch folds the missing ones (core/geometry.h).
   PtGeometry geometry;
 };
@@ -221,6 +225,10 @@ class World {
   // Each agent marks each page once, whenever it is present (a page mid-convert or zapped waits).
   int NextHwAccess(uint32_t done) const;
   uint32_t HwAccessStep(CpuId cpu, int agent, uint32_t done);
+  // The speculative walker agents (world.cc HwWalkerAgent): walk `walks` (counting from 0) of CPU
+  // `cpu`'s walker, of the setup mapping walks % their number. Each agent walks kHwWalks times.
+  static constexpr uint32_t kHwWalks = 3;
+  void HwWalkStep(CpuId cpu, int agent, uint32_t walks);
   // Ground truth of a location: the newest value in coherence order (what memory holds; a TSO
   // store still in a store buffer is not there yet). No yield, no trace, no ordering.
   uint64_t ReadLoc(Loc loc) const;

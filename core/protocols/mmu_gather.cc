@@ -50,9 +50,19 @@ Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb) {
   }
 }
 
-void pte_free_tlb(MmuGather& tlb, FrameId table, VirtAddr addr) {
+Task<void> pte_free_tlb(Cpu& cpu, MmuGather& tlb, FrameId table, VirtAddr addr) {
   // tlb_flush_pmd_range(tlb, addr, PAGE_SIZE): the paging-structure caches must forget it too.
   tlb.RemoveTlbEntry(addr);
+  if (cpu.world->variant().tlb_remove_table_single_user) {
+    PTFUZZ_KERNEL_FUNC(cpu, "tlb_remove_table", "mm/memory.c");
+    // "If the mm has a single user nobody can walk it concurrently": mm_users counts tasks, not
+    // the CPUs that hold the mm in lazy-TLB mode (mm_count).
+    const Loaded users = co_await cpu.LoadLoc(MmUsersLoc(), MemOrder::kOnce);
+    if (users.value < 2) {
+      co_await cpu.RefPut(table, 1);  // __tlb_remove_table(): free_page_and_swap_cache()
+      co_return;
+    }
+  }
   tlb.tables.push_back(table);
 }
 

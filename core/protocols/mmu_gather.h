@@ -36,8 +36,11 @@ struct MmuGather {
 
 // pte_free_tlb(tlb, table, addr): the PTE table at `addr` was unhooked from its pmd; flush the
 // range (tlb_flush_pmd_range()) and free the table with the batch (tlb_remove_table() on x86 and
-// arm64). No shared access.
-void pte_free_tlb(MmuGather& tlb, FrameId table, VirtAddr addr);
+// arm64): no shared access. Before "mm/tlb: Remove tlb_remove_table() non-concurrent condition"
+// (Peter Zijlstra, 2018; ProtocolVariant::tlb_remove_table_single_user) tlb_remove_table() freed
+// the table at once when atomic_read(&mm->mm_users) < 2, before the flush: a CPU holding the mm
+// lazily (mm_count, not mm_users) could still walk it through its paging-structure cache (Z15).
+Task<void> pte_free_tlb(Cpu& cpu, MmuGather& tlb, FrameId table, VirtAddr addr);
 
 // tlb_finish_mmu() -> tlb_flush_mmu(): flush, then free the batched tables (tlb_table_flush():
 // call_rcu() of the batch, CONFIG_MMU_GATHER_RCU_TABLE_FREE as x86 and arm64 select it) and

@@ -57,7 +57,7 @@ Task<void> try_to_free_pte(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr pmd_s
   co_await cpu.SpinUnlock(table);
   co_await cpu.SpinUnlock(kMmPageTableLock);
   // free_pte(): pte_free_tlb(); mm_dec_nr_ptes().
-  if (empty) pte_free_tlb(tlb, table, pmd_start);
+  if (empty) co_await pte_free_tlb(cpu, tlb, table, pmd_start);
 }
 
 Task<void> MadvDontneedRangeActor(Cpu& cpu, VirtAddr addr) {

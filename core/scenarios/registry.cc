@@ -12,6 +12,7 @@
 #include "core/scenarios/gup_vs_zap.h"
 #include "core/scenarios/pae_fault_vs_fault.h"
 #include "core/scenarios/pae_gup_vs_refault.h"
+#include "core/scenarios/tlb_remove_table_lazy.h"
 
 namespace ptfuzz {
 
@@ -32,6 +33,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       GeometryWalkS390Spec(),
       GupLongtermVsTruncateSpec(),
       GupVsHugetlbUnshareSpec(),
+      TlbRemoveTableLazySpec(),
   };
   return *kScenarios;
 }

@@ -1,0 +1,82 @@
+// Speculative hardware walkers and their paging-structure caches (World::HwWalkStep, core/tlb.h),
+// munmap()'s free_pgtables() (core/protocols/munmap.h), tlb_remove_table()'s single-user shortcut
+// and tlb_remove_table_lazy (Z15).
+#include <string>
+#include <vector>
+
+#include "core/run.h"
+#include "core/scenarios/registry.h"
+#include "core/tape_decider.h"
+#include "core/violation.h"
+#include "gtest/gtest.h"
+#include "tests/core/bounded_search.h"
+
+namespace ptfuzz {
+namespace {
+
+proto::Scenario Scenario(absl::string_view variant, proto::TlbFlushMode flush,
+                         proto::MemoryModel model = proto::MEMORY_MODEL_SC) {
+  proto::Scenario s = FindScenario("tlb_remove_table_lazy")->default_scenario();
+  s.set_variant(std::string(variant));
+  s.set_tlb_flush(flush);
+  s.set_memory_model(model);
+  return s;
+}
+
+RunResult RunTape(const proto::Scenario& s, const std::vector<uint32_t>& tape) {
+  TapeDecider d(tape);
+  SimOptions o;
+  o.record_trace = true;
+  return RunScenario(s, d, o);
+}
+
+TEST(HwWalkerTest, FirstWalkFillsThePagingStructureCacheLaterWalksHitIt) {
+  proto::Scenario s = Scenario("fixed", proto::TLB_FLUSH_IPI);
+  s.clear_actors();
+  proto::Actor* a = s.add_actors();  // an actor on the walker's own CPU, doing nothing shared
+  a->set_kind(proto::ACTOR_ANON_FAULT);
+  a->set_cpu(0);
+  a->set_vaddr(0x7f0000000000);  // already mapped: the fault is spurious
+  const RunResult r = RunTape(s, {});
+  ASSERT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
+  std::vector<bool> hits;
+  for (const TraceEvent& e : r.trace) {
+    if (e.op != OpKind::kHwWalk) continue;
+    hits.push_back(e.ok);
+    EXPECT_EQ(e.addr, 0x7f0000000000u);
+    EXPECT_NE(e.new_value, kNoFrame);  // the page is present: the TLB is filled
+  }
+  ASSERT_EQ(hits.size(), 3u);
+  EXPECT_FALSE(hits[0]);  // walked from the pgd
+  EXPECT_TRUE(hits[1]);   // then from the cached PTE table
+  EXPECT_TRUE(hits[2]);
+}
+
+TEST(HwWalkerTest, TheFlushBeforeTheFreeDropsTheCachedTable) {
+  // Walker first (it caches the table), then the munmap to the end: clean, because its flush
+  // reaches cpu 1 before the table is freed.
+  const RunResult r = RunTape(Scenario("fixed", proto::TLB_FLUSH_BROADCAST), {1});
+  ASSERT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
+  bool walked = false;
+  for (const TraceEvent& e : r.trace) walked |= e.op == OpKind::kHwWalk && !e.ok;
+  EXPECT_TRUE(walked);
+}
+
+// Within two deviations: the fixed kernel is clean with every flush mode and model; the shortcut
+// is found with every flush mode (the flush comes too late whatever reaches the lazy CPU).
+TEST(HwWalkerTest, BoundedSearchShortcutFoundEverywhereFixedClean) {
+  for (proto::MemoryModel model :
+       {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
+    for (proto::TlbFlushMode flush :
+         {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST, proto::TLB_FLUSH_PARAVIRT}) {
+      const testing::SearchStats fixed = testing::BoundedSearch(Scenario("fixed", flush, model), 2);
+      EXPECT_EQ(fixed.violations, 0) << "fixed, flush " << flush << ", model " << model;
+      const testing::SearchStats buggy =
+          testing::BoundedSearch(Scenario("single_user_shortcut", flush, model), 2);
+      EXPECT_GT(buggy.violations, 0) << "flush " << flush << ", model " << model;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ptfuzz
