@@ -9,7 +9,7 @@
 namespace ptfuzz {
 // 2: Scenario.arch and Scenario.memory_model; DECISION_READS_FROM; store-buffer agents among
 //    DECISION_SCHEDULE options under TSO. Version-1 files are upgraded on load (schedule_io.h).
-inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kFormatVersion = 3;
 }  // namespace ptfuzz
 
 #endif  // PTFUZZ_CORE_FORMAT_VERSION_H_

@@ -28,14 +28,16 @@ bool LooksLikeText(absl::string_view bytes);
 absl::Status ParseSchedule(absl::string_view bytes, proto::Schedule* schedule);
 
 // Reads an older schedule as the current version it means; ParseSchedule() calls it. Version 1
-// (no memory model, no architecture) becomes version 2 with ARCH_X86_64 and MEMORY_MODEL_SC.
+// (no memory model, no architecture) becomes version 2 with ARCH_X86_64 and MEMORY_MODEL_SC;
+// version 2 becomes 3 unless it is a canonical arm64 tape (docs/schedule-format.md, Upgrading).
 void UpgradeSchedule(proto::Schedule* schedule);
 
 // Checks format_version and the scenario.
 absl::Status CheckSchedule(const proto::Schedule& schedule);
 
-// Reads, parses and checks `path`; every error message starts with the path.
-absl::StatusOr<proto::Schedule> LoadScheduleFile(const std::string& path);
+// Reads, parses and checks `path`; every error message starts with the path. `rebase`: accept a
+// version-2 canonical arm64 tape, for `ptfuzz replay --rebase` to re-record.
+absl::StatusOr<proto::Schedule> LoadScheduleFile(const std::string& path, bool rebase = false);
 
 std::string ScheduleToText(const proto::Schedule& schedule);
 // Writes text when `path` ends in .textproto / .txtpb / .pbtxt, binary otherwise.

@@ -78,7 +78,7 @@ int ReplayCommand(const std::vector<std::string>& args) {
   }
   if (cli.positional().size() != 1) return Usage("replay takes exactly one FILE", kReplayUsage);
   const std::string& path = cli.positional()[0];
-  absl::StatusOr<proto::Schedule> schedule = LoadScheduleFile(path);
+  absl::StatusOr<proto::Schedule> schedule = LoadScheduleFile(path, cli.Has("rebase"));
   if (!schedule.ok()) {
     std::fprintf(stderr, "ptfuzz: %s\n", std::string(schedule.status().message()).c_str());
     return kExitUsage;

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/format_version.h"
+#include "core/run.h"
 #include "core/scenarios/registry.h"
 #include "gtest/gtest.h"
 
@@ -123,6 +124,33 @@ TEST(ScheduleIoTest, VersionOneIsReadAsScOnX86) {
   proto::Schedule from_binary;
   ASSERT_TRUE(ParseSchedule(binary_v1.SerializeAsString(), &from_binary).ok());
   EXPECT_EQ(from_binary.SerializeAsString(), s.SerializeAsString());
+}
+
+// Version 3 added a step to arm64 GUP-fast (the folded p4d's reload). Version-2 tapes of every
+// other configuration, and raw tapes, are read as version 3; a canonical arm64 tape is refused
+// with the way to re-record it, which --rebase (LoadScheduleFile(path, true)) takes.
+TEST(ScheduleIoTest, VersionTwoUpgradesExceptCanonicalArm64Tapes) {
+  proto::Schedule x86 = Default();
+  x86.set_format_version(2);
+  x86.set_canonical(true);
+  UpgradeSchedule(&x86);
+  EXPECT_EQ(x86.format_version(), 3u);
+
+  const std::string golden = std::string(PTFUZZ_GOLDEN_DIR) + "/v2_arm64_canonical.textproto";
+  const absl::StatusOr<proto::Schedule> refused = LoadScheduleFile(golden);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("--rebase"), absl::string_view::npos)
+      << refused.status();
+  const absl::StatusOr<proto::Schedule> rebased = LoadScheduleFile(golden, /*rebase=*/true);
+  ASSERT_TRUE(rebased.ok()) << rebased.status();
+  EXPECT_EQ(rebased->format_version(), kFormatVersion);
+
+  proto::Schedule raw_arm64;
+  ASSERT_TRUE(ParseSchedule(ScheduleToText(*rebased), &raw_arm64).ok());
+  raw_arm64.set_format_version(2);
+  SetRawTape(RawTape(raw_arm64), &raw_arm64);
+  UpgradeSchedule(&raw_arm64);
+  EXPECT_EQ(raw_arm64.format_version(), 3u);
 }
 
 TEST(ScheduleIoTest, ArchAndMemoryModelAreValidated) {
