@@ -7,8 +7,10 @@
 // The PTL is dropped before the flush, so a fault can re-establish a PTE while the stale TLB
 // entries of the old page are still live (the window of seed 000 and Z08).
 //
-// Not modelled yet: batch-full forced flushes, page-table freeing (tlb_remove_table(), RCU), and
-// delayed rmap removal; of the table-freeing machinery only the sync IPI is here.
+// Page tables go through the same gather (pte_free_tlb(): tlb->batch, freed after the flush and an
+// RCU grace period, or, with the old single-user shortcut, at once).
+// Not modelled yet: batch-full forced flushes, the tlb_remove_table_one() fallback, and delayed
+// rmap removal.
 #ifndef PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_
 #define PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_
 
