@@ -447,11 +447,31 @@ void Oracles::OnWalkLoad(const Cpu& cpu, PtLevel level, VirtAddr vaddr, PhysAddr
     via = absl::StrFormat(" (through the local copy in word %u of cpu %u's stack)",
                           AddrIndex(entryp), owner);
   }
+  const PhysMemory& mem = world_.memory();
+  if (child_tables_.size() <= cpu.id) child_tables_.resize(cpu.id + 1);
+  ChildTable& child = child_tables_[cpu.id];
+  if (slot != kNoSlot && AddrFrame(slot) == child.table && AddrFrame(slot) < mem.num_frames() &&
+      mem.frame(child.table).generation != child.generation) {
+    const FrameInfo& now = mem.frame(child.table);
+    Report(cpu, ViolationKind::kWalkerReadsFreedTable,
+           absl::StrFormat("the walker read the %s entry for %#x from f%u, the table the %s entry "
+                           "it read at step %u pointed to (generation %u), but f%u was freed at "
+                           "step %u and is now generation %u (%s): it walks a page table that "
+                           "was freed and reused under it",
+                           PtLevelName(level), vaddr, child.table, PtLevelName(child.level),
+                           child.step, child.generation, child.table, now.free_step,
+                           now.generation, FrameHistory(child.table)));
+    return;
+  }
+  // The table a present, non-leaf entry names: what the next level must be read from.
+  if (level != PtLevel::kPte && EntryPresent(value) && !(level == PtLevel::kPmd && PmdHuge(value)) &&
+      !g.ChecksTrivial(level) && EntryFrame(value) < mem.num_frames()) {
+    child = {EntryFrame(value), mem.frame(EntryFrame(value)).generation, world_.step(), level};
+  }
   // A level folded into the one below only hands its value down; the level that uses it is
   // checked where it is read.
   if (g.ChecksTrivial(level)) return;
   const FrameId table = AddrFrame(slot);
-  const PhysMemory& mem = world_.memory();
   // A freed or reused table, or a frame that is not a table: the freed-table oracle's.
   if (table >= mem.num_frames() || mem.frame(table).state != FrameState::kPageTable) return;
   const int want_position = g.TablePosition(level);

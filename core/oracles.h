@@ -197,6 +197,16 @@ class Oracles {
     bool dirty_seen;  // the entry was dirty at some instant since `step`
   };
   std::vector<DirtyWatch> dirty_watches_;
+  // Per CPU: the table the last entry a walker used as a table pointer names, the allocation
+  // generation that frame had then, and the step (OnWalkLoad): a load from that frame after it
+  // was freed and reallocated (at the same level or not) is a walk of a freed table (Z02).
+  struct ChildTable {
+    FrameId table = kNoFrame;
+    uint32_t generation = 0;
+    uint32_t step = 0;
+    PtLevel level = PtLevel::kPte;
+  };
+  std::vector<ChildTable> child_tables_;
   struct Unshare {
     FrameId table;
     uint32_t mm;

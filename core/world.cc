@@ -1212,6 +1212,20 @@ uint64_t World::Execute(Cpu& cpu) {
       // Runnable() held this CPU back while the lock word was not 0 (and, under TSO, while its
       // store buffer was not empty: arch_spin_lock() is a locked RMW).
       PTFUZZ_CHECK(ReadLoc(op.addr) == 0);
+      if (LocSpaceOf(op.addr) == LocSpace::kLock && LocPayload(op.addr) < memory_.num_frames()) {
+        // A split page-table lock lives in the table's struct ptdesc: taking it on a page that
+        // is no longer a page table is a use after free (ptlock_ptr(), include/linux/mm.h).
+        const FrameId table = static_cast<FrameId>(LocPayload(op.addr));
+        const FrameInfo& info = memory_.frame(table);
+        if (info.state != FrameState::kPageTable) {
+          oracles_.Report(cpu, ViolationKind::kWalkerReadsFreedTable,
+                          absl::StrFormat("spin_lock() of the page-table lock of f%u, which is %s "
+                                          "(generation %u, last freed at step %u by cpu %u)",
+                                          table, info.state == FrameState::kFree ? "free"
+                                                                                 : "a data page",
+                                          info.generation, info.free_step, info.free_cpu));
+        }
+      }
       if (config_.memory_model == MemoryModelKind::kRelaxed) {
         // An acquire RMW on the lock word that reads it free.
         relaxed_->Lock(cpu.id, op.addr, cpu.id + 1);

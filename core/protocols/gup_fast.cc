@@ -134,6 +134,7 @@ Task<bool> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr
     // the PTE load is address-dependent on the pmd load.
     const PhysAddr ptep = EntryAddr(EntryFrame(pmd), TableIndex(addr, PtLevel::kPte));
     const Loaded pte = co_await ptep_get_lockless(cpu, ptep, pmd.dep);
+    world.oracles().OnWalkLoad(cpu, PtLevel::kPte, addr, ptep, pte.value);
     // pte_protnone() / pte_access_permitted(pte, write=false): present and user.
     if (!EntryPresent(pte) || (pte & kPteUser) == 0) co_return false;
     const FrameId page = EntryFrame(pte);

@@ -198,3 +198,49 @@ TEST(RefcountOracleTest, FreeWithReferencesIsReported) {
 
 }  // namespace
 }  // namespace ptfuzz
+
+namespace ptfuzz {
+namespace {
+
+// A walker that read a pmd naming PTE table T, then loads from T after T was freed and allocated
+// again as a PTE table (the same level, so the level check alone passes): walker_reads_freed_table
+// by the generation check. Driven through the oracle hooks directly.
+TEST(ChildTableOracleTest, TableFreedAndReusedAtTheSameLevelIsReported) {
+  MachineConfig config;
+  config.num_frames = 8;
+  TapeDecider d({});
+  World world(config, SimOptions{}, d);
+  const VirtAddr v = 0x7f0000000000;
+  ASSERT_TRUE(world.SetupMapAnonPage(v, 0));
+  const PhysAddr pte_slot = world.LeafSlot(v);
+  const FrameId table = AddrFrame(pte_slot);
+  // The pmd slot that names `table`.
+  PhysAddr pmdp = 0;
+  for (FrameId f = 0; f < config.num_frames; ++f) {
+    if (world.memory().frame(f).state == FrameState::kPageTable &&
+        world.memory().frame(f).level == PtLevel::kPmd) {
+      pmdp = EntryAddr(f, TableIndex(v, PtLevel::kPmd));
+    }
+  }
+  ASSERT_NE(pmdp, 0u);
+  const uint64_t pmd = world.memory().ReadWord(AddrFrame(pmdp), AddrIndex(pmdp));
+  ASSERT_EQ(EntryFrame(pmd), table);
+  Cpu& cpu = world.cpu(0);
+  world.oracles().OnWalkLoad(cpu, PtLevel::kPmd, v, pmdp, pmd);
+  // Unchanged: reading the PTE is fine.
+  world.oracles().OnWalkLoad(cpu, PtLevel::kPte, v, pte_slot, 0);
+  ASSERT_FALSE(world.oracles().violation().has_value());
+  // Freed and reallocated as a PTE table under the walker.
+  world.memory().mutable_frame(table).refcount = 0;
+  world.memory().Free(table, 1, 1);
+  world.memory().Allocate(table, FrameState::kPageTable, PtLevel::kPte, 2, 1);
+  world.oracles().OnWalkLoad(cpu, PtLevel::kPte, v, pte_slot, 0);
+  ASSERT_TRUE(world.oracles().violation().has_value());
+  EXPECT_EQ(world.oracles().violation()->kind, ViolationKind::kWalkerReadsFreedTable);
+  EXPECT_NE(world.oracles().violation()->explanation.find("freed and reused under it"),
+            std::string::npos)
+      << world.oracles().violation()->explanation;
+}
+
+}  // namespace
+}  // namespace ptfuzz
