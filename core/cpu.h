@@ -206,8 +206,8 @@ struct Cpu {
   // Any other location (a folio's refcount or mapcount read, an RMW on a mapcount): `loc` from
   // core/mem_order.h. Refcount updates that may free the folio go through RefPut instead.
   LoadAwaiter LoadLoc(Loc loc, MemOrder order, Dep dep = kNoDep) {
-    return {this, {OpKind::kLoad, loc, 0, 0, PtLevel::kPte, order, RmwOp::kXchg, FenceKind::kMb,
-                   dep}};
+    return {this,
+            {OpKind::kLoad, loc, 0, 0, PtLevel::kPte, order, RmwOp::kXchg, FenceKind::kMb, dep}};
   }
   OpAwaiter RmwLoc(Loc loc, RmwOp op, uint64_t a, uint64_t b, MemOrder order) {
     return {this, {OpKind::kRmw, loc, a, b, PtLevel::kPte, order, op}};

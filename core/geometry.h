@@ -50,18 +50,25 @@ struct PtGeometry {
   // The logical position of a level in the build: pgd at compiled_levels - 1, the others fixed.
   int LogicalPosition(PtLevel level) const {
     switch (level) {
-      case PtLevel::kPgd: return compiled_levels - 1;
-      case PtLevel::kP4d: return 3;
-      default: return static_cast<int>(level);
+      case PtLevel::kPgd:
+        return compiled_levels - 1;
+      case PtLevel::kP4d:
+        return 3;
+      default:
+        return static_cast<int>(level);
     }
   }
   // The level below `level` in Linux's naming (pgd -> p4d -> pud -> pmd -> pte).
   static PtLevel Below(PtLevel level) {
     switch (level) {
-      case PtLevel::kPgd: return PtLevel::kP4d;
-      case PtLevel::kP4d: return PtLevel::kPud;
-      case PtLevel::kPud: return PtLevel::kPmd;
-      default: return PtLevel::kPte;
+      case PtLevel::kPgd:
+        return PtLevel::kP4d;
+      case PtLevel::kP4d:
+        return PtLevel::kPud;
+      case PtLevel::kPud:
+        return PtLevel::kPmd;
+      default:
+        return PtLevel::kPte;
     }
   }
   // p4d, pud or pmd compiled away (pgtable-nop4d.h, -nopud.h, -nopmd.h).

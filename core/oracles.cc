@@ -414,14 +414,14 @@ void Oracles::OnWalkLoad(const Cpu& cpu, PtLevel level, VirtAddr vaddr, PhysAddr
       // The newest store another mm made to this entry since the unshare.
       const ForeignStore& st = unshared_table_stores_[i - 1];
       if (st.entry != entryp || st.mm == cpu.mm || st.step < u.step) continue;
-      Report(cpu, ViolationKind::kWalkerReadsFreedTable,
-             absl::StrFormat(
-                 "the walker of mm %u read %#x as the %s entry for %#x from f%u, a PMD table its "
-                 "mm stopped sharing at step %u (huge_pmd_unshare()); the entry was written at "
-                 "step %u by cpu %u for mm %u, which owns the table now: GUP-fast walks another "
-                 "process's page table and may pin its pages",
-                 cpu.mm, value, PtLevelName(level), vaddr, u.table, u.step, st.step, st.cpu,
-                 st.mm));
+      Report(
+          cpu, ViolationKind::kWalkerReadsFreedTable,
+          absl::StrFormat(
+              "the walker of mm %u read %#x as the %s entry for %#x from f%u, a PMD table its "
+              "mm stopped sharing at step %u (huge_pmd_unshare()); the entry was written at "
+              "step %u by cpu %u for mm %u, which owns the table now: GUP-fast walks another "
+              "process's page table and may pin its pages",
+              cpu.mm, value, PtLevelName(level), vaddr, u.table, u.step, st.step, st.cpu, st.mm));
       return;
     }
   }
@@ -459,13 +459,14 @@ void Oracles::OnWalkLoad(const Cpu& cpu, PtLevel level, VirtAddr vaddr, PhysAddr
                            "step %u and is now generation %u (%s): it walks a page table that "
                            "was freed and reused under it",
                            PtLevelName(level), vaddr, child.table, PtLevelName(child.level),
-                           child.step, child.generation, child.table, now.free_step,
-                           now.generation, FrameHistory(child.table)));
+                           child.step, child.generation, child.table, now.free_step, now.generation,
+                           FrameHistory(child.table)));
     return;
   }
   // The table a present, non-leaf entry names: what the next level must be read from.
-  if (level != PtLevel::kPte && EntryPresent(value) && !(level == PtLevel::kPmd && PmdHuge(value)) &&
-      !g.ChecksTrivial(level) && EntryFrame(value) < mem.num_frames()) {
+  if (level != PtLevel::kPte && EntryPresent(value) &&
+      !(level == PtLevel::kPmd && PmdHuge(value)) && !g.ChecksTrivial(level) &&
+      EntryFrame(value) < mem.num_frames()) {
     child = {EntryFrame(value), mem.frame(EntryFrame(value)).generation, world_.step(), level};
   }
   // A level folded into the one below only hands its value down; the level that uses it is
@@ -482,9 +483,8 @@ void Oracles::OnWalkLoad(const Cpu& cpu, PtLevel level, VirtAddr vaddr, PhysAddr
          absl::StrFormat("the walker used %#x as the %s entry for %#x, read from %s[f%u:%u]%s, "
                          "but that entry is slot %u of the level-%d table on the path to %#x: "
                          "the table pointer was derived from the wrong place",
-                         value, PtLevelName(level), vaddr,
-                         PtLevelName(mem.frame(table).level), table, AddrIndex(slot), via,
-                         want_index, want_position, vaddr));
+                         value, PtLevelName(level), vaddr, PtLevelName(mem.frame(table).level),
+                         table, AddrIndex(slot), via, want_index, want_position, vaddr));
 }
 
 void Oracles::OnGupReturn(const Cpu& cpu, FrameId frame) {

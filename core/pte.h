@@ -49,7 +49,8 @@ inline constexpr const char* PtLevelName(PtLevel level) {
     case PtLevel::kPmd: return "pmd";
     case PtLevel::kPud: return "pud";
     case PtLevel::kPgd: return "pgd";
-    case PtLevel::kP4d: return "p4d";
+    case PtLevel::kP4d:
+      return "p4d";
   }
   return "?";
 }

@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "core/check.h"
 #include "core/protocols/anon_fault.h"
 #include "core/protocols/contpte.h"

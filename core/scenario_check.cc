@@ -19,9 +19,8 @@ absl::Status CheckVaddr(uint64_t vaddr, absl::string_view field, VirtAddr task_s
         absl::StrFormat("%s = %#x is not page-aligned", field, vaddr));
   }
   if (vaddr >= task_size) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("%s = %#x is not a user address (TASK_SIZE is %#x)", field, vaddr,
-                        task_size));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s = %#x is not a user address (TASK_SIZE is %#x)", field, vaddr, task_size));
   }
   return absl::OkStatus();
 }
@@ -38,23 +37,24 @@ absl::Status CheckGeometry(const proto::Scenario& s, const ScenarioSpec& spec) {
         " walk four levels only (geometry_walk_arm64 and geometry_walk_s390 take any)"));
   }
   if (levels < 2 || levels > 5 || runtime < 2 || runtime > levels) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("scenario.geometry: levels = ", levels, ", runtime_levels = ", runtime,
-                     "; need 2 <= runtime_levels <= levels <= 5"));
+    return absl::InvalidArgumentError(absl::StrCat("scenario.geometry: levels = ", levels,
+                                                   ", runtime_levels = ", runtime,
+                                                   "; need 2 <= runtime_levels <= levels <= 5"));
   }
   switch (s.arch()) {
     case proto::ARCH_X86_64:
       if (levels < 4 || runtime < 4) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "scenario.geometry: x86-64 builds and walks 4 or 5 levels, not ", levels, "/",
-            runtime));
+        return absl::InvalidArgumentError(
+            absl::StrCat("scenario.geometry: x86-64 builds and walks 4 or 5 levels, not ", levels,
+                         "/", runtime));
       }
       break;
     case proto::ARCH_ARM64:
       if (runtime + 1 < levels) {
         return absl::InvalidArgumentError(absl::StrCat(
             "scenario.geometry: arm64 folds at most one level at run time (LPA2 / 52-bit VA "
-            "off), not ", levels, " built and ", runtime, " walked"));
+            "off), not ",
+            levels, " built and ", runtime, " walked"));
       }
       break;
     case proto::ARCH_S390:
@@ -125,9 +125,9 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
         "interrupt (use TLB_FLUSH_BROADCAST)"));
   }
   if (s.arch() == proto::ARCH_S390 && !spec->geometry_aware) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "scenario.arch = ARCH_S390: only geometry_walk_s390 models s390 (", s.name(),
-        " does not)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("scenario.arch = ARCH_S390: only geometry_walk_s390 models s390 (", s.name(),
+                     " does not)"));
   }
   PTFUZZ_RETURN_IF_ERROR(CheckGeometry(s, *spec));
   const VirtAddr task_size = GeometryOf(s).TaskSize();
@@ -185,9 +185,9 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
           "be 0",
           i, m.tlb_cpus(), m.pins()));
     }
-    if (m.file() && (m.table_only() ||
-                     std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(),
-                               proto::ACTOR_TRUNCATE) == spec->actor_kinds.end())) {
+    if (m.file() &&
+        (m.table_only() || std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(),
+                                     proto::ACTOR_TRUNCATE) == spec->actor_kinds.end())) {
       return absl::InvalidArgumentError(absl::StrFormat(
           "scenario.mappings[%d].file: %s", i,
           m.table_only() ? "a table_only mapping has no page to put in a file"
@@ -251,9 +251,9 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
         a.kind() == proto::ACTOR_HUGETLB_REMAP) {
       for (int j = 0; j < i; ++j) {
         if (s.actors(j).kind() == a.kind()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "scenario.actors[", i, "].kind = ", proto::ActorKind_Name(a.kind()),
-              ": at most one per scenario (actors[", j, "] is one)"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("scenario.actors[", i, "].kind = ", proto::ActorKind_Name(a.kind()),
+                           ": at most one per scenario (actors[", j, "] is one)"));
         }
       }
     }
@@ -264,8 +264,8 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
       }
       if (!on_hugetlb) {
         return absl::InvalidArgumentError(absl::StrFormat(
-            "scenario.actors[%d].vaddr = %#x: a hugetlb actor works on a hugetlb_shared mapping",
-            i, a.vaddr()));
+            "scenario.actors[%d].vaddr = %#x: a hugetlb actor works on a hugetlb_shared mapping", i,
+            a.vaddr()));
       }
     }
     if (is_khugepaged(a.kind())) {
@@ -283,9 +283,9 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
       bool shared = false;
       for (const proto::Mapping& m : s.mappings()) shared |= m.hugetlb_shared();
       if (a.mm() != 1 || !shared) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "scenario.actors[", i, "].mm = ", a.mm(),
-            ": the only other mm is 1, the process sharing a hugetlb_shared mapping"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("scenario.actors[", i, "].mm = ", a.mm(),
+                         ": the only other mm is 1, the process sharing a hugetlb_shared mapping"));
       }
       if (a.kind() == proto::ACTOR_GUP_FAST || a.kind() == proto::ACTOR_GUP_FAST_PIN ||
           a.kind() == proto::ACTOR_GUP_FAST_PIN_LONGTERM) {
@@ -295,18 +295,19 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
     }
     if (a.nr_pages() != 0) {
       if (a.kind() != proto::ACTOR_GUP_FAST && a.kind() != proto::ACTOR_GUP_FAST_PIN) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "scenario.actors[", i, "].nr_pages = ", a.nr_pages(), ": only GUP-fast actors take a "
-            "page count"));
+        return absl::InvalidArgumentError(absl::StrCat("scenario.actors[", i,
+                                                       "].nr_pages = ", a.nr_pages(),
+                                                       ": only GUP-fast actors take a "
+                                                       "page count"));
       }
       if (a.nr_pages() > kMaxGupPages) {
         return absl::InvalidArgumentError(absl::StrCat(
             "scenario.actors[", i, "].nr_pages = ", a.nr_pages(), ", at most ", kMaxGupPages));
       }
       if (a.vaddr() + (uint64_t{a.nr_pages()} - 1) * kPageSize >= task_size) {
-        return absl::InvalidArgumentError(absl::StrFormat(
-            "scenario.actors[%d]: %u pages from %#x run past TASK_SIZE (%#x)", i, a.nr_pages(),
-            a.vaddr(), task_size));
+        return absl::InvalidArgumentError(
+            absl::StrFormat("scenario.actors[%d]: %u pages from %#x run past TASK_SIZE (%#x)", i,
+                            a.nr_pages(), a.vaddr(), task_size));
       }
     }
   }
@@ -326,11 +327,16 @@ const char* ActorKindName(proto::ActorKind kind) {
     case proto::ACTOR_MADV_DONTNEED_RANGE: return "madvise";
     case proto::ACTOR_KHUGEPAGED_RETRACT: return "khugepaged";
     case proto::ACTOR_EXIT_MMAP: return "exit";
-    case proto::ACTOR_TRUNCATE: return "truncate";
-    case proto::ACTOR_GUP_FAST_PIN_LONGTERM: return "gup_longterm";
-    case proto::ACTOR_HUGETLB_UNSHARE: return "munmap";
-    case proto::ACTOR_HUGETLB_REMAP: return "remap";
-    case proto::ACTOR_MUNMAP_RANGE: return "munmap";
+    case proto::ACTOR_TRUNCATE:
+      return "truncate";
+    case proto::ACTOR_GUP_FAST_PIN_LONGTERM:
+      return "gup_longterm";
+    case proto::ACTOR_HUGETLB_UNSHARE:
+      return "munmap";
+    case proto::ACTOR_HUGETLB_REMAP:
+      return "remap";
+    case proto::ACTOR_MUNMAP_RANGE:
+      return "munmap";
     default: return "unspecified";
   }
 }
@@ -360,7 +366,8 @@ const char* ArchFlagName(proto::Arch arch) {
     case proto::ARCH_X86_64: return "x86_64";
     case proto::ARCH_X86_PAE: return "x86_pae";
     case proto::ARCH_ARM64: return "arm64";
-    case proto::ARCH_S390: return "s390";
+    case proto::ARCH_S390:
+      return "s390";
     default: return "?";
   }
 }

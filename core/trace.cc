@@ -31,7 +31,8 @@ absl::string_view OpKindName(OpKind op) {
     case OpKind::kWaitChange: return "wait_change";
     case OpKind::kCallRcu: return "call_rcu";
     case OpKind::kRcuCallback: return "rcu_callback";
-    case OpKind::kHwWalk: return "hw_walk";
+    case OpKind::kHwWalk:
+      return "hw_walk";
   }
   return "?";
 }
@@ -161,12 +162,11 @@ std::string DescribeOp(const TraceEvent& e) {
       return absl::StrCat(op, " ", LocName(e), ViaNote(e));
     case OpKind::kHwWalk:
       if (e.new_value == kNoFrame) return absl::StrFormat("%s %#x: not present", op, e.addr);
-      return absl::StrFormat("%s %#x: %s pte table f%u%s", op, e.addr,
-                             e.ok ? "paging-structure cache hit," : "walked from the pgd, cached",
-                             e.old_value,
-                             e.new_value == kNoFrame - 1
-                                 ? ", pte none"
-                                 : absl::StrFormat(", tlb -> f%u", e.new_value).c_str());
+      return absl::StrFormat(
+          "%s %#x: %s pte table f%u%s", op, e.addr,
+          e.ok ? "paging-structure cache hit," : "walked from the pgd, cached", e.old_value,
+          e.new_value == kNoFrame - 1 ? ", pte none"
+                                      : absl::StrFormat(", tlb -> f%u", e.new_value).c_str());
     case OpKind::kIpiSend:
       return absl::StrFormat("%s to cpus %#x (flush %#x)", op, e.addr, e.new_value);
     case OpKind::kIpiWait:

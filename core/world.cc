@@ -114,7 +114,8 @@ absl::string_view ArchName(Arch arch) {
     case Arch::kX86_64: return "x86_64";
     case Arch::kX86Pae: return "x86_pae";
     case Arch::kArm64: return "arm64";
-    case Arch::kS390: return "s390";
+    case Arch::kS390:
+      return "s390";
   }
   return "?";
 }
@@ -289,7 +290,8 @@ bool World::SetupMapHugetlbShared(VirtAddr vaddr, uint32_t tlb_cpus) {
       shared = table;
       page = SetupAlloc(-1);
       if (page == kNoFrame) return false;
-      memory_.WriteWord(shared, TableIndex(vaddr, PtLevel::kPmd), MakeEntry(page, kAnonHugePmdFlags));
+      memory_.WriteWord(shared, TableIndex(vaddr, PtLevel::kPmd),
+                        MakeEntry(page, kAnonHugePmdFlags));
       // The hugetlbfs page cache's reference plus the one entry's (the mms share the entry).
       FrameInfo& info = memory_.mutable_frame(page);
       info.refcount = 2;
@@ -327,10 +329,18 @@ PhysAddr World::SpillLocal(Cpu& cpu, PtLevel level, Loaded value, PhysAddr sourc
   // down. The words between the locals are saved registers and return addresses.
   uint32_t word = 0;
   switch (level) {
-    case PtLevel::kPgd: word = kStackPgdWord; break;
-    case PtLevel::kP4d: word = kStackPgdWord - kStackFrameWords; break;
-    case PtLevel::kPud: word = kStackPgdWord - 2 * kStackFrameWords; break;
-    default: word = kStackPgdWord - 3 * kStackFrameWords; break;
+    case PtLevel::kPgd:
+      word = kStackPgdWord;
+      break;
+    case PtLevel::kP4d:
+      word = kStackPgdWord - kStackFrameWords;
+      break;
+    case PtLevel::kPud:
+      word = kStackPgdWord - 2 * kStackFrameWords;
+      break;
+    default:
+      word = kStackPgdWord - 3 * kStackFrameWords;
+      break;
   }
   const PhysAddr addr = EntryAddr(StackFrame(cpu.id), word);
   if (IsStackAddr(source)) source = StackSource(source);
@@ -1218,12 +1228,12 @@ uint64_t World::Execute(Cpu& cpu) {
         const FrameId table = static_cast<FrameId>(LocPayload(op.addr));
         const FrameInfo& info = memory_.frame(table);
         if (info.state != FrameState::kPageTable) {
-          oracles_.Report(cpu, ViolationKind::kWalkerReadsFreedTable,
-                          absl::StrFormat("spin_lock() of the page-table lock of f%u, which is %s "
-                                          "(generation %u, last freed at step %u by cpu %u)",
-                                          table, info.state == FrameState::kFree ? "free"
-                                                                                 : "a data page",
-                                          info.generation, info.free_step, info.free_cpu));
+          oracles_.Report(
+              cpu, ViolationKind::kWalkerReadsFreedTable,
+              absl::StrFormat("spin_lock() of the page-table lock of f%u, which is %s "
+                              "(generation %u, last freed at step %u by cpu %u)",
+                              table, info.state == FrameState::kFree ? "free" : "a data page",
+                              info.generation, info.free_step, info.free_cpu));
         }
       }
       if (config_.memory_model == MemoryModelKind::kRelaxed) {

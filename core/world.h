@@ -20,15 +20,14 @@
 #define PTFUZZ_CORE_WORLD_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include <functional>
-#include <memory>
-
 #include "core/agent.h"
 #include "core/cpu.h"
 #include "core/decider.h"

@@ -301,8 +301,8 @@ absl::Status MakePins(const std::string& scenario, const std::string& variant,
   if (!arch_name.empty()) {
     proto::Arch a;
     if (!ArchFromName(arch_name, &a)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown architecture \"", arch_name, "\" (x86_64, x86_pae, arm64 or s390)"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown architecture \"", arch_name,
+                                                     "\" (x86_64, x86_pae, arm64 or s390)"));
     }
     if (spec != nullptr && spec->required_arch && a != *spec->required_arch) {
       return absl::InvalidArgumentError(absl::StrCat("scenario ", scenario, " needs --arch=",

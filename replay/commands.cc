@@ -68,7 +68,8 @@ constexpr char kRegressUsage[] =
 
 int ReplayCommand(const std::vector<std::string>& args) {
   CliArgs cli;
-  if (absl::Status st = cli.Parse(args, {"save-canonical"}, {"json", "no-trace", "rebase", "help", "h"});
+  if (absl::Status st =
+          cli.Parse(args, {"save-canonical"}, {"json", "no-trace", "rebase", "help", "h"});
       !st.ok()) {
     return Usage(std::string(st.message()), kReplayUsage);
   }

@@ -105,8 +105,9 @@ Task<void> ContpteUnfoldFoldActor(Cpu& cpu, VirtAddr addr) {
   if (n == 0) co_return;
   const VirtAddr block = addr & ~(VirtAddr{n} * kPageSize - 1);
   // The walk to the pmd: plain dereferences under the mmap lock, as zap's.
-  const Loaded pgd = co_await cpu.Load(EntryAddr(cpu.world->pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)),
-                                       PtLevel::kPgd, MemOrder::kPlain);
+  const Loaded pgd =
+      co_await cpu.Load(EntryAddr(cpu.world->pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)),
+                        PtLevel::kPgd, MemOrder::kPlain);
   if (!EntryPresent(pgd)) co_return;
   const Loaded pud = co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud)),
                                        PtLevel::kPud, MemOrder::kPlain, pgd.dep);

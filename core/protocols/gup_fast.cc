@@ -111,8 +111,8 @@ Task<bool> gup_fast_folio_allowed(Cpu& cpu, FrameId folio) {
   // PAGE_MAPPING_FLAGS: an anon_vma (or movable) tag, no dereference.
   if ((mapping.value & 3) != 0) co_return (mapping.value & kPageMappingAnon) != 0;
   // shmem_mapping(mapping): mapping->a_ops == &shmem_aops, through the loaded pointer.
-  const Loaded aops = co_await cpu.LoadLoc(InodeLoc(MappingInode(mapping.value)),
-                                           MemOrder::kPlain, mapping.dep);
+  const Loaded aops =
+      co_await cpu.LoadLoc(InodeLoc(MappingInode(mapping.value)), MemOrder::kPlain, mapping.dep);
   co_return aops.value == kShmemAops;
 }
 

@@ -18,9 +18,9 @@ struct PudSlot {
 };
 
 Task<PudSlot> walk_to_pud(Cpu& cpu, VirtAddr addr) {
-  const Loaded pgd = co_await cpu.Load(
-      EntryAddr(cpu.world->pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)), PtLevel::kPgd,
-      MemOrder::kPlain);
+  const Loaded pgd =
+      co_await cpu.Load(EntryAddr(cpu.world->pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)),
+                        PtLevel::kPgd, MemOrder::kPlain);
   if (!EntryPresent(pgd)) co_return PudSlot{};
   const PhysAddr pudp = EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud));
   const Loaded pud = co_await cpu.Load(pudp, PtLevel::kPud, MemOrder::kPlain, pgd.dep);

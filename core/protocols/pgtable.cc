@@ -107,8 +107,9 @@ OpOrTask<OpAwaiter, uint64_t> pmdp_huge_get_and_clear(Cpu& cpu, PhysAddr pmdp) {
 
 Task<PmdSlot> walk_to_pmd(Cpu& cpu, VirtAddr addr) {
   World& world = *cpu.world;
-  const Loaded pgd = co_await cpu.Load(EntryAddr(world.pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)),
-                                       PtLevel::kPgd, MemOrder::kPlain);
+  const Loaded pgd =
+      co_await cpu.Load(EntryAddr(world.pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)),
+                        PtLevel::kPgd, MemOrder::kPlain);
   if (!EntryPresent(pgd)) co_return PmdSlot{};
   const Loaded pud = co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud)),
                                        PtLevel::kPud, MemOrder::kPlain, pgd.dep);

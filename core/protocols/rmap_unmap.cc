@@ -56,8 +56,9 @@ struct Isolated {
 // works on the folio with a reference of its own.
 Task<Isolated> walk_and_isolate(Cpu& cpu, VirtAddr addr) {
   // The upper levels are plain dereferences under the mmap/rmap locks.
-  const Loaded pgd = co_await cpu.Load(EntryAddr(cpu.world->pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)),
-                                       PtLevel::kPgd, MemOrder::kPlain);
+  const Loaded pgd =
+      co_await cpu.Load(EntryAddr(cpu.world->pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)),
+                        PtLevel::kPgd, MemOrder::kPlain);
   if (!EntryPresent(pgd)) co_return Isolated{};
   const Loaded pud = co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud)),
                                        PtLevel::kPud, MemOrder::kPlain, pgd.dep);

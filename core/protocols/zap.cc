@@ -47,8 +47,9 @@ Task<void> zap_page_range_single(Cpu& cpu, VirtAddr addr) {
   // unmap_page_range() -> zap_p4d_range() -> zap_pud_range() -> zap_pmd_range(): each level is a
   // plain dereference (pgd_none_or_clear_bad(pgd) and friends: the tables cannot go away under
   // the mmap lock); p4d is folded into the pgd.
-  const Loaded pgd = co_await cpu.Load(EntryAddr(cpu.world->pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)),
-                                       PtLevel::kPgd, MemOrder::kPlain);
+  const Loaded pgd =
+      co_await cpu.Load(EntryAddr(cpu.world->pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)),
+                        PtLevel::kPgd, MemOrder::kPlain);
   if (EntryPresent(pgd)) {
     const Loaded pud =
         co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud)),

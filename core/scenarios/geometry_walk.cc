@@ -7,7 +7,7 @@ namespace ptfuzz {
 namespace {
 
 constexpr uint64_t kArm64Page = 0x2000000000;  // pud_index 128, pgd_index (shift 39) 0
-constexpr uint64_t kS390Page = 0x3ffff000;      // the last page below a 1 GiB boundary
+constexpr uint64_t kS390Page = 0x3ffff000;     // the last page below a 1 GiB boundary
 
 proto::Scenario DefaultArm64() {
   proto::Scenario s;
@@ -80,7 +80,9 @@ ScenarioSpec GeometryWalkArm64Spec() {
       {"fixed",
        "v6.11+: arm64's p4d_offset_lockless() returns the live pgdp when the p4d is folded, so "
        "the folded pud re-indexes the top table (the pgd entry is loaded twice, harmlessly)",
-       {}, "clean", "clean"},
+       {},
+       "clean",
+       "clean"},
       {"generic_p4d",
        "v6.9-v6.10 (runtime PUD folding, 0dd4f60a2c76, without the fix): the generic helper "
        "returns &pgd and the folded pud is read from the walker's stack page; needs a folded "
@@ -109,7 +111,9 @@ ScenarioSpec GeometryWalkS390Spec() {
   spec.variants = {
       {"fixed",
        "v5.10+: s390's pXd_offset_lockless() with the live pointer and pXd_addr_end_folded()",
-       {}, "clean", "clean"},
+       {},
+       "clean",
+       "clean"},
       {"stack_copies",
        "before d3f7b1bb2040: pXd_offset(&local, addr) at every level and the generic "
        "pXd_addr_end(); a range crossing a region-3 entry steps off the local copy",

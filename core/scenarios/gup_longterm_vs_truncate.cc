@@ -34,7 +34,9 @@ ScenarioSpec GupLongtermVsTruncateSpec() {
       {"fixed",
        "the kernel today: destroy_inode() frees the inode by call_rcu(), which waits for "
        "GUP-fast's interrupts-off section",
-       {}, "clean", "clean"},
+       {},
+       "clean",
+       "clean"},
       {"inode_free_immediate",
        "the inode freed at once (no RCU): with a flush that does not wait for GUP-fast "
        "(broadcast, paravirt) the dereference reads freed memory; an IPI flush holds the whole "

@@ -45,7 +45,9 @@ ScenarioSpec GupVsHugetlbUnshareSpec() {
       {"fixed",
        "1013af4f585f: huge_pmd_unshare() waits out the mm's lockless walkers with "
        "tlb_remove_table_sync_one() before the i_mmap lock is released",
-       {}, "clean", "clean"},
+       {},
+       "clean",
+       "clean"},
       {"no_unshare_sync",
        "before the fix: the pud is cleared and the share dropped, and nothing waits for "
        "GUP-fast where flushes send no IPI (broadcast, paravirt); with IPI flushes the unsharing "

@@ -42,7 +42,9 @@ ScenarioSpec TlbRemoveTableLazySpec() {
       {"fixed",
        "since 2018: tables always go to the batch, freed after the flush that invalidates every "
        "paging-structure cache (and a grace period)",
-       {}, "clean", "clean"},
+       {},
+       "clean",
+       "clean"},
       {"single_user_shortcut",
        "before 2018: with mm_users < 2 the table is freed at once, before the flush; a CPU "
        "holding the mm lazily still caches its address (found with every flush mode)",

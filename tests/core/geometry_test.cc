@@ -1,10 +1,11 @@
 // Page-table geometry and folding (core/geometry.h), the walkers' simulated stacks, GUP-fast's
 // pXd_offset_lockless() by era and the wrong-location oracle: geometry_walk_arm64 (Z04) and
 // geometry_walk_s390 (Z05).
+#include "core/geometry.h"
+
 #include <string>
 #include <vector>
 
-#include "core/geometry.h"
 #include "core/run.h"
 #include "core/scenarios/registry.h"
 #include "core/tape_decider.h"
@@ -122,7 +123,7 @@ TEST(GeometryWalkTest, Arm64FixedLoadsTheTopEntryTwiceAndThePudFromTheTable) {
     if (e.cpu == 0 && e.op == OpKind::kLoad && e.step <= 3) gup_loads.push_back(PtLocEntry(e.addr));
   }
   ASSERT_EQ(gup_loads.size(), 3u);
-  EXPECT_EQ(gup_loads[0], gup_loads[1]);  // pgd, then the folded p4d through the live pgdp
+  EXPECT_EQ(gup_loads[0], gup_loads[1]);       // pgd, then the folded p4d through the live pgdp
   EXPECT_EQ(gup_loads[2], EntryAddr(0, 128));  // p4d_to_folded_pud(): the top table, slot 128
 }
 
@@ -142,14 +143,12 @@ TEST(GeometryWalkTest, S390StackCopiesStepOffTheLocalAcrossARegionThreeBoundary)
   EXPECT_NE(r.violation->explanation.find("for 0x40000000"), std::string::npos)
       << r.violation->explanation;
   const TraceEvent& last = r.trace.back();
-  EXPECT_EQ(PtLocEntry(last.addr),
-            EntryAddr(StackFrame(0), kStackPgdWord - kStackFrameWords + 1));
+  EXPECT_EQ(PtLocEntry(last.addr), EntryAddr(StackFrame(0), kStackPgdWord - kStackFrameWords + 1));
 }
 
 TEST(GeometryWalkTest, S390StackCopiesOfOnePageAreClean) {
-  const RunResult r = RunDefault("geometry_walk_s390", "stack_copies", [](proto::Scenario& s) {
-    s.mutable_actors(0)->set_nr_pages(1);
-  });
+  const RunResult r = RunDefault("geometry_walk_s390", "stack_copies",
+                                 [](proto::Scenario& s) { s.mutable_actors(0)->set_nr_pages(1); });
   EXPECT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
 }
 

@@ -71,8 +71,8 @@ TEST(HugetlbTest, BoundedSearchSyncNeededWithoutIpiFlushes) {
        {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
     for (proto::TlbFlushMode flush :
          {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST, proto::TLB_FLUSH_PARAVIRT}) {
-      const testing::SearchStats fixed = testing::BoundedSearch(
-          Scenario("fixed", flush, model), 2, [&](const RunResult& r) {
+      const testing::SearchStats fixed =
+          testing::BoundedSearch(Scenario("fixed", flush, model), 2, [&](const RunResult& r) {
             if (r.violation && flush == proto::TLB_FLUSH_IPI && model == proto::MEMORY_MODEL_SC) {
               ADD_FAILURE() << ViolationKindName(r.violation->kind) << ": "
                             << r.violation->explanation;
