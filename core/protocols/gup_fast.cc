@@ -221,12 +221,13 @@ struct UpperEntry {
   bool none;       // pXd_none(): a real check, or constant false for a folded level below
 };
 
-Task<UpperEntry> load_upper(Cpu& cpu, PtLevel level, PhysAddr p, Dep dep, VirtAddr addr) {
+// After the READ_ONCE of an upper entry `v` through `p`: the oracle's look, the level's check and
+// the local. CPU-local (no step), so not a coroutine of its own.
+UpperEntry KeepUpper(Cpu& cpu, PtLevel level, PhysAddr p, Loaded v, VirtAddr addr) {
   World& world = *cpu.world;
-  const Loaded v = co_await cpu.Load(p, level, MemOrder::kOnce, dep);
   world.oracles().OnWalkLoad(cpu, level, addr, p, v.value);
   const bool none = !world.geometry().ChecksTrivial(level) && !EntryPresent(v);
-  co_return UpperEntry{v, world.SpillLocal(cpu, level, v, p), none};
+  return UpperEntry{v, world.SpillLocal(cpu, level, v, p), none};
 }
 
 Task<bool> gup_fast_pud_range(Cpu& cpu, PhysAddr p4dp, PhysAddr p4d_local, Loaded p4d,
@@ -235,7 +236,9 @@ Task<bool> gup_fast_pud_range(Cpu& cpu, PhysAddr p4dp, PhysAddr p4d_local, Loade
   World& world = *cpu.world;
   PhysAddr pudp = pxd_offset_lockless(world, PtLevel::kPud, p4dp, p4d_local, p4d.value, addr);
   do {
-    const UpperEntry pud = co_await load_upper(cpu, PtLevel::kPud, pudp, p4d.dep, addr);
+    const UpperEntry pud =
+        KeepUpper(cpu, PtLevel::kPud, pudp,
+                  co_await cpu.Load(pudp, PtLevel::kPud, MemOrder::kOnce, p4d.dep), addr);
     const VirtAddr next = pxd_addr_end(world, PtLevel::kPud, addr, end);
     if (pud.none) co_return false;
     if (!co_await gup_fast_pmd_range(cpu, pudp, pud.local, pud.value, addr, next, walk)) {
@@ -253,7 +256,9 @@ Task<bool> gup_fast_p4d_range(Cpu& cpu, PhysAddr pgdp, PhysAddr pgd_local, Loade
   World& world = *cpu.world;
   PhysAddr p4dp = pxd_offset_lockless(world, PtLevel::kP4d, pgdp, pgd_local, pgd.value, addr);
   do {
-    const UpperEntry p4d = co_await load_upper(cpu, PtLevel::kP4d, p4dp, pgd.dep, addr);
+    const UpperEntry p4d =
+        KeepUpper(cpu, PtLevel::kP4d, p4dp,
+                  co_await cpu.Load(p4dp, PtLevel::kP4d, MemOrder::kOnce, pgd.dep), addr);
     const VirtAddr next = pxd_addr_end(world, PtLevel::kP4d, addr, end);
     if (p4d.none) co_return false;
     if (!co_await gup_fast_pud_range(cpu, p4dp, p4d.local, p4d.value, addr, next, walk)) {
@@ -272,7 +277,8 @@ Task<bool> gup_fast_pgd_range(Cpu& cpu, VirtAddr addr, VirtAddr end, GupWalk& wa
   PhysAddr pgdp = world.PgdOffset(cpu, addr);
   do {
     // pgdp_get(): READ_ONCE (the pgd itself is the mm's, reached without a dependency).
-    const UpperEntry pgd = co_await load_upper(cpu, PtLevel::kPgd, pgdp, kNoDep, addr);
+    const UpperEntry pgd = KeepUpper(cpu, PtLevel::kPgd, pgdp,
+                                     co_await cpu.Load(pgdp, PtLevel::kPgd, MemOrder::kOnce), addr);
     const VirtAddr next = pxd_addr_end(world, PtLevel::kPgd, addr, end);
     if (pgd.none) co_return false;
     if (!co_await gup_fast_p4d_range(cpu, pgdp, pgd.local, pgd.value, addr, next, walk)) {
