@@ -575,6 +575,14 @@ void Oracles::OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level) {
                          table, state, FrameHistory(table)));
 }
 
+void Oracles::OnBadTableEntry(const Cpu& cpu, PhysAddr entry, uint64_t value, const char* why) {
+  Report(cpu, ViolationKind::kTableEntryNotTable,
+         absl::StrFormat("the walker read %#x from the table entry %s[f%u:%u] and cannot use it as "
+                         "a table pointer (%s): the page table is corrupted",
+                         value, PtLevelName(world_.memory().frame(AddrFrame(entry)).level),
+                         AddrFrame(entry), AddrIndex(entry), why));
+}
+
 void Oracles::OnInodeLoad(const Cpu& cpu, uint32_t inode) {
   uint32_t step = 0;
   CpuId by = 0;

@@ -21,8 +21,13 @@
 //  - refcount: never raised from 0, never below 0, freed only at 0; at the end every data page's
 //    count equals the number of PTEs mapping it and every table is reachable.
 //  - walker reads a freed table: a load from a frame that is not a live table of the expected
-//    level.
-//  - stale TLB: a data page is freed while a TLB still maps it.
+//    level; a load from a table freed and reallocated (at any level) since the walker read the
+//    entry that named it (generation check); spin_lock() of a freed table's PTL; a table this
+//    mm unshared and another mm wrote since (Z11); an inode freed under folio->mapping (Z19).
+//  - table entry not a table: a store makes a present upper entry point to something that is not
+//    a table of the next level; a walker finds a pmd that fails pmd_bad() or names no memory.
+//  - stale TLB: a data page is freed while a TLB still maps it (same generation), or a page table
+//    while a paging-structure cache still points to it (Z15).
 //  - torn entry used: every read of a split (x86-PAE) entry reports the value it assembled and
 //    the stores its halves came from (OnSplitRead); when that CPU then uses the value as present
 //    (OnEntryUse: a table pointer, the page GUP-fast returns) and the entry never held it as a
@@ -104,6 +109,9 @@ class Oracles {
   void OnEntryUse(const Cpu& cpu, PhysAddr entry, uint64_t value, EntryUse use);
 
   void OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level);
+  // A walker found `value` in the table entry at `entry` and cannot use it as a table pointer
+  // (`why`: pmd_bad(), or a pfn with no memory): a corrupted page table (table_entry_not_a_table).
+  void OnBadTableEntry(const Cpu& cpu, PhysAddr entry, uint64_t value, const char* why);
   // A load from inode `inode`'s address_space through folio->mapping (GUP-fast's
   // gup_fast_folio_allowed()): the inode must not have been freed (Z19).
   void OnInodeLoad(const Cpu& cpu, uint32_t inode);

@@ -41,8 +41,18 @@ Task<MappedPte> pte_offset_map_lock(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtA
     // The table pointer comes from this value (__pte_map(&pmdval, addr)): it must be real.
     cpu.world->oracles().OnEntryUse(cpu, pmdp, pmdval, Oracles::EntryUse::kTablePointer);
     const FrameId table = EntryFrame(pmdval);
-    // pmd_bad(): a value that names no frame of this machine is not followed.
+    // pmd_bad(): flags other than a table's (_KERNPG_TABLE, user bit aside): pmd_clear_bad()
+    // prints pmd_ERROR() and clears the entry, and the walk maps nothing. The kernel detected a
+    // corrupted page table: a violation here.
+    if ((pmdval.value & ~kPtePfnMask & ~kPteUser) != (kTableEntryFlags & ~kPteUser)) {
+      cpu.world->oracles().OnBadTableEntry(cpu, pmdp, pmdval.value, "pmd_bad()");
+      cpu.RcuReadUnlock();
+      co_return MappedPte{};
+    }
+    // Flags of a table but a pfn with no memory: the kernel has no check (pfn_valid() is not
+    // asked) and would map and lock whatever is there.
     if (table >= cpu.world->memory().num_frames()) {
+      cpu.world->oracles().OnBadTableEntry(cpu, pmdp, pmdval.value, "no memory at its pfn");
       cpu.RcuReadUnlock();
       co_return MappedPte{};
     }

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/format_version.h"
+#include "core/protocols/zap.h"
 #include "core/run.h"
 #include "core/scenarios/gup_vs_zap.h"
 #include "core/scenarios/registry.h"
@@ -31,7 +32,8 @@ RunResult RunGupVsZap(const std::string& variant, proto::TlbFlushMode mode,
 const std::vector<uint32_t> kPreemptAfterPteRead = {0, 0, 0, 0, 0, 1};
 
 TEST(PinnedPageOracleTest, FreedAndReusedPageIsReportedWithBothGenerations) {
-  const RunResult r = RunGupVsZap("no_pte_recheck", proto::TLB_FLUSH_BROADCAST, kPreemptAfterPteRead);
+  const RunResult r =
+      RunGupVsZap("no_pte_recheck", proto::TLB_FLUSH_BROADCAST, kPreemptAfterPteRead);
   ASSERT_TRUE(r.violation.has_value());
   EXPECT_EQ(r.violation->kind, ViolationKind::kPinnedPageNotMapped);
   EXPECT_EQ(r.violation->actor, "gup_fast@cpu0");
@@ -129,7 +131,7 @@ TEST(WalkerOracleTest, LoadFromAFreedTableIsReported) {
   auto walker = [](Cpu& cpu, FrameId table) -> Task<void> {
     PTFUZZ_KERNEL_FUNC(cpu, "test_walker", "test");
     co_await cpu.Load(EntryAddr(table, 0), PtLevel::kPte);  // a live PTE table: fine
-    co_await cpu.RefPut(table, 1);                           // the table is freed
+    co_await cpu.RefPut(table, 1);                          // the table is freed
     co_await cpu.Load(EntryAddr(table, 0), PtLevel::kPte);  // walked after the free
   };
   const FrameId pte_table = 3;  // pgd 0, pud 1, pmd 2, pte 3 (setup allocation order)
@@ -240,6 +242,46 @@ TEST(ChildTableOracleTest, TableFreedAndReusedAtTheSameLevelIsReported) {
   EXPECT_NE(world.oracles().violation()->explanation.find("freed and reused under it"),
             std::string::npos)
       << world.oracles().violation()->explanation;
+}
+
+}  // namespace
+}  // namespace ptfuzz
+
+namespace ptfuzz {
+namespace {
+
+// __pte_offset_map() on a corrupted pmd: pmd_bad() flags, or table flags naming no memory. The
+// kernel reports the first (pmd_ERROR()) and has no check for the second; both are
+// table_entry_not_a_table here, and the walk maps nothing.
+RunResult ZapOverPmd(uint64_t (*corrupt)(uint64_t pmd)) {
+  MachineConfig config;
+  config.num_frames = 8;
+  TapeDecider d({});
+  World world(config, SimOptions{}, d);
+  const VirtAddr v = 0x7f0000000000;
+  EXPECT_TRUE(world.SetupMapAnonPage(v, 0));
+  for (FrameId f = 0; f < config.num_frames; ++f) {
+    if (world.memory().frame(f).state == FrameState::kPageTable &&
+        world.memory().frame(f).level == PtLevel::kPmd) {
+      const uint32_t i = TableIndex(v, PtLevel::kPmd);
+      world.memory().WriteWord(f, i, corrupt(world.memory().ReadWord(f, i)));
+    }
+  }
+  world.SetActor(0, ActorInfo{"zap", v}, ZapActor(world.cpu(0), v));
+  return world.Run();
+}
+
+TEST(BadTableEntryOracleTest, PmdBadFlagsAndPfnWithoutMemoryAreReported) {
+  const RunResult bad_flags = ZapOverPmd([](uint64_t pmd) { return pmd & ~kPteAccessed; });
+  ASSERT_TRUE(bad_flags.violation.has_value());
+  EXPECT_EQ(bad_flags.violation->kind, ViolationKind::kTableEntryNotTable);
+  EXPECT_NE(bad_flags.violation->explanation.find("pmd_bad()"), std::string::npos);
+  const RunResult no_memory =
+      ZapOverPmd([](uint64_t pmd) { return (pmd & ~kPtePfnMask) | (FramePfn(40) << kPageShift); });
+  ASSERT_TRUE(no_memory.violation.has_value());
+  EXPECT_NE(no_memory.violation->explanation.find("no memory at its pfn"), std::string::npos);
+  const RunResult intact = ZapOverPmd([](uint64_t pmd) { return pmd; });
+  EXPECT_EQ(intact.outcome, Outcome::kClean);
 }
 
 }  // namespace
