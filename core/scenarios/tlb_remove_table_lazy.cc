@@ -35,7 +35,9 @@ ScenarioSpec TlbRemoveTableLazySpec() {
       "tlb_finish_mmu(), tlb_table_flush(); mm/mmap.c unmap_region(); Intel SDM 4.10.3 "
       "(paging-structure caches)";
   spec.zoo = "Z15";
-  spec.actor_kinds = {proto::ACTOR_MUNMAP_RANGE, proto::ACTOR_ANON_FAULT};
+  // The anonymous fault is not offered: it does not take the mmap lock here (docs/architecture.md,
+  // "Not modelled yet"), which in the kernel excludes it from munmap()'s range.
+  spec.actor_kinds = {proto::ACTOR_MUNMAP_RANGE};
   ProtocolVariant shortcut;
   shortcut.tlb_remove_table_single_user = true;
   spec.variants = {
