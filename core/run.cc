@@ -99,16 +99,22 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
   return world.Run();
 }
 
+namespace {
+
+// The run a malformed canonical tape gets: a divergence carrying the reason.
+RunResult BadTape(absl::Status status) {
+  RunResult r;
+  r.outcome = Outcome::kDivergence;
+  r.divergence = std::move(status);
+  return r;
+}
+
+}  // namespace
+
 RunResult RunSchedule(const proto::Schedule& schedule, const SimOptions& options) {
   if (schedule.canonical()) {
     std::vector<CanonicalDecision> tape;
-    const absl::Status st = CanonicalTape(schedule, &tape);
-    if (!st.ok()) {
-      RunResult r;
-      r.outcome = Outcome::kDivergence;
-      r.divergence = st;
-      return r;
-    }
+    if (absl::Status st = CanonicalTape(schedule, &tape); !st.ok()) return BadTape(st);
     StrictDecider decider(std::move(tape));
     return RunScenario(schedule.scenario(), decider, options);
   }
@@ -120,13 +126,10 @@ RunResult RunSchedule(const proto::Schedule& schedule, const SimOptions& options
 RunResult RunScheduleRebased(const proto::Schedule& schedule, const SimOptions& options) {
   std::vector<CanonicalDecision> tape;
   if (schedule.canonical()) {
-    const absl::Status st = CanonicalTape(schedule, &tape);
-    if (!st.ok()) {
-      RunResult r;
-      r.outcome = Outcome::kDivergence;
-      r.divergence = st;
-      return r;
-    }
+    if (absl::Status st = CanonicalTape(schedule, &tape); !st.ok()) return BadTape(st);
+  } else {
+    // A raw tape keeps its meaning across model versions (every raw tape is valid): as is.
+    return RunSchedule(schedule, options);
   }
   RebaseDecider decider(std::move(tape));
   return RunScenario(schedule.scenario(), decider, options);

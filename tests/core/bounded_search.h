@@ -17,6 +17,24 @@
 
 namespace ptfuzz::testing {
 
+// Scenario `name`'s default configuration with the variant, flush mode and memory model set.
+inline proto::Scenario Configured(absl::string_view name, absl::string_view variant,
+                                  proto::TlbFlushMode flush, proto::MemoryModel model) {
+  proto::Scenario s = FindScenario(name)->default_scenario();
+  s.set_variant(std::string(variant));
+  s.set_tlb_flush(flush);
+  s.set_memory_model(model);
+  return s;
+}
+
+// One run of `s` on a raw tape, with its trace.
+inline RunResult RunTraced(const proto::Scenario& s, const std::vector<uint32_t>& tape) {
+  TapeDecider d(tape);
+  SimOptions o;
+  o.record_trace = true;
+  return RunScenario(s, d, o);
+}
+
 struct SearchStats {
   int runs = 0;
   int violations = 0;

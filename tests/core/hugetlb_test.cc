@@ -17,11 +17,7 @@ namespace {
 
 proto::Scenario Scenario(absl::string_view variant, proto::TlbFlushMode flush,
                          proto::MemoryModel model = proto::MEMORY_MODEL_SC) {
-  proto::Scenario s = FindScenario("gup_vs_hugetlb_unshare")->default_scenario();
-  s.set_variant(std::string(variant));
-  s.set_tlb_flush(flush);
-  s.set_memory_model(model);
-  return s;
+  return testing::Configured("gup_vs_hugetlb_unshare", variant, flush, model);
 }
 
 TEST(HugetlbTest, SharedPmdTableIsReachedFromBothMms) {

@@ -16,24 +16,13 @@ namespace {
 
 proto::Scenario Scenario(absl::string_view variant, proto::TlbFlushMode flush,
                          proto::MemoryModel model = proto::MEMORY_MODEL_SC) {
-  proto::Scenario s = FindScenario("tlb_remove_table_lazy")->default_scenario();
-  s.set_variant(std::string(variant));
-  s.set_tlb_flush(flush);
-  s.set_memory_model(model);
-  return s;
-}
-
-RunResult RunTape(const proto::Scenario& s, const std::vector<uint32_t>& tape) {
-  TapeDecider d(tape);
-  SimOptions o;
-  o.record_trace = true;
-  return RunScenario(s, d, o);
+  return testing::Configured("tlb_remove_table_lazy", variant, flush, model);
 }
 
 TEST(HwWalkerTest, FirstWalkFillsThePagingStructureCacheLaterWalksHitIt) {
   proto::Scenario s = Scenario("fixed", proto::TLB_FLUSH_IPI);
   s.clear_actors();  // only cpu 1's walker runs (RunScenario() takes what validation would not)
-  const RunResult r = RunTape(s, {});
+  const RunResult r = testing::RunTraced(s, {});
   ASSERT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
   std::vector<bool> hits;
   for (const TraceEvent& e : r.trace) {
@@ -51,7 +40,7 @@ TEST(HwWalkerTest, FirstWalkFillsThePagingStructureCacheLaterWalksHitIt) {
 TEST(HwWalkerTest, TheFlushBeforeTheFreeDropsTheCachedTable) {
   // Walker first (it caches the table), then the munmap to the end: clean, because its flush
   // reaches cpu 1 before the table is freed.
-  const RunResult r = RunTape(Scenario("fixed", proto::TLB_FLUSH_BROADCAST), {1});
+  const RunResult r = testing::RunTraced(Scenario("fixed", proto::TLB_FLUSH_BROADCAST), {1});
   ASSERT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
   bool walked = false;
   for (const TraceEvent& e : r.trace) walked |= e.op == OpKind::kHwWalk && !e.ok;

@@ -15,24 +15,13 @@ namespace {
 
 proto::Scenario Scenario(absl::string_view variant, proto::TlbFlushMode flush,
                          proto::MemoryModel model = proto::MEMORY_MODEL_SC) {
-  proto::Scenario s = FindScenario("gup_longterm_vs_truncate")->default_scenario();
-  s.set_variant(std::string(variant));
-  s.set_tlb_flush(flush);
-  s.set_memory_model(model);
-  return s;
-}
-
-RunResult RunTape(const proto::Scenario& s, const std::vector<uint32_t>& tape) {
-  TapeDecider d(tape);
-  SimOptions o;
-  o.record_trace = true;
-  return RunScenario(s, d, o);
+  return testing::Configured("gup_longterm_vs_truncate", variant, flush, model);
 }
 
 TEST(TruncateTest, AloneUnmapsDeletesFromThePageCacheAndFreesTheInodeAfterAGracePeriod) {
   proto::Scenario s = Scenario("fixed", proto::TLB_FLUSH_IPI);
   s.mutable_actors()->DeleteSubrange(0, 1);
-  const RunResult r = RunTape(s, {});
+  const RunResult r = testing::RunTraced(s, {});
   ASSERT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
   int cleared = -1, mapping_null = -1, freed_page = -1, queued = -1, inode_freed = -1;
   for (size_t i = 0; i < r.trace.size(); ++i) {
@@ -54,7 +43,7 @@ TEST(TruncateTest, AloneUnmapsDeletesFromThePageCacheAndFreesTheInodeAfterAGrace
 TEST(TruncateTest, LongtermPinOfAShmemPageDereferencesTheMapping) {
   proto::Scenario s = Scenario("fixed", proto::TLB_FLUSH_IPI);
   s.mutable_actors()->DeleteSubrange(1, 1);
-  const RunResult r = RunTape(s, {});
+  const RunResult r = testing::RunTraced(s, {});
   ASSERT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
   int inode_loads = 0, pins = 0;
   for (const TraceEvent& e : r.trace) {
