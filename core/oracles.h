@@ -49,6 +49,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "core/pte.h"
 #include "core/violation.h"
 
@@ -214,7 +215,7 @@ class Oracles {
     uint32_t step = 0;
     PtLevel level = PtLevel::kPte;
   };
-  std::vector<ChildTable> child_tables_;
+  absl::InlinedVector<ChildTable, 4> child_tables_;
   struct Unshare {
     FrameId table;
     uint32_t mm;

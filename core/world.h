@@ -19,6 +19,7 @@
 #ifndef PTFUZZ_CORE_WORLD_H_
 #define PTFUZZ_CORE_WORLD_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "core/agent.h"
@@ -391,7 +393,7 @@ class World {
     Dep dep;
     PhysAddr source;
   };
-  std::vector<StackWord> stack_words_;  // spilled locals of every CPU, in spill order
+  absl::InlinedVector<StackWord, 8> stack_words_;  // spilled locals of every CPU, in spill order
   Decider& decider_;
   PhysMemory memory_;
   std::vector<Cpu> cpus_;
@@ -427,8 +429,8 @@ class World {
   // The shmem inodes file mappings belong to (Mapping.file: inode 0): the step each was freed at
   // (kLiveInode while live) and by which CPU.
   static constexpr uint32_t kLiveInode = 0xffffffffu;
-  std::vector<uint32_t> inode_freed_step_ = std::vector<uint32_t>(kNumInodes, kLiveInode);
-  std::vector<CpuId> inode_freed_cpu_ = std::vector<CpuId>(kNumInodes, 0);
+  std::array<uint32_t, kNumInodes> inode_freed_step_ = {kLiveInode};
+  std::array<CpuId, kNumInodes> inode_freed_cpu_ = {0};
   uint32_t agents_epoch_ = 0;  // bumped when an agent's Listed() changes
   // Sets cpu.reader_since after a change of its read-side state (InRcuReader).
   // Entering a section while callbacks wait is a quiescent state reported with a full barrier
