@@ -200,6 +200,12 @@ void MutateScenario(proto::Scenario& s, const Pins& pins, Rng& rng) {
       s.set_num_cpus(1 + rng.Below(4));
       break;
     case 7:
+      if (rng.OneIn(4)) {
+        // A CPU whose hardware walker walks the mapped pages speculatively, or no longer does:
+        // TLB and paging-structure cache fills wherever the hardware may make them.
+        s.set_hw_walkers(s.hw_walkers() ^ (1u << rng.Below(s.num_cpus())));
+        break;
+      }
       s.set_num_frames(kMinFrames + rng.Below(16 - kMinFrames + 1));
       break;
     default:
