@@ -575,6 +575,18 @@ void Oracles::OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level) {
                          table, state, FrameHistory(table)));
 }
 
+void Oracles::OnMissingPage(const Cpu& cpu, PhysAddr entry, uint64_t value) {
+  const FrameId table = AddrFrame(entry);
+  const bool real = table < world_.memory().num_frames();
+  Report(cpu, ViolationKind::kRefOnMissingPage,
+         absl::StrFormat("GUP-fast read %#x from %s and would take a reference on the struct page "
+                         "of pfn %#x, which names no memory (pte_page() does no pfn_valid() check)",
+                         value,
+                         real ? absl::StrFormat("[f%u:%u]", table, AddrIndex(entry))
+                              : std::string("a walker's stack"),
+                         (value & kPtePfnMask) >> kPageShift));
+}
+
 void Oracles::OnBadTableEntry(const Cpu& cpu, PhysAddr entry, uint64_t value, const char* why) {
   Report(cpu, ViolationKind::kTableEntryNotTable,
          absl::StrFormat("the walker read %#x from the table entry %s[f%u:%u] and cannot use it as "

@@ -110,6 +110,9 @@ class Oracles {
   void OnEntryUse(const Cpu& cpu, PhysAddr entry, uint64_t value, EntryUse use);
 
   void OnTableLoad(const Cpu& cpu, FrameId table, PtLevel level);
+  // GUP-fast is about to take a reference on the struct page of `value`'s pfn, which names no
+  // memory (read from `entry`).
+  void OnMissingPage(const Cpu& cpu, PhysAddr entry, uint64_t value);
   // A walker found `value` in the table entry at `entry` and cannot use it as a table pointer
   // (`why`: pmd_bad(), or a pfn with no memory): a corrupted page table (table_entry_not_a_table).
   void OnBadTableEntry(const Cpu& cpu, PhysAddr entry, uint64_t value, const char* why);

@@ -22,6 +22,7 @@ absl::string_view ViolationKindName(ViolationKind kind) {
     case ViolationKind::kStaleTlbAfterFree: return "stale_tlb_after_free";
     case ViolationKind::kTableEntryNotTable: return "table_entry_not_a_table";
     case ViolationKind::kWrongLocationTablePointer: return "wrong_location_table_pointer";
+    case ViolationKind::kRefOnMissingPage: return "ref_on_missing_page";
     case ViolationKind::kDeadlock: return "deadlock";
   }
   return "?";
@@ -79,6 +80,9 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
     case ViolationKind::kWrongLocationTablePointer:
       return "every entry a walker uses is read from the live table slot that holds it for that "
              "address (or from a local copy of that slot), never from a stack word or another slot";
+    case ViolationKind::kRefOnMissingPage:
+      return "GUP-fast takes references only on pages that exist: a present entry it uses names a "
+             "pfn with memory";
     case ViolationKind::kDeadlock:
       return "some CPU can always make progress until every actor has finished";
   }

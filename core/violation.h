@@ -65,6 +65,10 @@ enum class ViolationKind : uint8_t {
   // that entry in: its own stack (an offset helper returned the address of a local copy, and the
   // walk stepped or re-indexed from there), or a slot of another index or level (Z04, Z05).
   kWrongLocationTablePointer,
+  // GUP-fast followed an entry whose pfn names no memory to its struct page and would take a
+  // reference there: the kernel has no pfn_valid() check on this path (pte_page() is plain
+  // arithmetic), so it writes a refcount that is no page's.
+  kRefOnMissingPage,
   // No CPU can run but some are unfinished (e.g. an IPI flush waiting on a CPU that waits for it).
   kDeadlock,
 };

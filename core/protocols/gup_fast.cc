@@ -138,8 +138,12 @@ Task<bool> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr
     // pte_protnone() / pte_access_permitted(pte, write=false): present and user.
     if (!EntryPresent(pte) || (pte & kPteUser) == 0) co_return false;
     const FrameId page = EntryFrame(pte);
-    // A garbage entry read from a freed table can name any pfn; pfn_valid() style bail-out.
-    if (page >= world.memory().num_frames()) co_return false;
+    // pte_page(): no pfn_valid() here (only a debug assertion), so a present entry naming no
+    // memory sends the try-get to a struct page that does not exist.
+    if (page >= world.memory().num_frames()) {
+      world.oracles().OnMissingPage(cpu, ptep, pte.value);
+      co_return false;
+    }
     if (!co_await try_grab_folio_fast(cpu, page, walk.pin)) co_return false;
     // The reference is held from here on: the oracle checks that the slots this walker read
     // still map the page at some instant while it is held (kernel-mm.md section 12).
@@ -174,7 +178,10 @@ Task<bool> gup_fast_pmd_leaf(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr,
   if ((pmd & kPteUser) == 0) co_return false;
   // pmd_page(orig) + the subpage: the whole huge folio is one frame here (core/pte.h).
   const FrameId page = EntryFrame(pmd);
-  if (page >= world.memory().num_frames()) co_return false;
+  if (page >= world.memory().num_frames()) {
+    world.oracles().OnMissingPage(cpu, pmdp, pmd.value);
+    co_return false;
+  }
   for (; addr != end; addr += kPageSize) {
     if (!co_await try_grab_folio_fast(cpu, page, walk.pin)) co_return false;
     world.oracles().OnGupRefTaken(cpu, addr, page, SlotOf(world, pmdp), /*ptep=*/0);

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "core/format_version.h"
+#include "core/protocols/gup_fast.h"
 #include "core/protocols/zap.h"
 #include "core/run.h"
 #include "core/scenarios/gup_vs_zap.h"
@@ -282,6 +283,30 @@ TEST(BadTableEntryOracleTest, PmdBadFlagsAndPfnWithoutMemoryAreReported) {
   EXPECT_NE(no_memory.violation->explanation.find("no memory at its pfn"), std::string::npos);
   const RunResult intact = ZapOverPmd([](uint64_t pmd) { return pmd; });
   EXPECT_EQ(intact.outcome, Outcome::kClean);
+}
+
+}  // namespace
+}  // namespace ptfuzz
+
+namespace ptfuzz {
+namespace {
+
+// GUP-fast on a present PTE whose pfn names no memory: the kernel's pte_page() has no pfn_valid()
+// check, so the try-get would touch a struct page that does not exist.
+TEST(MissingPageOracleTest, PresentPteWithoutMemoryIsReported) {
+  MachineConfig config;
+  config.num_frames = 8;
+  TapeDecider d({});
+  World world(config, SimOptions{}, d);
+  const VirtAddr v = 0x7f0000000000;
+  ASSERT_TRUE(world.SetupMapAnonPage(v, 0));
+  const PhysAddr ptep = world.LeafSlot(v);
+  world.memory().WriteWord(AddrFrame(ptep), AddrIndex(ptep), MakeEntry(40, kAnonPteFlags));
+  world.SetActor(0, ActorInfo{"gup_fast", v}, GupFastActor(world.cpu(0), v));
+  const RunResult r = world.Run();
+  ASSERT_TRUE(r.violation.has_value());
+  EXPECT_EQ(r.violation->kind, ViolationKind::kRefOnMissingPage);
+  EXPECT_NE(r.violation->explanation.find("no pfn_valid()"), std::string::npos);
 }
 
 }  // namespace
