@@ -139,9 +139,12 @@ Task<bool> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr
     if (!EntryPresent(pte) || (pte & kPteUser) == 0) co_return false;
     const FrameId page = EntryFrame(pte);
     // pte_page(): no pfn_valid() here (only a debug assertion), so a present entry naming no
-    // memory sends the try-get to a struct page that does not exist.
+    // memory sends the try-get to a struct page that does not exist. On x86-PAE a torn value
+    // (two real entries' halves, Z08) may name a hole between memory banks; whether that struct
+    // page exists depends on the memory model (SPARSEMEM sections), so there it bails out, as
+    // before, and the torn-entry oracle judges the value.
     if (page >= world.memory().num_frames()) {
-      world.oracles().OnMissingPage(cpu, ptep, pte.value);
+      if (!world.SplitEntries(PtLevel::kPte)) world.oracles().OnMissingPage(cpu, ptep, pte.value);
       co_return false;
     }
     if (!co_await try_grab_folio_fast(cpu, page, walk.pin)) co_return false;
@@ -179,7 +182,7 @@ Task<bool> gup_fast_pmd_leaf(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr,
   // pmd_page(orig) + the subpage: the whole huge folio is one frame here (core/pte.h).
   const FrameId page = EntryFrame(pmd);
   if (page >= world.memory().num_frames()) {
-    world.oracles().OnMissingPage(cpu, pmdp, pmd.value);
+    if (!world.SplitEntries(PtLevel::kPmd)) world.oracles().OnMissingPage(cpu, pmdp, pmd.value);
     co_return false;
   }
   for (; addr != end; addr += kPageSize) {
