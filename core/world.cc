@@ -461,30 +461,25 @@ void World::HwWalkStep(CpuId cpu_id, int agent, uint32_t walks) {
     }
   } else {
     ev.ok = false;
-    // The walk from the top: atomic 64-bit loads of each level, as the MMU does.
-    const PtGeometry& g = config_.geometry;
-    FrameId t = pgd_;
-    for (int position = g.TopPosition(); position > 0 && t != kNoFrame; --position) {
-      const uint64_t entry = memory_.ReadWord(t, IndexAtPosition(vaddr, position));
-      if (!EntryPresent(entry) || EntryFrame(entry) >= memory_.num_frames()) {
-        t = kNoFrame;
-      } else if (position == 1 && PmdHuge(entry)) {
-        // A huge leaf: no PTE table to cache.
-        const FrameId page = EntryFrame(entry);
-        cpu.tlb.Fill(vaddr, page, memory_.frame(page).generation);
-        ev.old_value = kNoFrame;
-        ev.new_value = page;
-        RecordAgent(agent, ev);
-        return;
-      } else {
-        t = EntryFrame(entry);
-      }
-    }
-    if (t == kNoFrame || memory_.frame(t).state != FrameState::kPageTable) {
+    // The walk from the top, atomic 64-bit loads of each level as the MMU does: the live tree's
+    // leaf slot (World::LeafSlot()).
+    const PhysAddr leaf = LeafSlot(vaddr);
+    if (leaf == 0) {
       RecordAgent(agent, ev);
       return;
     }
-    table = t;
+    table = AddrFrame(leaf);
+    if (memory_.frame(table).level != PtLevel::kPte) {
+      // A huge leaf: no PTE table to cache.
+      const FrameId page = EntryFrame(ReadEntry(leaf));
+      ev.old_value = kNoFrame;
+      if (page < memory_.num_frames()) {
+        cpu.tlb.Fill(vaddr, page, memory_.frame(page).generation);
+        ev.new_value = page;
+      }
+      RecordAgent(agent, ev);
+      return;
+    }
     cpu.tlb.FillPsc(pmd_start, table, memory_.frame(table).generation);
   }
   ev.old_value = table;

@@ -10,23 +10,6 @@ namespace ptfuzz {
 
 namespace {
 
-// huge_pte_offset(): the pud slot of `addr` in the CPU's mm and the pud it holds (plain loads;
-// the mmap lock keeps the upper tables).
-struct PudSlot {
-  PhysAddr pudp = 0;
-  Loaded pud;
-};
-
-Task<PudSlot> walk_to_pud(Cpu& cpu, VirtAddr addr) {
-  const Loaded pgd =
-      co_await cpu.Load(EntryAddr(cpu.world->pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)),
-                        PtLevel::kPgd, MemOrder::kPlain);
-  if (!EntryPresent(pgd)) co_return PudSlot{};
-  const PhysAddr pudp = EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud));
-  const Loaded pud = co_await cpu.Load(pudp, PtLevel::kPud, MemOrder::kPlain, pgd.dep);
-  co_return PudSlot{pudp, pud};
-}
-
 // huge_pmd_unshare(): with the table's lock held. Returns true when this mm only dropped its
 // share (the entries stay, the other sharer keeps them).
 Task<bool> huge_pmd_unshare(Cpu& cpu, PhysAddr pudp, FrameId table) {

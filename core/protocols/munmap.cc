@@ -2,7 +2,6 @@
 
 #include "core/protocols/mmu_gather.h"
 #include "core/protocols/pgtable.h"
-#include "core/protocols/pte_offset_map.h"
 #include "core/protocols/zap.h"
 #include "core/world.h"
 
@@ -30,11 +29,7 @@ Task<void> MunmapRangeActor(Cpu& cpu, VirtAddr addr) {
   const PmdSlot slot = co_await walk_to_pmd(cpu, pmd_start);
   if (slot.pmdp != 0) {
     // unmap_vmas() -> zap_pte_range() of the whole table.
-    const MappedPte mapped = co_await pte_offset_map_lock(cpu, slot.pmdp, slot.dep, pmd_start);
-    if (mapped.table != kNoFrame) {
-      co_await zap_ptes_locked(cpu, tlb, mapped.table, mapped.dep, pmd_start);
-      co_await pte_unmap_unlock(cpu, mapped.table);
-    }
+    co_await zap_pte_range_all(cpu, tlb, slot.pmdp, slot.dep, pmd_start);
     // free_pgtables() -> ... -> free_pte_range().
     co_await free_pte_range(cpu, tlb, slot.pmdp, slot.dep, pmd_start);
   }

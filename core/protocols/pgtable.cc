@@ -22,10 +22,9 @@ Task<Loaded> pxx_get_split(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order, 
   const uint64_t low = first_high ? b.value : a.value;
   const uint64_t high = first_high ? a.value : b.value;
   const uint64_t value = JoinHalves(low, high);
-  world.oracles().OnSplitRead(cpu, p, level, value, first_high ? b_src : a_src,
-                              first_high ? a_src : b_src,
-                              first_high ? "a plain read (high half first)"
-                                         : "a plain read (low half first)");
+  world.oracles().OnSplitRead(
+      cpu, p, level, value, first_high ? b_src : a_src, first_high ? a_src : b_src,
+      first_high ? "a plain read (high half first)" : "a plain read (low half first)");
   co_return Loaded{value, JoinDepTokens(world, cpu, a.dep, b.dep)};
 }
 
@@ -76,8 +75,8 @@ Task<void> set_pmd_split(Cpu& cpu, PhysAddr pmdp, uint64_t pmd) {
 
 }  // namespace
 
-OpOrTask<LoadAwaiter, Loaded> pxx_get(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order,
-                                      Dep dep, bool high_first) {
+OpOrTask<LoadAwaiter, Loaded> pxx_get(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order, Dep dep,
+                                      bool high_first) {
   if (!cpu.world->SplitEntries(level)) return cpu.Load(p, level, order, dep);
   return pxx_get_split(cpu, p, level, order, dep, high_first);
 }
@@ -105,16 +104,20 @@ OpOrTask<OpAwaiter, uint64_t> pmdp_huge_get_and_clear(Cpu& cpu, PhysAddr pmdp) {
   return pxxp_get_and_clear_split(cpu, pmdp, PtLevel::kPmd);
 }
 
-Task<PmdSlot> walk_to_pmd(Cpu& cpu, VirtAddr addr) {
+Task<PudSlot> walk_to_pud(Cpu& cpu, VirtAddr addr) {
   World& world = *cpu.world;
   const Loaded pgd =
       co_await cpu.Load(EntryAddr(world.pgd_of(cpu.mm), TableIndex(addr, PtLevel::kPgd)),
                         PtLevel::kPgd, MemOrder::kPlain);
-  if (!EntryPresent(pgd)) co_return PmdSlot{};
-  const Loaded pud = co_await cpu.Load(EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud)),
-                                       PtLevel::kPud, MemOrder::kPlain, pgd.dep);
-  if (!EntryPresent(pud)) co_return PmdSlot{};
-  co_return PmdSlot{EntryAddr(EntryFrame(pud), TableIndex(addr, PtLevel::kPmd)), pud.dep};
+  if (!EntryPresent(pgd)) co_return PudSlot{};
+  const PhysAddr pudp = EntryAddr(EntryFrame(pgd), TableIndex(addr, PtLevel::kPud));
+  co_return PudSlot{pudp, co_await cpu.Load(pudp, PtLevel::kPud, MemOrder::kPlain, pgd.dep)};
+}
+
+Task<PmdSlot> walk_to_pmd(Cpu& cpu, VirtAddr addr) {
+  const PudSlot slot = co_await walk_to_pud(cpu, addr);
+  if (!EntryPresent(slot.pud)) co_return PmdSlot{};
+  co_return PmdSlot{EntryAddr(EntryFrame(slot.pud), TableIndex(addr, PtLevel::kPmd)), slot.pud.dep};
 }
 
 OpOrTask<OpAwaiter, void> pmd_clear(Cpu& cpu, PhysAddr pmdp) {

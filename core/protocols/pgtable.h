@@ -35,8 +35,8 @@ namespace ptfuzz {
 // ptep_get() / pmdp_get() / a plain `*pmd` of the entry at `p` in a table of `level`, with the
 // access kind `order` (kPlain or kOnce). On PAE: low half, then high half (two loads, each its
 // own step); `high_first` reads them the other way round (what a compiler may also emit).
-OpOrTask<LoadAwaiter, Loaded> pxx_get(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order,
-                                      Dep dep, bool high_first = false);
+OpOrTask<LoadAwaiter, Loaded> pxx_get(Cpu& cpu, PhysAddr p, PtLevel level, MemOrder order, Dep dep,
+                                      bool high_first = false);
 
 // set_pte_at() -> native_set_pte() (x86) / __set_pte() (arm64): WRITE_ONCE of the entry; PAE:
 // high half, smp_wmb(), low half.
@@ -54,6 +54,13 @@ struct PmdSlot {
   Dep dep = kNoDep;
 };
 Task<PmdSlot> walk_to_pmd(Cpu& cpu, VirtAddr addr);
+// The same descent stopped at the pud (huge_pte_offset()): its slot and value; `pudp` is 0 when
+// the pgd is none.
+struct PudSlot {
+  PhysAddr pudp = 0;
+  Loaded pud;
+};
+Task<PudSlot> walk_to_pud(Cpu& cpu, VirtAddr addr);
 
 // pmdp_huge_get_and_clear() (x86 native_pmdp_get_and_clear(), arm64 via __ptep_get_and_clear()):
 // the PMD's exchange with 0, ordered as ptep_get_and_clear(). Returns the old entry.

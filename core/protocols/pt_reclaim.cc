@@ -11,22 +11,6 @@
 
 namespace ptfuzz {
 
-namespace {
-
-// zap_pte_range() over the whole table under its PTL (mm/memory.c): every present PTE cleared
-// and its page queued. Returns whether the table can be reclaimed (the zap covered all of it).
-Task<bool> zap_pte_range_all(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_dep,
-                             VirtAddr pmd_start) {
-  PTFUZZ_KERNEL_FUNC(cpu, "zap_pte_range", "mm/memory.c");
-  const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, pmdp_dep, pmd_start);
-  if (mapped.table == kNoFrame) co_return false;  // none (or huge): nothing to zap or reclaim
-  co_await zap_ptes_locked(cpu, tlb, mapped.table, mapped.dep, pmd_start);
-  co_await pte_unmap_unlock(cpu, mapped.table);
-  co_return true;
-}
-
-}  // namespace
-
 Task<void> try_to_free_pte(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr pmd_start,
                            MmuGather& tlb) {
   PTFUZZ_KERNEL_FUNC(cpu, "try_to_free_pte", "mm/pt_reclaim.c");
@@ -46,8 +30,8 @@ Task<void> try_to_free_pte(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr pmd_s
   co_await cpu.SpinLock(table);  // the split PTL, nested in the pmd lock
   bool empty = true;
   for (const uint32_t index : world.PopulatablePteIndices(pmd_start)) {
-    if (!EntryNone(co_await pxx_get(cpu, EntryAddr(table, index), PtLevel::kPte,
-                                    MemOrder::kOnce, pmdval.dep))) {
+    if (!EntryNone(co_await pxx_get(cpu, EntryAddr(table, index), PtLevel::kPte, MemOrder::kOnce,
+                                    pmdval.dep))) {
       empty = false;
       break;
     }

@@ -39,6 +39,18 @@ Task<void> zap_ptes_locked(Cpu& cpu, MmuGather& tlb, FrameId table, Dep dep, Vir
   }
 }
 
+// zap_pte_range() over the whole table under its PTL (mm/memory.c): every present PTE cleared
+// and its page queued. Returns whether the table can be reclaimed (the zap covered all of it).
+Task<bool> zap_pte_range_all(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_dep,
+                             VirtAddr pmd_start) {
+  PTFUZZ_KERNEL_FUNC(cpu, "zap_pte_range", "mm/memory.c");
+  const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, pmdp_dep, pmd_start);
+  if (mapped.table == kNoFrame) co_return false;  // none (or huge): nothing to zap or reclaim
+  co_await zap_ptes_locked(cpu, tlb, mapped.table, mapped.dep, pmd_start);
+  co_await pte_unmap_unlock(cpu, mapped.table);
+  co_return true;
+}
+
 Task<void> ZapActor(Cpu& cpu, VirtAddr addr) { co_await zap_page_range_single(cpu, addr); }
 
 Task<void> zap_page_range_single(Cpu& cpu, VirtAddr addr) {

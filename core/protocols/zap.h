@@ -31,6 +31,12 @@ Task<void> zap_ptes_locked(Cpu& cpu, MmuGather& tlb, FrameId table, Dep dep, Vir
 // zap_page_range_single() of the page at `addr`, through tlb_finish_mmu().
 Task<void> zap_page_range_single(Cpu& cpu, VirtAddr addr);
 
+// zap_pte_range() over the whole PTE table the pmd at `pmdp` names, under its PTL: every
+// populatable PTE cleared and its page queued on `tlb`. False when the pmd names no PTE table
+// (none or huge). `pmdp_dep`: the load the pmd's address came from.
+Task<bool> zap_pte_range_all(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_dep,
+                             VirtAddr pmd_start);
+
 // The ACTOR_ZAP actor: madvise(addr, PAGE_SIZE, MADV_DONTNEED).
 Task<void> ZapActor(Cpu& cpu, VirtAddr addr);
 
