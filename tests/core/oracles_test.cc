@@ -205,26 +205,43 @@ TEST(RefcountOracleTest, FreeWithReferencesIsReported) {
 namespace ptfuzz {
 namespace {
 
+constexpr VirtAddr kOnePage = 0x7f0000000000;
+
+// An 8-frame machine with kOnePage mapped (its tables and page), driven directly: the hooks, or
+// one actor set by the test.
+struct OnePageWorld {
+  static MachineConfig Config() {
+    MachineConfig config;
+    config.num_frames = 8;
+    return config;
+  }
+  OnePageWorld() : decider(absl::Span<const uint32_t>()), world(Config(), SimOptions{}, decider) {
+    EXPECT_TRUE(world.SetupMapAnonPage(kOnePage, 0));
+  }
+  // The pmd slot on the way to kOnePage.
+  PhysAddr PmdSlot() const {
+    const PhysMemory& mem = world.memory();
+    for (FrameId f = 0; f < mem.num_frames(); ++f) {
+      if (mem.frame(f).state == FrameState::kPageTable && mem.frame(f).level == PtLevel::kPmd) {
+        return EntryAddr(f, TableIndex(kOnePage, PtLevel::kPmd));
+      }
+    }
+    return 0;
+  }
+  TapeDecider decider;
+  World world;
+};
+
 // A walker that read a pmd naming PTE table T, then loads from T after T was freed and allocated
 // again as a PTE table (the same level, so the level check alone passes): walker_reads_freed_table
 // by the generation check. Driven through the oracle hooks directly.
 TEST(ChildTableOracleTest, TableFreedAndReusedAtTheSameLevelIsReported) {
-  MachineConfig config;
-  config.num_frames = 8;
-  TapeDecider d({});
-  World world(config, SimOptions{}, d);
-  const VirtAddr v = 0x7f0000000000;
-  ASSERT_TRUE(world.SetupMapAnonPage(v, 0));
+  OnePageWorld m;
+  World& world = m.world;
+  const VirtAddr v = kOnePage;
   const PhysAddr pte_slot = world.LeafSlot(v);
   const FrameId table = AddrFrame(pte_slot);
-  // The pmd slot that names `table`.
-  PhysAddr pmdp = 0;
-  for (FrameId f = 0; f < config.num_frames; ++f) {
-    if (world.memory().frame(f).state == FrameState::kPageTable &&
-        world.memory().frame(f).level == PtLevel::kPmd) {
-      pmdp = EntryAddr(f, TableIndex(v, PtLevel::kPmd));
-    }
-  }
+  const PhysAddr pmdp = m.PmdSlot();
   ASSERT_NE(pmdp, 0u);
   const uint64_t pmd = world.memory().ReadWord(AddrFrame(pmdp), AddrIndex(pmdp));
   ASSERT_EQ(EntryFrame(pmd), table);
@@ -245,31 +262,18 @@ TEST(ChildTableOracleTest, TableFreedAndReusedAtTheSameLevelIsReported) {
       << world.oracles().violation()->explanation;
 }
 
-}  // namespace
-}  // namespace ptfuzz
-
-namespace ptfuzz {
-namespace {
-
 // __pte_offset_map() on a corrupted pmd: pmd_bad() flags, or table flags naming no memory. The
 // kernel reports the first (pmd_ERROR()) and has no check for the second; both are
 // table_entry_not_a_table here, and the walk maps nothing.
 RunResult ZapOverPmd(uint64_t (*corrupt)(uint64_t pmd)) {
-  MachineConfig config;
-  config.num_frames = 8;
-  TapeDecider d({});
-  World world(config, SimOptions{}, d);
-  const VirtAddr v = 0x7f0000000000;
-  EXPECT_TRUE(world.SetupMapAnonPage(v, 0));
-  for (FrameId f = 0; f < config.num_frames; ++f) {
-    if (world.memory().frame(f).state == FrameState::kPageTable &&
-        world.memory().frame(f).level == PtLevel::kPmd) {
-      const uint32_t i = TableIndex(v, PtLevel::kPmd);
-      world.memory().WriteWord(f, i, corrupt(world.memory().ReadWord(f, i)));
-    }
-  }
-  world.SetActor(0, ActorInfo{"zap", v}, ZapActor(world.cpu(0), v));
-  return world.Run();
+  OnePageWorld m;
+  const PhysAddr pmdp = m.PmdSlot();
+  EXPECT_NE(pmdp, 0u);
+  PhysMemory& mem = m.world.memory();
+  mem.WriteWord(AddrFrame(pmdp), AddrIndex(pmdp),
+                corrupt(mem.ReadWord(AddrFrame(pmdp), AddrIndex(pmdp))));
+  m.world.SetActor(0, ActorInfo{"zap", kOnePage}, ZapActor(m.world.cpu(0), kOnePage));
+  return m.world.Run();
 }
 
 TEST(BadTableEntryOracleTest, PmdBadFlagsAndPfnWithoutMemoryAreReported) {
@@ -285,25 +289,14 @@ TEST(BadTableEntryOracleTest, PmdBadFlagsAndPfnWithoutMemoryAreReported) {
   EXPECT_EQ(intact.outcome, Outcome::kClean);
 }
 
-}  // namespace
-}  // namespace ptfuzz
-
-namespace ptfuzz {
-namespace {
-
 // GUP-fast on a present PTE whose pfn names no memory: the kernel's pte_page() has no pfn_valid()
 // check, so the try-get would touch a struct page that does not exist.
 TEST(MissingPageOracleTest, PresentPteWithoutMemoryIsReported) {
-  MachineConfig config;
-  config.num_frames = 8;
-  TapeDecider d({});
-  World world(config, SimOptions{}, d);
-  const VirtAddr v = 0x7f0000000000;
-  ASSERT_TRUE(world.SetupMapAnonPage(v, 0));
-  const PhysAddr ptep = world.LeafSlot(v);
-  world.memory().WriteWord(AddrFrame(ptep), AddrIndex(ptep), MakeEntry(40, kAnonPteFlags));
-  world.SetActor(0, ActorInfo{"gup_fast", v}, GupFastActor(world.cpu(0), v));
-  const RunResult r = world.Run();
+  OnePageWorld m;
+  const PhysAddr ptep = m.world.LeafSlot(kOnePage);
+  m.world.memory().WriteWord(AddrFrame(ptep), AddrIndex(ptep), MakeEntry(40, kAnonPteFlags));
+  m.world.SetActor(0, ActorInfo{"gup_fast", kOnePage}, GupFastActor(m.world.cpu(0), kOnePage));
+  const RunResult r = m.world.Run();
   ASSERT_TRUE(r.violation.has_value());
   EXPECT_EQ(r.violation->kind, ViolationKind::kRefOnMissingPage);
   EXPECT_NE(r.violation->explanation.find("no pfn_valid()"), std::string::npos);
