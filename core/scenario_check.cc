@@ -13,14 +13,17 @@ namespace ptfuzz {
 
 namespace {
 
-absl::Status CheckVaddr(uint64_t vaddr, absl::string_view field, VirtAddr task_size) {
+// `list`[`index`].vaddr: the field's name is formatted only for an error (this runs for every
+// fuzzer input).
+absl::Status CheckVaddr(uint64_t vaddr, absl::string_view list, int index, VirtAddr task_size) {
   if (vaddr % kPageSize != 0) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("%s = %#x is not page-aligned", field, vaddr));
+        absl::StrFormat("%s[%d].vaddr = %#x is not page-aligned", list, index, vaddr));
   }
   if (vaddr >= task_size) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s = %#x is not a user address (TASK_SIZE is %#x)", field, vaddr, task_size));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s[%d].vaddr = %#x is not a user address (TASK_SIZE is %#x)", list,
+                        index, vaddr, task_size));
   }
   return absl::OkStatus();
 }
@@ -167,7 +170,7 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
   for (int i = 0; i < s.mappings_size(); ++i) {
     const proto::Mapping& m = s.mappings(i);
     PTFUZZ_RETURN_IF_ERROR(
-        CheckVaddr(m.vaddr(), absl::StrCat("scenario.mappings[", i, "].vaddr"), task_size));
+        CheckVaddr(m.vaddr(), "scenario.mappings", i, task_size));
     for (int j = 0; j < i; ++j) {
       if (s.mappings(j).vaddr() == m.vaddr()) {
         return absl::InvalidArgumentError(absl::StrFormat(
@@ -278,7 +281,7 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
       }
     }
     PTFUZZ_RETURN_IF_ERROR(
-        CheckVaddr(a.vaddr(), absl::StrCat("scenario.actors[", i, "].vaddr"), task_size));
+        CheckVaddr(a.vaddr(), "scenario.actors", i, task_size));
     if (a.mm() != 0) {
       bool shared = false;
       for (const proto::Mapping& m : s.mappings()) shared |= m.hugetlb_shared();

@@ -1,6 +1,7 @@
 #include "core/world.h"
 
 #include <algorithm>
+#include <bit>
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
@@ -534,15 +535,25 @@ uint32_t World::Decide(DecisionKind kind, uint32_t num_options) {
   return answer;
 }
 
+namespace {
+
+// The trace hash after `event`: who (CPU), where (kernel function), what (operation, location,
+// values, outcome). Two mixing rounds per step: it runs for every step of every execution.
+uint64_t HashStep(uint64_t h, const TraceEvent& e) {
+  const uint64_t who_what = (uint64_t{e.cpu} << 56) | (uint64_t{static_cast<uint8_t>(e.op)} << 48) |
+                            (uint64_t{e.ok} << 40);
+  h = MixHash(h ^ e.func->name_hash, who_what ^ std::rotl(e.addr, 23));
+  return MixHash(h, e.new_value ^ std::rotl(e.old_value, 31));
+}
+
+}  // namespace
+
 void World::Record(Cpu& cpu, TraceEvent event) {
   event.step = step_;
   event.cpu = cpu.id;
   event.actor = cpu.actor;
   event.func = cpu.func ? cpu.func : &kNoFunc;
-  uint64_t h = MixHash(trace_hash_, event.func->name_hash);
-  h = MixHash(h, (uint64_t{cpu.id} << 8) | static_cast<uint8_t>(event.op));
-  h = MixHash(h, event.addr);
-  trace_hash_ = MixHash(h, event.new_value ^ (event.old_value << 1) ^ event.ok);
+  trace_hash_ = HashStep(trace_hash_, event);
   if (options_.observer != nullptr) options_.observer->OnStep(event, event.func->name_hash);
   if (options_.record_trace) trace_.push_back(event);
 }
@@ -554,10 +565,7 @@ void World::RecordAgent(int agent, TraceEvent event) {
   event.actor = -1;
   event.agent = agent;
   event.func = &a.func();
-  uint64_t h = MixHash(trace_hash_, event.func->name_hash);
-  h = MixHash(h, (uint64_t{event.cpu} << 8) | static_cast<uint8_t>(event.op));
-  h = MixHash(h, event.addr);
-  trace_hash_ = MixHash(h, event.new_value ^ (event.old_value << 1));
+  trace_hash_ = HashStep(trace_hash_, event);
   if (options_.observer != nullptr) options_.observer->OnStep(event, event.func->name_hash);
   if (options_.record_trace) trace_.push_back(event);
 }
@@ -1596,7 +1604,7 @@ RunResult World::Run() {
   result.buffered_stores = buffered_stores_;
   result.violation = oracles_.violation();
   result.trace_hash = trace_hash_;
-  result.state_digest = StateDigest();
+  if (options_.state_digest) result.state_digest = StateDigest();
   result.tape = std::move(tape_);
   if (options_.record_trace) result.trace = std::move(trace_);
   return result;

@@ -88,16 +88,22 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  ptfuzz::proto::Schedule schedule;
-  if (!ptfuzz::ParseSchedule(absl::string_view(reinterpret_cast<const char*>(data), size),
-                             &schedule)
-           .ok() ||
-      !ptfuzz::CheckSchedule(schedule).ok() || !ptfuzz::MatchesPins(pins, schedule.scenario())) {
+  const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
+  // A mutant libFuzzer runs right after the custom mutator made it needs no parse (it is valid
+  // and pinned by construction, fuzz/mutator.h); corpus files and libFuzzer's own inputs do.
+  ptfuzz::proto::Schedule parsed;
+  const ptfuzz::proto::Schedule* mutant = ptfuzz::LastMutant(bytes);
+  if (mutant != nullptr && !ptfuzz::MatchesPins(pins, mutant->scenario())) mutant = nullptr;
+  if (mutant == nullptr &&
+      (!ptfuzz::ParseSchedule(bytes, &parsed).ok() || !ptfuzz::CheckSchedule(parsed).ok() ||
+       !ptfuzz::MatchesPins(pins, parsed.scenario()))) {
     return -1;
   }
+  const ptfuzz::proto::Schedule& schedule = mutant != nullptr ? *mutant : parsed;
   ptfuzz::FeedbackObserver observer(extra_counters);
   ptfuzz::SimOptions options;
   options.observer = &observer;
+  options.state_digest = false;
   const std::vector<uint32_t> raw = ptfuzz::RawTape(schedule);
   ptfuzz::TapeDecider decider(raw);
   const ptfuzz::RunResult result = ptfuzz::RunScenario(schedule.scenario(), decider, options);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/format_version.h"
 #include "core/world.h"
@@ -229,8 +230,37 @@ proto::Scenario DefaultScenario(const Pins& pins) {
   return s;
 }
 
+// The last mutant Emit() wrote: libFuzzer runs each mutant right after making it (or mutates it
+// again), so the fuzz target and ParseOrDefault() take it from here instead of parsing it.
+struct Mutant {
+  std::string bytes;
+  proto::Schedule schedule;
+};
+Mutant& LastEmitted() {
+  static Mutant* const last = new Mutant;
+  return *last;
+}
+
+// ParseOrDefault() of corpus inputs, which libFuzzer mutates over and over. A memo of a pure
+// function of (bytes, pins): it changes how fast the mutator is, never what it returns. Cleared
+// when full or when called with other pins (a campaign's are fixed; tests vary them).
+struct ParseMemo {
+  Pins pins;
+  absl::flat_hash_map<std::string, proto::Schedule> parsed;
+};
+constexpr size_t kParseMemoCapacity = 1 << 13;
+ParseMemo& Memo() {
+  static ParseMemo* const memo = new ParseMemo;
+  return *memo;
+}
+
+bool SamePins(const Pins& a, const Pins& b) {
+  return a.scenario == b.scenario && a.variant == b.variant && a.tlb_flush == b.tlb_flush &&
+         a.memory_model == b.memory_model && a.arch == b.arch;
+}
+
 // Parses `bytes`; anything that is not a valid schedule becomes the pinned default scenario.
-proto::Schedule ParseOrDefault(const uint8_t* data, size_t size, const Pins& pins) {
+proto::Schedule ParseOrDefaultUncached(const uint8_t* data, size_t size, const Pins& pins) {
   proto::Schedule s;
   if (!ParseSchedule(absl::string_view(reinterpret_cast<const char*>(data), size), &s).ok() ||
       s.format_version() != kFormatVersion) {
@@ -240,6 +270,24 @@ proto::Schedule ParseOrDefault(const uint8_t* data, size_t size, const Pins& pin
   ApplyPins(pins, s.mutable_scenario());
   if (!ValidateScenario(s.scenario()).ok()) *s.mutable_scenario() = DefaultScenario(pins);
   if (s.canonical() || s.tape_size() > 0) SetRawTape(RawTape(s), &s);
+  return s;
+}
+
+proto::Schedule ParseOrDefault(const uint8_t* data, size_t size, const Pins& pins) {
+  const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
+  ParseMemo& memo = Memo();
+  if (!SamePins(memo.pins, pins)) {
+    memo.parsed.clear();
+    memo.pins = pins;
+    LastEmitted().bytes.clear();
+  }
+  // A mutant Emit() made under these pins is a normalized schedule already.
+  const Mutant& last = LastEmitted();
+  if (!last.bytes.empty() && bytes == last.bytes) return last.schedule;
+  if (auto it = memo.parsed.find(bytes); it != memo.parsed.end()) return it->second;
+  proto::Schedule s = ParseOrDefaultUncached(data, size, pins);
+  if (memo.parsed.size() >= kParseMemoCapacity) memo.parsed.clear();
+  memo.parsed.emplace(std::string(bytes), s);
   return s;
 }
 
@@ -258,7 +306,10 @@ size_t Emit(proto::Schedule& s, uint8_t* out, size_t max_size) {
   }
   if (bytes.size() > max_size) return 0;
   std::memcpy(out, bytes.data(), bytes.size());
-  return bytes.size();
+  Mutant& last = LastEmitted();
+  last.schedule = std::move(s);
+  last.bytes = std::move(bytes);
+  return last.bytes.size();
 }
 
 }  // namespace
@@ -337,6 +388,11 @@ void ApplyPins(const Pins& pins, proto::Scenario* s) {
   if (pins.tlb_flush) s->set_tlb_flush(*pins.tlb_flush);
   if (pins.memory_model) s->set_memory_model(*pins.memory_model);
   if (pins.arch) s->set_arch(*pins.arch);
+}
+
+const proto::Schedule* LastMutant(absl::string_view bytes) {
+  const Mutant& last = LastEmitted();
+  return !last.bytes.empty() && bytes == last.bytes ? &last.schedule : nullptr;
 }
 
 bool MatchesPins(const Pins& pins, const proto::Scenario& s) {

@@ -10,8 +10,9 @@
 //
 // Outputs are raw binary schedules with the campaign's pins applied and fit in max_size: when too
 // large the tape is cut from the end, which is what makes libFuzzer's -minimize_crash shrink
-// schedules. All randomness comes from a local generator seeded by libFuzzer's seed; no state is
-// kept between calls.
+// schedules. All randomness comes from a local generator seeded by libFuzzer's seed. The only
+// state kept between calls is speed: a memo of parsed inputs and the last mutant (LastMutant()),
+// neither of which changes what any call returns.
 #ifndef PTFUZZ_FUZZ_MUTATOR_H_
 #define PTFUZZ_FUZZ_MUTATOR_H_
 
@@ -21,6 +22,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "proto/schedule.pb.h"
 
 namespace ptfuzz {
@@ -47,6 +49,12 @@ void ApplyPins(const Pins& pins, proto::Scenario* scenario);
 
 // True when `scenario` carries every pinned value.
 bool MatchesPins(const Pins& pins, const proto::Scenario& scenario);
+
+// The schedule the last MutateSchedule() or CrossOverSchedules() call wrote, if `bytes` are what
+// it wrote, else nullptr. Such a schedule is what ParseSchedule() makes of those bytes, and it
+// passes CheckSchedule() and MatchesPins(): the fuzz target runs it without parsing. Valid until
+// the next mutation.
+const proto::Schedule* LastMutant(absl::string_view bytes);
 
 size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed,
                       const Pins& pins);

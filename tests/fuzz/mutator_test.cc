@@ -59,6 +59,45 @@ TEST(MutatorTest, SameSeedSameOutput) {
   EXPECT_EQ(std::string(a.begin(), a.begin() + na), std::string(b.begin(), b.begin() + nb));
 }
 
+// The fuzz target runs LastMutant() instead of parsing: it must be exactly what the bytes parse
+// to, and valid. And the parse memo and the last-mutant shortcut are speed only: an input mutated
+// again right after it was made (the shortcut), after something else (the memo) or under other
+// pins in between (both dropped) gives the same output.
+TEST(MutatorTest, LastMutantIsTheParsedOutputAndCachesNeverChangeResults) {
+  Pins pins;
+  ASSERT_TRUE(MakePins("gup_vs_zap", "no_pte_recheck", "", &pins).ok());
+  std::string input = DefaultBytes();
+  for (uint32_t seed = 0; seed < 300; ++seed) {
+    std::vector<uint8_t> buf(input.begin(), input.end());
+    buf.resize(4096);
+    const size_t n = MutateSchedule(buf.data(), input.size(), buf.size(), seed, pins);
+    ASSERT_GT(n, 0u);
+    const std::string out(buf.begin(), buf.begin() + n);
+    const proto::Schedule* mutant = LastMutant(out);
+    ASSERT_NE(mutant, nullptr);
+    EXPECT_EQ(LastMutant(input == out ? "" : input), nullptr);
+    const proto::Schedule parsed = Parse(buf, n);
+    ASSERT_EQ(mutant->SerializeAsString(), parsed.SerializeAsString()) << "seed " << seed;
+    ASSERT_TRUE(CheckSchedule(*mutant).ok()) << CheckSchedule(*mutant);
+    ASSERT_TRUE(MatchesPins(pins, mutant->scenario()));
+
+    // Mutate `out` again: right away (it is the last mutant), after an unrelated mutation under
+    // other pins (the memo and the shortcut are dropped), and once more (the memo).
+    auto again = [&](uint32_t s) {
+      std::vector<uint8_t> b(out.begin(), out.end());
+      b.resize(4096);
+      return std::string(b.begin(), b.begin() + MutateSchedule(b.data(), out.size(), b.size(), s, pins));
+    };
+    const std::string first = again(seed + 1);
+    std::vector<uint8_t> other(input.begin(), input.end());
+    other.resize(4096);
+    MutateSchedule(other.data(), input.size(), other.size(), seed, Pins{});
+    EXPECT_EQ(again(seed + 1), first) << "seed " << seed;
+    EXPECT_EQ(again(seed + 1), first) << "seed " << seed;
+    input = out;
+  }
+}
+
 TEST(MutatorTest, PinsAreWrittenIntoEveryOutput) {
   Pins pins;
   ASSERT_TRUE(MakePins("gup_vs_zap", "no_pte_recheck", "broadcast", &pins).ok());
