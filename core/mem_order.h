@@ -58,6 +58,7 @@ enum class LocSpace : uint8_t {
   kFolioMapping = 8,  // folio->mapping of a frame (include/linux/mm_types.h)
   kInode = 9,         // the first word of an inode's address_space (i_mapping->a_ops) read through
                       // folio->mapping
+  kTlbFlushPending = 10,  // mm->tlb_flush_pending of mm `payload` (include/linux/mm_types.h)
 };
 
 inline constexpr int kLocSpaceShift = 60;
@@ -80,6 +81,9 @@ inline constexpr Loc FolioMappingLoc(FrameId frame) {
   return MakeLoc(LocSpace::kFolioMapping, frame);
 }
 inline constexpr Loc InodeLoc(uint32_t inode) { return MakeLoc(LocSpace::kInode, inode); }
+inline constexpr Loc TlbFlushPendingLoc(uint32_t mm) {
+  return MakeLoc(LocSpace::kTlbFlushPending, mm);
+}
 inline constexpr Loc PtHalfLoc(PhysAddr entry, bool high) {
   return MakeLoc(LocSpace::kPtHalf, entry | (high ? 4 : 0));
 }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/protocols/mmu_gather.h"
 #include "core/world.h"
 
 namespace ptfuzz {
@@ -661,6 +662,33 @@ void Oracles::OnFree(const Cpu& cpu, FrameId frame) {
                              "allocator hands it to someone else",
                              frame, info.generation, other.id, e->vaddr, other.id));
       return;
+    }
+  }
+}
+
+void Oracles::OnTlbFinishMmu(const Cpu& cpu, const MmuGather& tlb) {
+  // The batches still in progress (this one has ended): the pages each unhooked and holds until
+  // its flush. A TLB entry to one of them, for an address this unmap covered, outlives the call.
+  for (const MmuGather* other : world_.live_gathers()) {
+    if (other->mm != tlb.mm) continue;
+    for (const FrameId page : other->pages) {
+      for (const Cpu& c : world_.cpus()) {
+        if (c.mm != tlb.mm) continue;
+        for (const TlbEntry& e : c.tlb.entries()) {
+          if (e.frame != page || e.vaddr < tlb.range_start || e.vaddr >= tlb.range_end) continue;
+          if (world_.Translate(e.vaddr, tlb.mm) == page) continue;  // mapped again since
+          Report(cpu, ViolationKind::kStaleTlbAfterUnmap,
+                 absl::StrFormat(
+                     "tlb_finish_mmu() returns for [%#x, %#x) while cpu %u's TLB still maps %#x "
+                     "to f%u, whose entry another unmap cleared and has not flushed yet (its "
+                     "batch holds the page until then): this unmap found the entry none and "
+                     "flushed nothing for it, so user space on cpu %u still reaches the page "
+                     "after the call returned; tlb_finish_mmu() must flush the whole mm when "
+                     "mm_tlb_flush_nested()",
+                     tlb.range_start, tlb.range_end, c.id, e.vaddr, page, c.id));
+          return;
+        }
+      }
     }
   }
 }

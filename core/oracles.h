@@ -27,7 +27,9 @@
 //  - table entry not a table: a store makes a present upper entry point to something that is not
 //    a table of the next level; a walker finds a pmd that fails pmd_bad() or names no memory.
 //  - stale TLB: a data page is freed while a TLB still maps it (same generation), or a page table
-//    while a paging-structure cache still points to it (Z15).
+//    while a paging-structure cache still points to it (Z15); an unmap returns from
+//    tlb_finish_mmu() while a TLB still maps an address of its range to a page that a concurrent
+//    mmu_gather batch unhooked and has not flushed (the nested-gather rule, 99baac21e458).
 //  - torn entry used: every read of a split (x86-PAE) entry reports the value it assembled and
 //    the stores its halves came from (OnSplitRead); when that CPU then uses the value as present
 //    (OnEntryUse: a table pointer, the page GUP-fast returns) and the entry never held it as a
@@ -57,6 +59,7 @@ namespace ptfuzz {
 
 class World;
 struct Cpu;
+struct MmuGather;
 
 class Oracles {
  public:
@@ -132,6 +135,10 @@ class Oracles {
   void OnRefAdd(const Cpu& cpu, FrameId frame, int64_t old_count);
   void OnRefPut(const Cpu& cpu, FrameId frame, int64_t new_count);
   void OnFree(const Cpu& cpu, FrameId frame);
+  // `cpu` returns from tlb_finish_mmu(tlb): no CPU of that mm may still translate an address of
+  // the range the caller unmapped through a TLB entry to a page another mmu_gather batch
+  // unhooked and has not flushed yet (mm_tlb_flush_nested(), stale_tlb_after_unmap).
+  void OnTlbFinishMmu(const Cpu& cpu, const MmuGather& tlb);
   void OnRunEnd();
 
  private:

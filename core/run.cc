@@ -23,8 +23,27 @@
 
 namespace ptfuzz {
 
+namespace {
+
+// The actors that unmap through an mmu_gather batch (tlb_gather_mmu() .. tlb_finish_mmu()).
+bool GathersTlb(proto::ActorKind kind) {
+  switch (kind) {
+    case proto::ACTOR_ZAP:                  // zap_page_range_single()
+    case proto::ACTOR_MADV_DONTNEED_RANGE:  // madvise_dontneed_single_vma()
+    case proto::ACTOR_EXIT_MMAP:            // exit_mmap()
+    case proto::ACTOR_TRUNCATE:             // unmap_mapping_range() -> zap_page_range_single()
+    case proto::ACTOR_MUNMAP_RANGE:         // unmap_region()
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptions& options) {
-  World world(MachineConfigOf(s), options, decider);
+  const MachineConfig config = MachineConfigOf(s);
+  World world(config, options, decider);
   for (const proto::Mapping& m : s.mappings()) {
     if (m.hugetlb_shared()) {
       if (!world.SetupMapHugetlbShared(m.vaddr(), m.tlb_cpus())) break;
@@ -37,6 +56,10 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
     }
   }
   world.SetupFoldContBlocks();
+  std::vector<int> gatherers(config.num_mms, 0);
+  for (const proto::Actor& a : s.actors()) {
+    if (GathersTlb(a.kind()) && ++gatherers[a.mm()] == 2) world.SetConcurrentGathers(a.mm());
+  }
   for (const proto::Actor& a : s.actors()) {
     Cpu& cpu = world.cpu(a.cpu());
     ActorInfo info{ActorKindName(a.kind()), a.vaddr()};

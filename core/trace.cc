@@ -75,8 +75,18 @@ std::string LocName(const TraceEvent& e) {
       return absl::StrFormat("folio(f%u)->mapping", payload);
     case LocSpace::kInode:
       return absl::StrFormat("inode%u->i_data.a_ops", payload);
+    case LocSpace::kTlbFlushPending:
+      return payload == 0 ? std::string("mm->tlb_flush_pending")
+                          : absl::StrFormat("mm%u->tlb_flush_pending", payload);
   }
   return "?";
+}
+
+// A flushed range as the timeline shows it: its first address, or "all" for the whole address
+// space (flush_tlb_mm_range(.., TLB_FLUSH_ALL): a fullmm gather).
+std::string FlushRangeName(uint64_t start, uint64_t end) {
+  if (start == 0 && end >= kTaskSize) return "all";
+  return absl::StrFormat("%#x", start);
 }
 
 // " (acquire)" for the access kinds that order; nothing for READ_ONCE / WRITE_ONCE / plain.
@@ -168,14 +178,20 @@ std::string DescribeOp(const TraceEvent& e) {
           e.new_value == kNoFrame - 1 ? ", pte none"
                                       : absl::StrFormat(", tlb -> f%u", e.new_value).c_str());
     case OpKind::kIpiSend:
-      return absl::StrFormat("%s to cpus %#x (flush %#x)", op, e.addr, e.new_value);
+      // new_value .. old_value: the range flushed; none for tlb_remove_table_sync_one().
+      if (e.new_value == 0 && e.old_value == 0) {
+        return absl::StrFormat("%s to cpus %#x (no flush: wait for each)", op, e.addr);
+      }
+      return absl::StrFormat("%s to cpus %#x (flush %s)", op, e.addr,
+                             FlushRangeName(e.new_value, e.old_value));
     case OpKind::kIpiWait:
       return absl::StrFormat("%s: all acknowledged", op);
     case OpKind::kIpiHandle:
       return absl::StrFormat("%s from cpus %#x: flushed %u entries", op, e.addr, e.new_value);
     case OpKind::kTlbFlushLocal:
     case OpKind::kTlbFlushBroadcast:
-      return absl::StrFormat("%s %#x: dropped %u entries", op, e.addr, e.new_value);
+      return absl::StrFormat("%s %s: dropped %u entries", op, FlushRangeName(e.addr, e.old_value),
+                             e.new_value);
     case OpKind::kAllocPage:
       return e.ok ? absl::StrFormat("%s -> f%u (generation %u)", op, e.new_value, e.old_value)
                   : absl::StrFormat("%s -> none free", op);

@@ -88,6 +88,12 @@ struct ProtocolVariant {
   // the shortcut "mm/tlb: Remove tlb_remove_table() non-concurrent condition" removed (Peter
   // Zijlstra, 2018; Z15). Off (the kernel since): always batch, flush, then free.
   bool tlb_remove_table_single_user = false;
+  // tlb_finish_mmu(): when mm_tlb_flush_nested() (another mmu_gather of the mm is in progress),
+  // flush the whole mm, since this batch may have found entries the other one cleared and not
+  // flushed yet ("mm: fix MADV_[FREE|DONTNEED] TLB flush miss problem", 99baac21e458, v4.13;
+  // fullmm since 7a30df49f63a). Off: flush only what this batch cleared, and a MADV_DONTNEED
+  // that found the entry already none returns while another CPU's TLB still maps the page.
+  bool tlb_flush_nested = true;
   // huge_pmd_unshare(): tlb_remove_table_sync_one() after the pud is cleared (1013af4f585f, Jann
   // Horn, 2025; Z11). Off: a GUP-fast of the unsharing mm may keep walking the PMD table the
   // other sharer now owns and changes.

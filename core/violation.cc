@@ -23,6 +23,7 @@ absl::string_view ViolationKindName(ViolationKind kind) {
     case ViolationKind::kTableEntryNotTable: return "table_entry_not_a_table";
     case ViolationKind::kWrongLocationTablePointer: return "wrong_location_table_pointer";
     case ViolationKind::kRefOnMissingPage: return "ref_on_missing_page";
+    case ViolationKind::kStaleTlbAfterUnmap: return "stale_tlb_after_unmap";
     case ViolationKind::kDeadlock: return "deadlock";
   }
   return "?";
@@ -83,6 +84,9 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
     case ViolationKind::kRefOnMissingPage:
       return "GUP-fast takes references only on pages that exist: a present entry it uses names a "
              "pfn with memory";
+    case ViolationKind::kStaleTlbAfterUnmap:
+      return "when an unmap's tlb_finish_mmu() returns, no CPU's TLB translates an address of its "
+             "range to a page a concurrent unmap has unhooked and not yet flushed";
     case ViolationKind::kDeadlock:
       return "some CPU can always make progress until every actor has finished";
   }

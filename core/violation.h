@@ -69,6 +69,11 @@ enum class ViolationKind : uint8_t {
   // reference there: the kernel has no pfn_valid() check on this path (pte_page() is plain
   // arithmetic), so it writes a refcount that is no page's.
   kRefOnMissingPage,
+  // An unmap (MADV_DONTNEED, munmap, truncation) returned from tlb_finish_mmu() while a CPU's TLB
+  // still translated an address of its range to a page another, concurrent mmu_gather batch had
+  // unhooked and not yet flushed: user space keeps reaching the page after the call returned
+  // (mm_tlb_flush_nested(), 99baac21e458).
+  kStaleTlbAfterUnmap,
   // No CPU can run but some are unfinished (e.g. an IPI flush waiting on a CPU that waits for it).
   kDeadlock,
 };

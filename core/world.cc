@@ -139,6 +139,7 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
       cpus_(config.num_cpus),
       lock_owner_(config.num_frames + 5, 0),
       vars_(config.num_vars, 0),
+      tlb_flush_pending_(config.num_mms, 0),
       oracles_(*this) {
   PTFUZZ_CHECK(config.num_cpus >= 1 && config.num_cpus <= 32);
   switch (config.memory_model) {
@@ -308,9 +309,9 @@ bool World::SetupMapHugetlbShared(VirtAddr vaddr, uint32_t tlb_cpus) {
   return true;
 }
 
-PhysAddr World::LeafSlot(VirtAddr vaddr) const {
+PhysAddr World::LeafSlot(VirtAddr vaddr, uint32_t mm) const {
   const PtGeometry& g = config_.geometry;
-  FrameId table = pgd_;
+  FrameId table = pgd_of(mm);
   for (int position = g.TopPosition(); position >= 0; --position) {
     const FrameInfo& info = memory_.frame(table);
     if (info.state != FrameState::kPageTable || g.PositionOf(info.level) != position) return 0;
@@ -515,8 +516,8 @@ std::string World::ActorName(const Cpu& cpu) const {
   return absl::StrCat(actors_[cpu.actor].kind, "@cpu", cpu.id);
 }
 
-FrameId World::Translate(VirtAddr vaddr) const {
-  const PhysAddr slot = LeafSlot(vaddr);
+FrameId World::Translate(VirtAddr vaddr, uint32_t mm) const {
+  const PhysAddr slot = LeafSlot(vaddr, mm);
   if (slot == 0) return kNoFrame;
   const uint64_t entry = ReadEntry(slot);
   if (!EntryPresent(entry)) return kNoFrame;
@@ -556,6 +557,13 @@ void World::Record(Cpu& cpu, TraceEvent event) {
   trace_hash_ = HashStep(trace_hash_, event);
   if (options_.observer != nullptr) options_.observer->OnStep(event, event.func->name_hash);
   if (options_.record_trace) trace_.push_back(event);
+}
+
+void World::GatherEnd(const Cpu& cpu, const MmuGather* tlb) {
+  const auto it = std::find(live_gathers_.begin(), live_gathers_.end(), tlb);
+  PTFUZZ_CHECK(it != live_gathers_.end());
+  live_gathers_.erase(it);
+  oracles_.OnTlbFinishMmu(cpu, *tlb);
 }
 
 void World::RecordAgent(int agent, TraceEvent event) {
@@ -663,6 +671,8 @@ uint64_t World::ReadLoc(Loc loc) const {
       return memory_.frame(static_cast<FrameId>(payload)).mapping;
     case LocSpace::kInode:
       return inode_freed_step_[payload] == kLiveInode ? kShmemAops : kSlabPoison;
+    case LocSpace::kTlbFlushPending:
+      return tlb_flush_pending_[payload];
     case LocSpace::kPtHalf: {
       const uint64_t word = memory_.ReadWord(AddrFrame(payload), AddrIndex(payload));
       return PtLocIsHigh(loc) ? EntryHigh(word) : EntryLow(word);
@@ -730,6 +740,9 @@ void World::WriteLoc(Loc loc, uint64_t value) {
       PTFUZZ_CHECK(value == kSlabPoison && inode_freed_step_[payload] == kLiveInode);
       inode_freed_step_[payload] = step_;
       inode_freed_cpu_[payload] = store_cpu_;
+      return;
+    case LocSpace::kTlbFlushPending:
+      tlb_flush_pending_[payload] = value;
       return;
     case LocSpace::kPtHalf: {
       const PhysAddr entry = PtLocEntry(loc);
@@ -1294,6 +1307,7 @@ uint64_t World::Execute(Cpu& cpu) {
       cpu.ipi_flush_end = op.value;
       ev.addr = mask;
       ev.new_value = op.addr;
+      ev.old_value = op.value;
       break;
     }
     case OpKind::kIpiWait:
@@ -1303,6 +1317,7 @@ uint64_t World::Execute(Cpu& cpu) {
       break;
     case OpKind::kTlbFlushLocal:
       ev.new_value = cpu.tlb.FlushRange(op.addr, op.value);
+      ev.old_value = op.value;
       break;
     case OpKind::kTlbFlushBroadcast: {
       // arm64 __flush_tlb_range(): DSB ISHST before the TLBIs (the cleared entries are visible
@@ -1311,6 +1326,7 @@ uint64_t World::Execute(Cpu& cpu) {
       uint32_t dropped = 0;
       for (Cpu& c : cpus_) dropped += c.tlb.FlushRange(op.addr, op.value);
       ev.new_value = dropped;
+      ev.old_value = op.value;
       break;
     }
     case OpKind::kAllocPage: {

@@ -129,6 +129,8 @@ struct RunResult {
   std::vector<TraceEvent> trace;  // when SimOptions::record_trace
 };
 
+struct MmuGather;  // core/protocols/mmu_gather.h
+
 class World {
  public:
   World(const MachineConfig& config, const SimOptions& options, Decider& decider);
@@ -157,6 +159,17 @@ class World {
   void SetupVar(uint32_t index, uint64_t value);
   // Gives `cpu` its actor, running in mm `mm`. REQUIRES: one actor per CPU.
   void SetActor(CpuId cpu, ActorInfo info, Task<void> task, uint32_t mm = 0);
+  // Several actors of `mm` batch unmaps in an mmu_gather (RunScenario() knows which kinds do).
+  // Only then is mm->tlb_flush_pending shared memory: with a single gatherer no other CPU reads
+  // it, its updates commute with every other step, and the model keeps them CPU-local (no step,
+  // no decision): a partial-order reduction that leaves every reachable outcome reachable.
+  void SetConcurrentGathers(uint32_t mm) { concurrent_gathers_ |= 1u << mm; }
+  bool TlbFlushPendingShared(uint32_t mm) const { return (concurrent_gathers_ >> mm) & 1; }
+  // tlb_gather_mmu() .. tlb_finish_mmu() of `tlb` (core/protocols/mmu_gather.h): the batches in
+  // progress, and the oracle that judges the TLBs a returning tlb_finish_mmu() leaves behind.
+  void GatherBegin(const MmuGather* tlb) { live_gathers_.push_back(tlb); }
+  void GatherEnd(const Cpu& cpu, const MmuGather* tlb);
+  absl::Span<const MmuGather* const> live_gathers() const { return live_gathers_; }
   // A hugetlb page at `vaddr` (a 2 MiB-aligned address) of a MAP_SHARED hugetlbfs file mapped by
   // mm 0 and mm 1 through one shared PMD table (huge_pmd_share(), mm/hugetlb.c): both mms' pud
   // entries point to it and its refcount counts the sharers. The page is in mm 0's TLB on the
@@ -219,10 +232,10 @@ class World {
 
   // Ground truth, for oracles and setup: the frame `vaddr` translates to now, walking the live
   // tables directly (no yield, no trace). kNoFrame when not mapped.
-  FrameId Translate(VirtAddr vaddr) const;
+  FrameId Translate(VirtAddr vaddr, uint32_t mm = 0) const;
   // Ground truth: the leaf slot that translates `vaddr` now (its address): the PTE slot, or the
   // PMD slot of a huge PMD; 0 when no live table covers it. Translate() reads that slot.
-  PhysAddr LeafSlot(VirtAddr vaddr) const;
+  PhysAddr LeafSlot(VirtAddr vaddr, uint32_t mm = 0) const;
   // The hardware access agents (world.cc HwAccessAgent): the index in the setup mappings of the
   // first page not in `done` (bit i: page i) whose present PTE lacks accessed or dirty, or -1;
   // and one step of CPU `cpu`'s agent `agent`, which marks that page and returns the new `done`.
@@ -405,6 +418,9 @@ class World {
   std::vector<uint32_t> lock_owner_;
   std::vector<uint64_t> vars_;  // VarLoc ground truth
   uint64_t mm_users_ = 1;       // MmUsersLoc ground truth: the task that uses the mm
+  std::vector<uint64_t> tlb_flush_pending_;  // TlbFlushPendingLoc ground truth, per mm
+  uint32_t concurrent_gathers_ = 0;          // bit mm: SetConcurrentGathers(mm)
+  std::vector<const MmuGather*> live_gathers_;  // in tlb_gather_mmu() order
   std::vector<StoreBuffer> store_buffers_;  // TSO only: one per CPU
   std::unique_ptr<RelaxedMemory> relaxed_;  // relaxed only
   std::vector<std::unique_ptr<Agent>> agents_;

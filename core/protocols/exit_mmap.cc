@@ -48,7 +48,8 @@ Task<void> exit_mmap(Cpu& cpu, VirtAddr pmd_start) {
   World& world = *cpu.world;
   const bool locked = !world.variant().exit_zap_rereads_pmd;
   if (locked) co_await cpu.SpinLock(kMmapLock);  // mmap_read_lock() (2022+)
-  MmuGather tlb;  // tlb_gather_mmu_fullmm()
+  MmuGather tlb;
+  co_await tlb_gather_mmu_fullmm(cpu, tlb);
   const PmdSlot slot = co_await walk_to_pmd(cpu, pmd_start);
   if (slot.pmdp != 0) co_await zap_pte_range(cpu, tlb, slot.pmdp, slot.dep, pmd_start);
   co_await tlb_finish_mmu(cpu, tlb);

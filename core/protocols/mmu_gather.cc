@@ -35,10 +35,40 @@ Task<void> tlb_batch_pages_flush(Cpu& cpu, MmuGather& tlb) {
 
 }  // namespace
 
+Task<void> tlb_gather_mmu(Cpu& cpu, MmuGather& tlb, VirtAddr start, VirtAddr end) {
+  PTFUZZ_KERNEL_FUNC(cpu, "tlb_gather_mmu", "mm/mmu_gather.c");
+  World& world = *cpu.world;
+  tlb.mm = cpu.mm;
+  tlb.range_start = start;
+  tlb.range_end = end;
+  world.GatherBegin(&tlb);
+  // inc_tlb_flush_pending(): atomic_inc(), no ordering of its own.
+  if (world.TlbFlushPendingShared(cpu.mm)) {
+    co_await cpu.RmwLoc(TlbFlushPendingLoc(cpu.mm), RmwOp::kAdd, 1, 0, MemOrder::kRelaxed);
+  }
+}
+
+Task<void> tlb_gather_mmu_fullmm(Cpu& cpu, MmuGather& tlb) {
+  co_await tlb_gather_mmu(cpu, tlb, 0, kTaskSize);
+}
+
 Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb) {
   PTFUZZ_KERNEL_FUNC(cpu, "tlb_finish_mmu", "mm/mmu_gather.c");
-  // tlb_finish_mmu() -> tlb_flush_mmu(): the two halves in the order the variant says.
-  if (cpu.world->variant().zap_flush_before_free) {
+  World& world = *cpu.world;
+  const bool shared = world.TlbFlushPendingShared(tlb.mm);
+  if (shared && world.variant().tlb_flush_nested) {
+    // mm_tlb_flush_nested(): another batch is in progress. It may have cleared entries this one
+    // found none and skipped, and its flush is still to come: flush everything now (fullmm,
+    // __tlb_reset_range(), freed_tables), which on x86 is flush_tlb_mm_range(.., TLB_FLUSH_ALL).
+    const Loaded pending =
+        co_await cpu.LoadLoc(TlbFlushPendingLoc(tlb.mm), MemOrder::kOnce);
+    if (pending.value > 1) {
+      tlb.start = 0;
+      tlb.end = kTaskSize;
+    }
+  }
+  // tlb_flush_mmu(): the two halves in the order the variant says.
+  if (world.variant().zap_flush_before_free) {
     co_await tlb_flush_mmu_tlbonly(cpu, tlb);
     // tlb_flush_mmu_free(): tables, then pages.
     if (!tlb.tables.empty()) co_await tlb_table_flush(cpu, tlb);
@@ -48,6 +78,12 @@ Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb) {
     co_await tlb_batch_pages_flush(cpu, tlb);
     co_await tlb_flush_mmu_tlbonly(cpu, tlb);
   }
+  // dec_tlb_flush_pending(): atomic_dec(), after the flush.
+  if (shared) {
+    co_await cpu.RmwLoc(TlbFlushPendingLoc(tlb.mm), RmwOp::kAdd, ~uint64_t{0}, 0,
+                        MemOrder::kRelaxed);
+  }
+  world.GatherEnd(cpu, &tlb);
 }
 
 Task<void> pte_free_tlb(Cpu& cpu, MmuGather& tlb, FrameId table, VirtAddr addr) {

@@ -9,6 +9,11 @@
 //
 // Page tables go through the same gather (pte_free_tlb(): tlb->batch, freed after the flush and an
 // RCU grace period, or, with the old single-user shortcut, at once).
+// Two unmaps of one mm may batch at once (MADV_DONTNEED holds the mmap lock for reading): each
+// gather raises mm->tlb_flush_pending (inc_tlb_flush_pending()) and tlb_finish_mmu() flushes the
+// whole mm when it sees another (mm_tlb_flush_nested()), since it may have skipped entries the
+// other cleared and has not flushed yet (99baac21e458). The counter is shared memory only when
+// the scenario has several gathering actors in the mm (World::TlbFlushPendingShared()).
 // Not modelled yet: batch-full forced flushes, the tlb_remove_table_one() fallback, and delayed
 // rmap removal.
 #ifndef PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_
@@ -22,6 +27,11 @@
 namespace ptfuzz {
 
 struct MmuGather {
+  uint32_t mm = 0;
+  // What the caller unmaps (unmap_single_vma()'s range; the whole address space for exit_mmap()'s
+  // fullmm gather): the range the oracle checks when tlb_finish_mmu() returns.
+  VirtAddr range_start = 0;
+  VirtAddr range_end = 0;
   VirtAddr start = ~VirtAddr{0};  // the range to flush, widened by tlb_remove_tlb_entry()
   VirtAddr end = 0;
   absl::InlinedVector<FrameId, 4> pages;  // references to drop after the flush
@@ -36,6 +46,13 @@ struct MmuGather {
   }
 };
 
+// tlb_gather_mmu() (mm/mmu_gather.c) for an unmap of [start, end) of the CPU's mm, and
+// tlb_gather_mmu_fullmm() (exit_mmap()): inc_tlb_flush_pending(), an unordered atomic_inc()
+// that the page-table lock orders before the entries this batch clears (its comment in
+// include/linux/mm_types.h).
+Task<void> tlb_gather_mmu(Cpu& cpu, MmuGather& tlb, VirtAddr start, VirtAddr end);
+Task<void> tlb_gather_mmu_fullmm(Cpu& cpu, MmuGather& tlb);
+
 // pte_free_tlb(tlb, table, addr): the PTE table at `addr` was unhooked from its pmd; flush the
 // range (tlb_flush_pmd_range()) and free the table with the batch (tlb_remove_table() on x86 and
 // arm64): no shared access. Before "mm/tlb: Remove tlb_remove_table() non-concurrent condition"
@@ -44,7 +61,9 @@ struct MmuGather {
 // lazily (mm_count, not mm_users) could still walk it through its paging-structure cache (Z15).
 Task<void> pte_free_tlb(Cpu& cpu, MmuGather& tlb, FrameId table, VirtAddr addr);
 
-// tlb_finish_mmu() -> tlb_flush_mmu(): flush, then free the batched tables (tlb_table_flush():
+// tlb_finish_mmu(): mm_tlb_flush_nested() (atomic_read(&mm->tlb_flush_pending) > 1) makes the
+// batch fullmm, a flush of the whole mm; then tlb_flush_mmu() and dec_tlb_flush_pending().
+// tlb_flush_mmu(): flush, then free the batched tables (tlb_table_flush():
 // call_rcu() of the batch, CONFIG_MMU_GATHER_RCU_TABLE_FREE as x86 and arm64 select it) and
 // pages (the flush and the page frees are reversed under the variant switch
 // zap_flush_before_free = false).

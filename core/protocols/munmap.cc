@@ -25,7 +25,8 @@ Task<void> MunmapRangeActor(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "unmap_region", "mm/mmap.c");
   const VirtAddr pmd_start = addr & ~(kPmdSize - 1);
   co_await cpu.SpinLock(kMmapLock);  // mmap_write_lock()
-  MmuGather tlb;                     // tlb_gather_mmu()
+  MmuGather tlb;
+  co_await tlb_gather_mmu(cpu, tlb, pmd_start, pmd_start + kPmdSize);
   const PmdSlot slot = co_await walk_to_pmd(cpu, pmd_start);
   if (slot.pmdp != 0) {
     // unmap_vmas() -> zap_pte_range() of the whole table.

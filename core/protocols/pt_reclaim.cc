@@ -49,7 +49,8 @@ Task<void> MadvDontneedRangeActor(Cpu& cpu, VirtAddr addr) {
   const VirtAddr pmd_start = addr & ~(kPmdSize - 1);
   // lock_vma_under_rcu(): the per-VMA read lock.
   co_await cpu.SpinLock(kVmaLock);
-  MmuGather tlb;  // tlb_gather_mmu()
+  MmuGather tlb;
+  co_await tlb_gather_mmu(cpu, tlb, pmd_start, pmd_start + kPmdSize);
   // unmap_page_range() -> ... -> zap_pmd_range(): plain dereferences of the upper levels.
   const PmdSlot slot = co_await walk_to_pmd(cpu, pmd_start);
   if (slot.pmdp != 0) {

@@ -55,7 +55,8 @@ Task<void> ZapActor(Cpu& cpu, VirtAddr addr) { co_await zap_page_range_single(cp
 
 Task<void> zap_page_range_single(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "zap_page_range_single", "mm/memory.c");
-  MmuGather tlb;  // tlb_gather_mmu()
+  MmuGather tlb;
+  co_await tlb_gather_mmu(cpu, tlb, addr, addr + kPageSize);
   // unmap_page_range() -> zap_p4d_range() -> zap_pud_range() -> zap_pmd_range(): each level is a
   // plain dereference (pgd_none_or_clear_bad(pgd) and friends: the tables cannot go away under
   // the mmap lock); p4d is folded into the pgd.
