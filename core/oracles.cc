@@ -668,10 +668,15 @@ void Oracles::OnFree(const Cpu& cpu, FrameId frame) {
 
 void Oracles::OnTlbFinishMmu(const Cpu& cpu, const MmuGather& tlb) {
   // The batches still in progress (this one has ended): the pages each unhooked and holds until
-  // its flush. A TLB entry to one of them, for an address this unmap covered, outlives the call.
+  // its flush. A TLB entry to one of them, for an address this unmap covered, whose entry the
+  // other batch cleared before this one's walk read it (so this walk found it none and skipped
+  // it), outlives the call. An entry cleared after this walk is a later unmap's business.
+  if (tlb.walked_at == 0) return;
   for (const MmuGather* other : world_.live_gathers()) {
     if (other->mm != tlb.mm) continue;
-    for (const FrameId page : other->pages) {
+    for (size_t i = 0; i < other->pages.size(); ++i) {
+      const FrameId page = other->pages[i];
+      if (other->cleared_at[i] >= tlb.walked_at) continue;
       for (const Cpu& c : world_.cpus()) {
         if (c.mm != tlb.mm) continue;
         for (const TlbEntry& e : c.tlb.entries()) {

@@ -531,8 +531,10 @@ uint32_t World::Decide(DecisionKind kind, uint32_t num_options) {
   const uint32_t answer = decider_.Decide(kind, num_options);
   PTFUZZ_CHECK(answer < num_options);
   tape_.push_back({kind, num_options, answer});
-  trace_hash_ = MixHash(trace_hash_, (uint64_t{static_cast<uint8_t>(kind)} << 48) |
-                                         (uint64_t{num_options} << 24) | answer);
+  if (options_.trace_hash) {
+    trace_hash_ = MixHash(trace_hash_, (uint64_t{static_cast<uint8_t>(kind)} << 48) |
+                                           (uint64_t{num_options} << 24) | answer);
+  }
   return answer;
 }
 
@@ -554,7 +556,7 @@ void World::Record(Cpu& cpu, TraceEvent event) {
   event.cpu = cpu.id;
   event.actor = cpu.actor;
   event.func = cpu.func ? cpu.func : &kNoFunc;
-  trace_hash_ = HashStep(trace_hash_, event);
+  if (options_.trace_hash) trace_hash_ = HashStep(trace_hash_, event);
   if (options_.observer != nullptr) options_.observer->OnStep(event, event.func->name_hash);
   if (options_.record_trace) trace_.push_back(event);
 }
@@ -573,7 +575,7 @@ void World::RecordAgent(int agent, TraceEvent event) {
   event.actor = -1;
   event.agent = agent;
   event.func = &a.func();
-  trace_hash_ = HashStep(trace_hash_, event);
+  if (options_.trace_hash) trace_hash_ = HashStep(trace_hash_, event);
   if (options_.observer != nullptr) options_.observer->OnStep(event, event.func->name_hash);
   if (options_.record_trace) trace_.push_back(event);
 }
@@ -1565,8 +1567,12 @@ RunResult World::Run() {
     uint32_t start = last;
     if (have_agents && runners[last] < 0 && !runnable(runners[last])) start = home[last];
     uint32_t num_options = 0;
+    bool last_runnable = false;
     for (uint32_t k = 0, pos = start; k < n; ++k, pos = pos + 1 == n ? 0 : pos + 1) {
-      if (runnable(runners[pos])) options[num_options++] = pos;
+      if (runnable(runners[pos])) {
+        options[num_options++] = pos;
+        last_runnable |= pos == last;
+      }
     }
     if (num_options == 0) {
       bool all_finished = true;
@@ -1587,7 +1593,7 @@ RunResult World::Run() {
     const uint32_t pos = options[choice];
     if (have_last && pos != last) {
       ++result.context_switches;
-      if (runnable(runners[last])) ++result.preemptions;
+      if (last_runnable) ++result.preemptions;
     }
     last = pos;
     have_last = true;

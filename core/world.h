@@ -98,8 +98,10 @@ struct SimOptions {
   // scenario (about 60 steps), so reaching it means a retry loop is being starved.
   uint32_t max_steps = 10000;
   bool record_trace = false;
-  // RunResult::state_digest: a walk over every frame, table and TLB at the end of the run. The
-  // fuzz target, which never compares runs, leaves it 0.
+  // RunResult::trace_hash (two mixing rounds per step) and RunResult::state_digest (a walk over
+  // every frame, table and TLB at the end of the run). The fuzz target, which never compares
+  // runs, leaves them 0.
+  bool trace_hash = true;
   bool state_digest = true;
   StepObserver* observer = nullptr;
 };

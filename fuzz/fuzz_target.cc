@@ -103,6 +103,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ptfuzz::FeedbackObserver observer(extra_counters);
   ptfuzz::SimOptions options;
   options.observer = &observer;
+  options.trace_hash = false;
   options.state_digest = false;
   const std::vector<uint32_t> raw = ptfuzz::RawTape(schedule);
   ptfuzz::TapeDecider decider(raw);

@@ -273,7 +273,9 @@ proto::Schedule ParseOrDefaultUncached(const uint8_t* data, size_t size, const P
   return s;
 }
 
-proto::Schedule ParseOrDefault(const uint8_t* data, size_t size, const Pins& pins) {
+// ParseOrDefaultUncached(), from the last mutant or the memo when it can. The reference is valid
+// until the next call or mutation.
+const proto::Schedule& ParseOrDefault(const uint8_t* data, size_t size, const Pins& pins) {
   const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
   ParseMemo& memo = Memo();
   if (!SamePins(memo.pins, pins)) {
@@ -285,10 +287,9 @@ proto::Schedule ParseOrDefault(const uint8_t* data, size_t size, const Pins& pin
   const Mutant& last = LastEmitted();
   if (!last.bytes.empty() && bytes == last.bytes) return last.schedule;
   if (auto it = memo.parsed.find(bytes); it != memo.parsed.end()) return it->second;
-  proto::Schedule s = ParseOrDefaultUncached(data, size, pins);
   if (memo.parsed.size() >= kParseMemoCapacity) memo.parsed.clear();
-  memo.parsed.emplace(std::string(bytes), s);
-  return s;
+  return memo.parsed.emplace(std::string(bytes), ParseOrDefaultUncached(data, size, pins))
+      .first->second;
 }
 
 // Normalizes to a raw binary schedule and writes it into out[0, max_size).
@@ -425,7 +426,8 @@ size_t CrossOverSchedules(const uint8_t* data1, size_t size1, const uint8_t* dat
                           uint8_t* out, size_t max_out_size, uint32_t seed, const Pins& pins) {
   Rng rng(seed);
   proto::Schedule a = ParseOrDefault(data1, size1, pins);
-  const proto::Schedule b = ParseOrDefault(data2, size2, pins);
+  // Read before Emit() replaces the last mutant, which `b` may be.
+  const proto::Schedule& b = ParseOrDefault(data2, size2, pins);
   // A's scenario, A's tape up to a cut, then B's tape from another cut.
   const int cut_a = static_cast<int>(rng.Below(a.raw_tape_size() + 1));
   const int cut_b = static_cast<int>(rng.Below(b.raw_tape_size() + 1));

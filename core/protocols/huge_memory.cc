@@ -15,6 +15,8 @@ Task<bool> zap_huge_pmd(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, VirtAddr haddr)
     co_return false;
   }
   const uint64_t orig = co_await pmdp_huge_get_and_clear(cpu, pmdp);
+  const uint32_t cleared = world.step();
+  tlb.walked_at = cleared;
   tlb.RemoveTlbEntry(haddr);  // tlb_remove_pmd_tlb_entry(): the whole 2 MiB
   tlb.RemoveTlbEntry(haddr + kPmdSize - kPageSize);
   const FrameId folio = EntryFrame(orig);
@@ -26,7 +28,7 @@ Task<bool> zap_huge_pmd(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, VirtAddr haddr)
   if (table != kNoFrame) co_await cpu.RefPut(table, 1);
   co_await cpu.SpinUnlock(kMmPageTableLock);
   // tlb_remove_page_size(): the folio's mapping reference, dropped after the flush.
-  tlb.pages.push_back(folio);
+  tlb.RemovePage(folio, cleared);
   co_return true;
 }
 

@@ -31,6 +31,7 @@ Task<void> tlb_batch_pages_flush(Cpu& cpu, MmuGather& tlb) {
   PTFUZZ_KERNEL_FUNC(cpu, "tlb_batch_pages_flush", "mm/mmu_gather.c");
   for (FrameId page : tlb.pages) co_await folio_put(cpu, page);
   tlb.pages.clear();
+  tlb.cleared_at.clear();
 }
 
 }  // namespace

@@ -35,6 +35,10 @@ struct MmuGather {
   VirtAddr start = ~VirtAddr{0};  // the range to flush, widened by tlb_remove_tlb_entry()
   VirtAddr end = 0;
   absl::InlinedVector<FrameId, 4> pages;  // references to drop after the flush
+  absl::InlinedVector<uint32_t, 4> cleared_at;  // the step each page's entry was cleared at
+  // The step at which the walk read the range's leaf entries under their lock (0: it found no
+  // leaf table): entries another batch had cleared before then, it found none and skipped.
+  uint32_t walked_at = 0;
   // Page-table pages unhooked by pte_free_tlb() (tlb->batch of tlb_remove_table()), freed after
   // the flush and, with CONFIG_MMU_GATHER_RCU_TABLE_FREE, after a grace period.
   absl::InlinedVector<FrameId, 2> tables;
@@ -43,6 +47,12 @@ struct MmuGather {
   void RemoveTlbEntry(VirtAddr addr) {
     if (addr < start) start = addr;
     if (addr + kPageSize > end) end = addr + kPageSize;
+  }
+  // __tlb_remove_page(): keep the mapping's reference to `page`, whose entry was cleared at
+  // `step`, until after the flush.
+  void RemovePage(FrameId page, uint32_t step) {
+    pages.push_back(page);
+    cleared_at.push_back(step);
   }
 };
 

@@ -16,9 +16,10 @@ Task<void> zap_pte_range(Cpu& cpu, MmuGather& tlb, PhysAddr pmdp, Dep pmdp_dep, 
   const PhysAddr ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
   // ptep_get_and_clear_full(): an atomic exchange with 0, ordered as the arch's xchg is.
   const uint64_t ptent = co_await ptep_get_and_clear(cpu, ptep);
+  tlb.walked_at = cpu.world->step();
   if (EntryPresent(ptent)) {
     tlb.RemoveTlbEntry(addr);
-    tlb.pages.push_back(EntryFrame(ptent));  // __tlb_remove_page(): keep the mapping's reference
+    tlb.RemovePage(EntryFrame(ptent), tlb.walked_at);
   }
   co_await pte_unmap_unlock(cpu, mapped.table);  // pte_unmap_unlock(): a release
 }
@@ -34,9 +35,10 @@ Task<void> zap_ptes_locked(Cpu& cpu, MmuGather& tlb, FrameId table, Dep dep, Vir
     const uint64_t ptent = co_await ptep_get_and_clear(cpu, ptep);
     if (EntryPresent(ptent)) {
       tlb.RemoveTlbEntry(pmd_start + (VirtAddr{index} << kPageShift));
-      tlb.pages.push_back(EntryFrame(ptent));
+      tlb.RemovePage(EntryFrame(ptent), cpu.world->step());
     }
   }
+  tlb.walked_at = cpu.world->step();
 }
 
 // zap_pte_range() over the whole table under its PTL (mm/memory.c): every present PTE cleared
