@@ -412,6 +412,7 @@ MachineConfig MachineConfigOf(const proto::Scenario& s) {
   config.cont_ptes = s.cont_ptes();
   config.hw_writers = s.hw_writers();
   config.hw_walkers = s.hw_walkers();
+  config.table_batch_alloc_fails = s.table_batch_alloc_fails();
   config.geometry = GeometryOf(s);
   for (const proto::Mapping& m : s.mappings()) {
     if (m.hugetlb_shared()) config.num_mms = 2;

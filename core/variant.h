@@ -94,6 +94,12 @@ struct ProtocolVariant {
   // fullmm since 7a30df49f63a). Off: flush only what this batch cleared, and a MADV_DONTNEED
   // that found the entry already none returns while another CPU's TLB still maps the page.
   bool tlb_flush_nested = true;
+  // tlb_remove_table() when its batch page cannot be allocated: tlb_table_invalidate() (flush
+  // the TLB and paging-structure caches) before tlb_remove_table_one() frees the table after
+  // tlb_remove_table_sync_one() ("mm/tlb, x86/mm: Support invalidating TLB caches for
+  // RCU_TABLE_FREE", d86564a2f085, 2018). Off: the IPI only waits out interrupts-off software
+  // walkers; a hardware walker's cached pointer to the freed table survives.
+  bool table_invalidate_before_one = true;
   // huge_pmd_unshare(): tlb_remove_table_sync_one() after the pud is cleared (1013af4f585f, Jann
   // Horn, 2025; Z11). Off: a GUP-fast of the unsharing mm may keep walking the PMD table the
   // other sharer now owns and changes.

@@ -83,6 +83,9 @@ struct MachineConfig {
   uint32_t hw_walkers = 0;
   // Levels built and walked, and how the arch folds the missing ones (core/geometry.h).
   PtGeometry geometry;
+  // tlb_remove_table() cannot allocate its batch page: tables are freed by
+  // tlb_remove_table_one() (core/protocols/mmu_gather.h).
+  bool table_batch_alloc_fails = false;
 };
 
 // Observes every step; the fuzz target derives its feedback from it. Must not affect the run.

@@ -207,6 +207,11 @@ void MutateScenario(proto::Scenario& s, const Pins& pins, Rng& rng) {
         s.set_hw_walkers(s.hw_walkers() ^ (1u << rng.Below(s.num_cpus())));
         break;
       }
+      if (rng.OneIn(3)) {
+        // tlb_remove_table()'s batch page cannot be allocated, or can again.
+        s.set_table_batch_alloc_fails(!s.table_batch_alloc_fails());
+        break;
+      }
       s.set_num_frames(kMinFrames + rng.Below(16 - kMinFrames + 1));
       break;
     default:

@@ -90,6 +90,7 @@ Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb) {
 Task<void> pte_free_tlb(Cpu& cpu, MmuGather& tlb, FrameId table, VirtAddr addr) {
   // tlb_flush_pmd_range(tlb, addr, PAGE_SIZE): the paging-structure caches must forget it too.
   tlb.RemoveTlbEntry(addr);
+  World& world = *cpu.world;
   if (cpu.world->variant().tlb_remove_table_single_user) {
     PTFUZZ_KERNEL_FUNC(cpu, "tlb_remove_table", "mm/memory.c");
     // "If the mm has a single user nobody can walk it concurrently": mm_users counts tasks, not
@@ -99,6 +100,17 @@ Task<void> pte_free_tlb(Cpu& cpu, MmuGather& tlb, FrameId table, VirtAddr addr) 
       co_await cpu.RefPut(table, 1);  // __tlb_remove_table(): free_page_and_swap_cache()
       co_return;
     }
+  }
+  if (world.config().table_batch_alloc_fails) {
+    PTFUZZ_KERNEL_FUNC(cpu, "tlb_remove_table", "mm/mmu_gather.c");
+    // No batch page: tlb_table_invalidate() (tlb_needs_table_invalidate() on x86 and arm64),
+    // then tlb_remove_table_one(): tlb_remove_table_sync_one() and __tlb_remove_table() at once.
+    // Not a grace period: enough for software walkers that disable interrupts; the hardware
+    // walkers' caches are what the invalidation is for.
+    if (world.variant().table_invalidate_before_one) co_await tlb_flush_mmu_tlbonly(cpu, tlb);
+    co_await tlb_remove_table_sync_one(cpu);
+    co_await cpu.RefPut(table, 1);
+    co_return;
   }
   tlb.tables.push_back(table);
 }

@@ -40,6 +40,8 @@ ScenarioSpec TlbRemoveTableLazySpec() {
   spec.actor_kinds = {proto::ACTOR_MUNMAP_RANGE};
   ProtocolVariant shortcut;
   shortcut.tlb_remove_table_single_user = true;
+  ProtocolVariant no_invalidate;
+  no_invalidate.table_invalidate_before_one = false;
   spec.variants = {
       {"fixed",
        "since 2018: tables always go to the batch, freed after the flush that invalidates every "
@@ -51,6 +53,13 @@ ScenarioSpec TlbRemoveTableLazySpec() {
        "before 2018: with mm_users < 2 the table is freed at once, before the flush; a CPU "
        "holding the mm lazily still caches its address (found with every flush mode)",
        shortcut, "stale_tlb_after_free", "stale_tlb_after_free", "walker_reads_freed_table"},
+      {"batch_failure_no_invalidate",
+       "before 2018 (d86564a2f085): when tlb_remove_table() cannot allocate its batch page "
+       "(Scenario.table_batch_alloc_fails), tlb_remove_table_one() frees the table after the "
+       "sync IPI alone, with no TLB invalidation: the lazy CPU's paging-structure cache keeps "
+       "pointing to it (needs the allocation failure; every flush mode)",
+       no_invalidate, "stale_tlb_after_free", "stale_tlb_after_free",
+       "walker_reads_freed_table"},
   };
   spec.default_scenario = &DefaultTlbRemoveTableLazy;
   return spec;

@@ -12,6 +12,11 @@
 // invalidates the paging-structure caches; freed at once, the walker can follow the pointer into
 // whatever the page becomes next.
 //
+// The same rule on the fallback path: when tlb_remove_table() cannot allocate its batch page
+// (Scenario.table_batch_alloc_fails), tlb_remove_table_one() frees each table at once after
+// tlb_remove_table_sync_one(); only tlb_table_invalidate() before it (the 2018 companion commit,
+// d86564a2f085) keeps a hardware walker's cached pointer from outliving the table.
+//
 // Default configuration: x86-64, IPI flushes, SC, 8 frames, 2 CPUs. Page 0x7f0000000000 is mapped
 // (in CPU 0's TLB). CPU 0: munmap() of its 2 MiB range (the mm's only user); CPU 1 idles with the
 // mm loaded lazily and its hardware walker walks the mapped page speculatively (hw_walkers).

@@ -63,5 +63,28 @@ TEST(HwWalkerTest, BoundedSearchShortcutFoundEverywhereFixedClean) {
   }
 }
 
+// tlb_remove_table()'s fallback when it cannot allocate its batch page: tlb_remove_table_one()
+// frees the table right after the sync IPI. Fixed (tlb_table_invalidate() first) clean with
+// every flush mode and model; without the invalidation found everywhere, and only when the
+// allocation fails (with a batch the table waits for the flush at tlb_finish_mmu()).
+TEST(HwWalkerTest, BoundedSearchBatchFailureWithoutInvalidateFoundFixedClean) {
+  for (proto::MemoryModel model :
+       {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
+    for (proto::TlbFlushMode flush :
+         {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST, proto::TLB_FLUSH_PARAVIRT}) {
+      proto::Scenario fixed = Scenario("fixed", flush, model);
+      fixed.set_table_batch_alloc_fails(true);
+      EXPECT_EQ(testing::BoundedSearch(fixed, 2).violations, 0)
+          << "fixed, flush " << flush << ", model " << model;
+      proto::Scenario buggy = Scenario("batch_failure_no_invalidate", flush, model);
+      EXPECT_EQ(testing::BoundedSearch(buggy, 2).violations, 0)
+          << "with a batch page, flush " << flush << ", model " << model;
+      buggy.set_table_batch_alloc_fails(true);
+      EXPECT_GT(testing::BoundedSearch(buggy, 2).violations, 0)
+          << "flush " << flush << ", model " << model;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ptfuzz
