@@ -59,6 +59,7 @@ enum class LocSpace : uint8_t {
   kInode = 9,         // the first word of an inode's address_space (i_mapping->a_ops) read through
                       // folio->mapping
   kTlbFlushPending = 10,  // mm->tlb_flush_pending of mm `payload` (include/linux/mm_types.h)
+  kWriteProtectSeq = 11,  // mm->write_protect_seq of mm `payload` (a seqcount, kernel/fork.c)
 };
 
 inline constexpr int kLocSpaceShift = 60;
@@ -83,6 +84,9 @@ inline constexpr Loc FolioMappingLoc(FrameId frame) {
 inline constexpr Loc InodeLoc(uint32_t inode) { return MakeLoc(LocSpace::kInode, inode); }
 inline constexpr Loc TlbFlushPendingLoc(uint32_t mm) {
   return MakeLoc(LocSpace::kTlbFlushPending, mm);
+}
+inline constexpr Loc WriteProtectSeqLoc(uint32_t mm) {
+  return MakeLoc(LocSpace::kWriteProtectSeq, mm);
 }
 inline constexpr Loc PtHalfLoc(PhysAddr entry, bool high) {
   return MakeLoc(LocSpace::kPtHalf, entry | (high ? 4 : 0));

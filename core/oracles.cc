@@ -698,6 +698,27 @@ void Oracles::OnTlbFinishMmu(const Cpu& cpu, const MmuGather& tlb) {
   }
 }
 
+void Oracles::OnPinHeld(const Cpu& cpu, VirtAddr vaddr, FrameId page) {
+  held_pins_.push_back({cpu.id, cpu.mm, vaddr, page, world_.memory().frame(page).generation,
+                        world_.step()});
+}
+
+void Oracles::OnCowReplace(const Cpu& cpu, VirtAddr vaddr, FrameId old_page) {
+  for (const HeldPin& pin : held_pins_) {
+    if (pin.mm != cpu.mm || pin.vaddr != vaddr || pin.page != old_page ||
+        pin.generation != world_.memory().frame(old_page).generation) {
+      continue;
+    }
+    Report(cpu, ViolationKind::kPinLostToCow,
+           absl::StrFormat(
+               "a COW fault replaces f%u at %#x with a copy while cpu %u's FOLL_PIN of f%u (taken "
+               "at step %u) is still held: the DMA keeps writing f%u, which the process no longer "
+               "maps; fork() shared a page GUP-fast pinned through the still-writable PTE",
+               old_page, vaddr, pin.cpu, old_page, pin.step, old_page));
+    return;
+  }
+}
+
 void Oracles::OnRunEnd() {
   // Count the references the live page tables account for: one per present PTE or huge PMD for
   // a data page (the mapping's reference), one per table reachable from the pgd or deposited,

@@ -139,6 +139,11 @@ class Oracles {
   // the range the caller unmapped through a TLB entry to a page another mmu_gather batch
   // unhooked and has not flushed yet (mm_tlb_flush_nested(), stale_tlb_after_unmap).
   void OnTlbFinishMmu(const Cpu& cpu, const MmuGather& tlb);
+  // A FOLL_PIN of `page` at `vaddr` in `cpu`'s mm that stays held (World::HoldPin()).
+  void OnPinHeld(const Cpu& cpu, VirtAddr vaddr, FrameId page);
+  // A COW fault of `cpu`'s mm (wp_page_copy()) replaces `old_page` at `vaddr` with a copy: the
+  // pinning process must keep mapping a page it pinned (Z14, pin_lost_to_cow).
+  void OnCowReplace(const Cpu& cpu, VirtAddr vaddr, FrameId old_page);
   void OnRunEnd();
 
  private:
@@ -173,6 +178,15 @@ class Oracles {
   };
   // Per frame: the step of the last refcount read by each CPU (~0u: none), for the above.
   std::vector<std::vector<uint32_t>> refcount_reads_;
+  struct HeldPin {
+    CpuId cpu;
+    uint32_t mm;
+    VirtAddr vaddr;
+    FrameId page;
+    uint32_t generation;
+    uint32_t step;
+  };
+  std::vector<HeldPin> held_pins_;
   std::vector<UnmappedReturn> unmapped_returns_;
   void CheckUnmappedReturns();
   // Whether the leaf slot of `window` (the PTE slot, or the pmd slot of a huge PMD) maps its

@@ -10,6 +10,7 @@
 #include "core/protocols/anon_fault.h"
 #include "core/protocols/contpte.h"
 #include "core/protocols/exit_mmap.h"
+#include "core/protocols/fork.h"
 #include "core/protocols/gup_fast.h"
 #include "core/protocols/hugetlb.h"
 #include "core/protocols/khugepaged.h"
@@ -17,6 +18,7 @@
 #include "core/protocols/pt_reclaim.h"
 #include "core/protocols/rmap_unmap.h"
 #include "core/protocols/truncate.h"
+#include "core/protocols/wp_fault.h"
 #include "core/protocols/zap.h"
 #include "core/scenarios/registry.h"
 #include "core/tape_decider.h"
@@ -59,6 +61,14 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
   std::vector<int> gatherers(config.num_mms, 0);
   for (const proto::Actor& a : s.actors()) {
     if (GathersTlb(a.kind()) && ++gatherers[a.mm()] == 2) world.SetConcurrentGathers(a.mm());
+    if (a.kind() == proto::ACTOR_FORK) {
+      // The child (mm 1): dup_mmap() gives it the parent's VMAs and copy_page_range() allocates
+      // its page tables before copying; the tables exist from the start, empty.
+      world.SetForking(a.mm());
+      for (const proto::Mapping& m : s.mappings()) {
+        world.SetupMapAnonPage(m.vaddr(), 0, 0, /*table_only=*/true, false, /*mm=*/1);
+      }
+    }
   }
   for (const proto::Actor& a : s.actors()) {
     Cpu& cpu = world.cpu(a.cpu());
@@ -113,6 +123,15 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         break;
       case proto::ACTOR_KHUGEPAGED_COLLAPSE:
         task = CollapseHugePageActor(cpu, a.vaddr());
+        break;
+      case proto::ACTOR_FORK:
+        task = ForkActor(cpu, a.vaddr());
+        break;
+      case proto::ACTOR_WRITE_FAULT:
+        task = WriteFaultActor(cpu, a.vaddr());
+        break;
+      case proto::ACTOR_GUP_FAST_PIN_DMA:
+        task = GupFastPinDmaActor(cpu, a.vaddr());
         break;
       default:
         PTFUZZ_CHECK(false);  // ValidateScenario() admits only the kinds above

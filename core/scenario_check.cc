@@ -251,7 +251,7 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
     // One truncation (the inode's last reference is dropped once); one munmap per hugetlb actor
     // kind, on a hugetlb_shared page.
     if (a.kind() == proto::ACTOR_TRUNCATE || a.kind() == proto::ACTOR_HUGETLB_UNSHARE ||
-        a.kind() == proto::ACTOR_HUGETLB_REMAP) {
+        a.kind() == proto::ACTOR_HUGETLB_REMAP || a.kind() == proto::ACTOR_FORK) {
       for (int j = 0; j < i; ++j) {
         if (s.actors(j).kind() == a.kind()) {
           return absl::InvalidArgumentError(
@@ -291,7 +291,8 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
                          ": the only other mm is 1, the process sharing a hugetlb_shared mapping"));
       }
       if (a.kind() == proto::ACTOR_GUP_FAST || a.kind() == proto::ACTOR_GUP_FAST_PIN ||
-          a.kind() == proto::ACTOR_GUP_FAST_PIN_LONGTERM) {
+          a.kind() == proto::ACTOR_GUP_FAST_PIN_LONGTERM ||
+          a.kind() == proto::ACTOR_GUP_FAST_PIN_DMA) {
         return absl::InvalidArgumentError(absl::StrCat(
             "scenario.actors[", i, "].mm = 1: GUP-fast runs in mm 0, the one the oracles watch"));
       }
@@ -340,6 +341,12 @@ const char* ActorKindName(proto::ActorKind kind) {
       return "remap";
     case proto::ACTOR_MUNMAP_RANGE:
       return "munmap";
+    case proto::ACTOR_FORK:
+      return "fork";
+    case proto::ACTOR_WRITE_FAULT:
+      return "write_fault";
+    case proto::ACTOR_GUP_FAST_PIN_DMA:
+      return "gup_pin_dma";
     default: return "unspecified";
   }
 }
@@ -416,6 +423,9 @@ MachineConfig MachineConfigOf(const proto::Scenario& s) {
   config.geometry = GeometryOf(s);
   for (const proto::Mapping& m : s.mappings()) {
     if (m.hugetlb_shared()) config.num_mms = 2;
+  }
+  for (const proto::Actor& a : s.actors()) {
+    if (a.kind() == proto::ACTOR_FORK) config.num_mms = 2;  // mm 1 is the child
   }
   return config;
 }

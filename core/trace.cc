@@ -78,6 +78,9 @@ std::string LocName(const TraceEvent& e) {
     case LocSpace::kTlbFlushPending:
       return payload == 0 ? std::string("mm->tlb_flush_pending")
                           : absl::StrFormat("mm%u->tlb_flush_pending", payload);
+    case LocSpace::kWriteProtectSeq:
+      return payload == 0 ? std::string("mm->write_protect_seq")
+                          : absl::StrFormat("mm%u->write_protect_seq", payload);
   }
   return "?";
 }

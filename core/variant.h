@@ -100,6 +100,14 @@ struct ProtocolVariant {
   // RCU_TABLE_FREE", d86564a2f085, 2018). Off: the IPI only waits out interrupts-off software
   // walkers; a hardware walker's cached pointer to the freed table survives.
   bool table_invalidate_before_one = true;
+  // gup_fast() with FOLL_PIN samples mm->write_protect_seq before the walk and fails (unpinning)
+  // if it was odd or changed after it (57efa1fe5957, "mm/gup: prevent gup_fast from racing with
+  // COW during fork", v5.11; Z14). Off: a pin taken through a PTE fork() is about to
+  // write-protect survives, and the parent's next write copies the page away from the DMA.
+  bool gup_write_protect_seq = true;
+  // copy_present_pte(): a page that may be DMA-pinned (page_maybe_dma_pinned(): refcount at or
+  // above GUP_PIN_COUNTING_BIAS) is copied for the child instead of shared (70e806e4e645, v5.9).
+  bool fork_copies_pinned = true;
   // huge_pmd_unshare(): tlb_remove_table_sync_one() after the pud is cleared (1013af4f585f, Jann
   // Horn, 2025; Z11). Off: a GUP-fast of the unsharing mm may keep walking the PMD table the
   // other sharer now owns and changes.

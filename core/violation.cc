@@ -24,6 +24,7 @@ absl::string_view ViolationKindName(ViolationKind kind) {
     case ViolationKind::kWrongLocationTablePointer: return "wrong_location_table_pointer";
     case ViolationKind::kRefOnMissingPage: return "ref_on_missing_page";
     case ViolationKind::kStaleTlbAfterUnmap: return "stale_tlb_after_unmap";
+    case ViolationKind::kPinLostToCow: return "pin_lost_to_cow";
     case ViolationKind::kDeadlock: return "deadlock";
   }
   return "?";
@@ -87,6 +88,9 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
     case ViolationKind::kStaleTlbAfterUnmap:
       return "when an unmap's tlb_finish_mmu() returns, no CPU's TLB translates an address of its "
              "range to a page a concurrent unmap has unhooked and not yet flushed";
+    case ViolationKind::kPinLostToCow:
+      return "after a successful FOLL_PIN, the pinning process keeps mapping the pinned page: no "
+             "COW replaces it while the pin is held";
     case ViolationKind::kDeadlock:
       return "some CPU can always make progress until every actor has finished";
   }

@@ -74,6 +74,9 @@ enum class ViolationKind : uint8_t {
   // unhooked and not yet flushed: user space keeps reaching the page after the call returned
   // (mm_tlb_flush_nested(), 99baac21e458).
   kStaleTlbAfterUnmap,
+  // A COW fault of a process replaced a page that process holds a FOLL_PIN on: the DMA goes to a
+  // page it no longer maps (Z14).
+  kPinLostToCow,
   // No CPU can run but some are unfinished (e.g. an IPI flush waiting on a CPU that waits for it).
   kDeadlock,
 };

@@ -140,6 +140,7 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
       lock_owner_(config.num_frames + 5, 0),
       vars_(config.num_vars, 0),
       tlb_flush_pending_(config.num_mms, 0),
+      write_protect_seq_(config.num_mms, 0),
       oracles_(*this) {
   PTFUZZ_CHECK(config.num_cpus >= 1 && config.num_cpus <= 32);
   switch (config.memory_model) {
@@ -199,9 +200,9 @@ FrameId World::SetupAlloc(int level) {
 }
 
 bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins, bool table_only,
-                             bool file) {
+                             bool file, uint32_t mm) {
   const PtGeometry& g = config_.geometry;
-  FrameId table = pgd_;
+  FrameId table = pgd_of(mm);
   // The hardware's walk: the top table, then every table below it (folded levels have none).
   for (int position = g.TopPosition(); position > 0; --position) {
     const uint32_t index = IndexAtPosition(vaddr, position);
@@ -561,6 +562,11 @@ void World::Record(Cpu& cpu, TraceEvent event) {
   if (options_.record_trace) trace_.push_back(event);
 }
 
+void World::HoldPin(const Cpu& cpu, VirtAddr vaddr, FrameId page) {
+  memory_.mutable_frame(page).external_refs += kGupPinCountingBias;
+  oracles_.OnPinHeld(cpu, vaddr, page);
+}
+
 void World::GatherEnd(const Cpu& cpu, const MmuGather* tlb) {
   const auto it = std::find(live_gathers_.begin(), live_gathers_.end(), tlb);
   PTFUZZ_CHECK(it != live_gathers_.end());
@@ -675,6 +681,8 @@ uint64_t World::ReadLoc(Loc loc) const {
       return inode_freed_step_[payload] == kLiveInode ? kShmemAops : kSlabPoison;
     case LocSpace::kTlbFlushPending:
       return tlb_flush_pending_[payload];
+    case LocSpace::kWriteProtectSeq:
+      return write_protect_seq_[payload];
     case LocSpace::kPtHalf: {
       const uint64_t word = memory_.ReadWord(AddrFrame(payload), AddrIndex(payload));
       return PtLocIsHigh(loc) ? EntryHigh(word) : EntryLow(word);
@@ -745,6 +753,9 @@ void World::WriteLoc(Loc loc, uint64_t value) {
       return;
     case LocSpace::kTlbFlushPending:
       tlb_flush_pending_[payload] = value;
+      return;
+    case LocSpace::kWriteProtectSeq:
+      write_protect_seq_[payload] = value;
       return;
     case LocSpace::kPtHalf: {
       const PhysAddr entry = PtLocEntry(loc);

@@ -155,8 +155,9 @@ class World {
   // `file`: the page belongs to shmem inode 0's page cache (folio->mapping = InodeMapping(0)),
   // which holds a reference of its own (counted in FrameInfo::external_refs until
   // PageCacheDelete()).
+  // `mm`: whose page tables (mm 1: the child a fork copies into, or the hugetlb sharer).
   bool SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins = 0,
-                        bool table_only = false, bool file = false);
+                        bool table_only = false, bool file = false, uint32_t mm = 0);
   // With config.cont_ptes: folds every naturally aligned run of cont_ptes mapped pages with
   // consecutive, aligned pfns into a contiguous block (PTE_CONT), old and clean.
   void SetupFoldContBlocks();
@@ -170,6 +171,15 @@ class World {
   // no decision): a partial-order reduction that leaves every reachable outcome reachable.
   void SetConcurrentGathers(uint32_t mm) { concurrent_gathers_ |= 1u << mm; }
   bool TlbFlushPendingShared(uint32_t mm) const { return (concurrent_gathers_ >> mm) & 1; }
+  // An actor forks `mm`: only then does anyone write mm->write_protect_seq. Without a writer a
+  // reader always finds it 0 and even, so GUP-fast's reads of it stay CPU-local (no step), as
+  // for tlb_flush_pending above.
+  void SetForking(uint32_t mm) { forking_ |= 1u << mm; }
+  bool Forking(uint32_t mm) const { return (forking_ >> mm) & 1; }
+  // A FOLL_PIN that outlives the run (a DMA still in flight): the end-of-run oracle counts its
+  // GUP_PIN_COUNTING_BIAS references as held (FrameInfo::external_refs), and a COW of the pinning
+  // mm that replaces the page is a violation (Oracles::OnCowReplace()). Bookkeeping only.
+  void HoldPin(const Cpu& cpu, VirtAddr vaddr, FrameId page);
   // tlb_gather_mmu() .. tlb_finish_mmu() of `tlb` (core/protocols/mmu_gather.h): the batches in
   // progress, and the oracle that judges the TLBs a returning tlb_finish_mmu() leaves behind.
   void GatherBegin(const MmuGather* tlb) { live_gathers_.push_back(tlb); }
@@ -424,6 +434,8 @@ class World {
   std::vector<uint64_t> vars_;  // VarLoc ground truth
   uint64_t mm_users_ = 1;       // MmUsersLoc ground truth: the task that uses the mm
   std::vector<uint64_t> tlb_flush_pending_;  // TlbFlushPendingLoc ground truth, per mm
+  std::vector<uint64_t> write_protect_seq_;  // WriteProtectSeqLoc ground truth, per mm
+  uint32_t forking_ = 0;                     // bit mm: SetForking(mm)
   uint32_t concurrent_gathers_ = 0;          // bit mm: SetConcurrentGathers(mm)
   std::vector<const MmuGather*> live_gathers_;  // in tlb_gather_mmu() order
   std::vector<StoreBuffer> store_buffers_;  // TSO only: one per CPU

@@ -14,6 +14,7 @@ namespace {
 // One gup_fast() call: what it gathers, in address order.
 struct GupWalk {
   bool pin = false;
+  bool write = false;  // FOLL_WRITE
   bool longterm_write = false;  // FOLL_LONGTERM | FOLL_WRITE: gup_fast_folio_allowed() applies
   std::vector<FrameId> pages;
 };
@@ -135,8 +136,11 @@ Task<bool> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr
     const PhysAddr ptep = EntryAddr(EntryFrame(pmd), TableIndex(addr, PtLevel::kPte));
     const Loaded pte = co_await ptep_get_lockless(cpu, ptep, pmd.dep);
     world.oracles().OnWalkLoad(cpu, PtLevel::kPte, addr, ptep, pte.value);
-    // pte_protnone() / pte_access_permitted(pte, write=false): present and user.
-    if (!EntryPresent(pte) || (pte & kPteUser) == 0) co_return false;
+    // pte_protnone() / pte_access_permitted(pte, flags & FOLL_WRITE): present, user, and
+    // writable for FOLL_WRITE.
+    if (!EntryPresent(pte) || (pte & kPteUser) == 0 || (walk.write && !PteWrite(pte))) {
+      co_return false;
+    }
     const FrameId page = EntryFrame(pte);
     // pte_page(): no pfn_valid() here (only a debug assertion), so a present entry naming no
     // memory sends the try-get to a struct page that does not exist. On x86-PAE a torn value
@@ -303,17 +307,46 @@ Task<bool> gup_fast_pgd_range(Cpu& cpu, VirtAddr addr, VirtAddr end, GupWalk& wa
 }  // namespace
 
 Task<std::vector<FrameId>> gup_fast(Cpu& cpu, VirtAddr addr, uint32_t nr_pages, bool pin,
-                                    bool longterm_write) {
+                                    bool longterm_write, bool write) {
   PTFUZZ_KERNEL_FUNC(cpu, "gup_fast", "mm/gup.c");
-  Oracles& oracles = cpu.world->oracles();
+  World& world = *cpu.world;
+  Oracles& oracles = world.oracles();
   const VirtAddr end = addr + uint64_t{nr_pages} * kPageSize;
   for (VirtAddr a = addr; a != end; a += kPageSize) oracles.OnGupBegin(cpu, a);
   GupWalk walk;
   walk.pin = pin;
   walk.longterm_write = longterm_write;
+  walk.write = write;
+  // FOLL_PIN against a concurrent fork(): copy_page_range() holds mm->write_protect_seq odd while
+  // it decides which pages to share and write-protects them. Only a forking mm has a writer
+  // (World::Forking()); elsewhere the reads would always find 0.
+  const bool seq_checked =
+      pin && world.Forking(cpu.mm) && world.variant().gup_write_protect_seq;
+  uint64_t seq = 0;
+  if (seq_checked) {
+    // raw_read_seqcount(): READ_ONCE(), smp_rmb().
+    seq = (co_await cpu.LoadLoc(WriteProtectSeqLoc(cpu.mm), MemOrder::kOnce)).value;
+    co_await cpu.Fence(FenceKind::kRmb);
+    if (seq & 1) {
+      for (uint32_t i = 0; i < nr_pages; ++i) oracles.OnGupReturn(cpu, kNoFrame);
+      co_return std::vector<FrameId>{};
+    }
+  }
   co_await cpu.IrqDisable();  // local_irq_save()
   co_await gup_fast_pgd_range(cpu, addr, end, walk);
   co_await cpu.IrqEnable();  // local_irq_restore()
+  if (seq_checked) {
+    // read_seqcount_retry(): smp_rmb(), then the sequence must be unchanged; otherwise
+    // gup_fast_unpin_user_pages() and fail (the caller falls back to the slow path).
+    co_await cpu.Fence(FenceKind::kRmb);
+    const Loaded now = co_await cpu.LoadLoc(WriteProtectSeqLoc(cpu.mm), MemOrder::kOnce);
+    if (now.value != seq) {
+      for (size_t i = 0; i < walk.pages.size(); ++i) {
+        co_await gup_fast_undo(cpu, addr + i * kPageSize, walk.pages[i], pin);
+      }
+      walk.pages.clear();
+    }
+  }
   // The pages gathered are the first ones of the range, in order; the walk stopped at the rest.
   for (uint32_t i = 0; i < nr_pages; ++i) {
     oracles.OnGupReturn(cpu, i < walk.pages.size() ? walk.pages[i] : kNoFrame);
@@ -335,6 +368,16 @@ Task<void> GupFastPinActor(Cpu& cpu, VirtAddr addr, uint32_t nr_pages) {
   // The DMA completed: unpin_user_pages() -> gup_put_folio(FOLL_PIN) each.
   if (!pages.empty()) cpu.world->oracles().OnGupRelease(cpu);
   for (const FrameId page : pages) co_await gup_put_folio(cpu, page, /*pin=*/true);
+}
+
+Task<void> GupFastPinDmaActor(Cpu& cpu, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "pin_user_pages_fast", "mm/gup.c");
+  const std::vector<FrameId> pages = co_await gup_fast(cpu, addr, 1, /*pin=*/true,
+                                                       /*longterm_write=*/false, /*write=*/true);
+  // The device writes the page until after the run: the pin stays.
+  if (pages.empty()) co_return;
+  cpu.world->oracles().OnGupRelease(cpu);
+  cpu.world->HoldPin(cpu, addr, pages[0]);
 }
 
 Task<void> GupFastPinLongtermActor(Cpu& cpu, VirtAddr addr) {

@@ -45,9 +45,12 @@ namespace ptfuzz {
 // reference or pin on, in address order (the first pages of the range; the walk stops at the
 // first it cannot take).
 // `longterm_write`: FOLL_LONGTERM | FOLL_WRITE, which adds gup_fast_folio_allowed()'s check of
-// folio->mapping (Z19).
+// folio->mapping (Z19). `write`: FOLL_WRITE, so pte_access_permitted() wants a writable PTE.
+// With FOLL_PIN in an mm that a scenario forks, the walk is bracketed by reads of
+// mm->write_protect_seq: odd at the start, or changed at the end (fork() ran), and everything
+// is unpinned and the call fails (57efa1fe5957; variant switch gup_write_protect_seq).
 Task<std::vector<FrameId>> gup_fast(Cpu& cpu, VirtAddr addr, uint32_t nr_pages, bool pin,
-                                    bool longterm_write = false);
+                                    bool longterm_write = false, bool write = false);
 
 // The ACTOR_GUP_FAST actor: get_user_pages_fast_only(addr, nr_pages, 0, pages), then
 // put_page() of each.
@@ -63,6 +66,10 @@ Task<void> GupFastPinActor(Cpu& cpu, VirtAddr addr, uint32_t nr_pages = 1);
 // The ACTOR_GUP_FAST_PIN_LONGTERM actor: pin_user_pages_fast(addr, 1, FOLL_WRITE |
 // FOLL_LONGTERM, &page) (an RDMA or io_uring registration), then unpin_user_page().
 Task<void> GupFastPinLongtermActor(Cpu& cpu, VirtAddr addr);
+
+// The ACTOR_GUP_FAST_PIN_DMA actor: pin_user_pages_fast(addr, 1, FOLL_WRITE, &page) for a DMA
+// into the page that is still in flight when the run ends: the pin is held (World::HoldPin()).
+Task<void> GupFastPinDmaActor(Cpu& cpu, VirtAddr addr);
 
 }  // namespace ptfuzz
 

@@ -13,6 +13,7 @@
 #include "core/scenarios/pae_fault_vs_fault.h"
 #include "core/scenarios/pae_gup_vs_refault.h"
 #include "core/scenarios/tlb_remove_table_lazy.h"
+#include "core/scenarios/gup_pin_vs_fork.h"
 #include "core/scenarios/zap_vs_zap.h"
 
 namespace ptfuzz {
@@ -36,6 +37,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       GupVsHugetlbUnshareSpec(),
       TlbRemoveTableLazySpec(),
       ZapVsZapSpec(),
+      GupPinVsForkSpec(),
   };
   return *kScenarios;
 }
