@@ -699,8 +699,8 @@ void Oracles::OnTlbFinishMmu(const Cpu& cpu, const MmuGather& tlb) {
 }
 
 void Oracles::OnPinHeld(const Cpu& cpu, VirtAddr vaddr, FrameId page) {
-  held_pins_.push_back({cpu.id, cpu.mm, vaddr, page, world_.memory().frame(page).generation,
-                        world_.step()});
+  held_pins_.push_back(
+      {cpu.id, cpu.mm, vaddr, page, world_.memory().frame(page).generation, world_.step()});
 }
 
 void Oracles::OnCowReplace(const Cpu& cpu, VirtAddr vaddr, FrameId old_page) {

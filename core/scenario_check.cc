@@ -22,8 +22,8 @@ absl::Status CheckVaddr(uint64_t vaddr, absl::string_view list, int index, VirtA
   }
   if (vaddr >= task_size) {
     return absl::InvalidArgumentError(
-        absl::StrFormat("%s[%d].vaddr = %#x is not a user address (TASK_SIZE is %#x)", list,
-                        index, vaddr, task_size));
+        absl::StrFormat("%s[%d].vaddr = %#x is not a user address (TASK_SIZE is %#x)", list, index,
+                        vaddr, task_size));
   }
   return absl::OkStatus();
 }
@@ -169,8 +169,7 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
   }
   for (int i = 0; i < s.mappings_size(); ++i) {
     const proto::Mapping& m = s.mappings(i);
-    PTFUZZ_RETURN_IF_ERROR(
-        CheckVaddr(m.vaddr(), "scenario.mappings", i, task_size));
+    PTFUZZ_RETURN_IF_ERROR(CheckVaddr(m.vaddr(), "scenario.mappings", i, task_size));
     for (int j = 0; j < i; ++j) {
       if (s.mappings(j).vaddr() == m.vaddr()) {
         return absl::InvalidArgumentError(absl::StrFormat(
@@ -280,8 +279,7 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
         }
       }
     }
-    PTFUZZ_RETURN_IF_ERROR(
-        CheckVaddr(a.vaddr(), "scenario.actors", i, task_size));
+    PTFUZZ_RETURN_IF_ERROR(CheckVaddr(a.vaddr(), "scenario.actors", i, task_size));
     if (a.mm() != 0) {
       bool shared = false;
       for (const proto::Mapping& m : s.mappings()) shared |= m.hugetlb_shared();

@@ -23,8 +23,10 @@ absl::string_view ViolationKindName(ViolationKind kind) {
     case ViolationKind::kTableEntryNotTable: return "table_entry_not_a_table";
     case ViolationKind::kWrongLocationTablePointer: return "wrong_location_table_pointer";
     case ViolationKind::kRefOnMissingPage: return "ref_on_missing_page";
-    case ViolationKind::kStaleTlbAfterUnmap: return "stale_tlb_after_unmap";
-    case ViolationKind::kPinLostToCow: return "pin_lost_to_cow";
+    case ViolationKind::kStaleTlbAfterUnmap:
+      return "stale_tlb_after_unmap";
+    case ViolationKind::kPinLostToCow:
+      return "pin_lost_to_cow";
     case ViolationKind::kDeadlock: return "deadlock";
   }
   return "?";

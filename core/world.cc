@@ -5,10 +5,9 @@
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
-
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "core/check.h"
 
 namespace ptfuzz {

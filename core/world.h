@@ -433,10 +433,10 @@ class World {
   std::vector<uint32_t> lock_owner_;
   std::vector<uint64_t> vars_;  // VarLoc ground truth
   uint64_t mm_users_ = 1;       // MmUsersLoc ground truth: the task that uses the mm
-  std::vector<uint64_t> tlb_flush_pending_;  // TlbFlushPendingLoc ground truth, per mm
-  std::vector<uint64_t> write_protect_seq_;  // WriteProtectSeqLoc ground truth, per mm
-  uint32_t forking_ = 0;                     // bit mm: SetForking(mm)
-  uint32_t concurrent_gathers_ = 0;          // bit mm: SetConcurrentGathers(mm)
+  std::vector<uint64_t> tlb_flush_pending_;     // TlbFlushPendingLoc ground truth, per mm
+  std::vector<uint64_t> write_protect_seq_;     // WriteProtectSeqLoc ground truth, per mm
+  uint32_t forking_ = 0;                        // bit mm: SetForking(mm)
+  uint32_t concurrent_gathers_ = 0;             // bit mm: SetConcurrentGathers(mm)
   std::vector<const MmuGather*> live_gathers_;  // in tlb_gather_mmu() order
   std::vector<StoreBuffer> store_buffers_;  // TSO only: one per CPU
   std::unique_ptr<RelaxedMemory> relaxed_;  // relaxed only

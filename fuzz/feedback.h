@@ -1,8 +1,8 @@
 // Interleaving feedback for libFuzzer: features of a run that code coverage cannot see.
 //
 // Coverage of the protocol code (per function, core/CMakeLists.txt) says which kernel functions
-// ran and how often, not in which order CPUs met. This observer adds, per step, hashed into a bounded
-// counter array (libFuzzer's __libfuzzer_extra_counters, fuzz/fuzz_target.cc):
+// ran and how often, not in which order CPUs met. This observer adds, per step, hashed into a
+// bounded counter array (libFuzzer's __libfuzzer_extra_counters, fuzz/fuzz_target.cc):
 //  - interleaving pairs: (site of the previous step, site of this step) when the CPU changed;
 //  - communication pairs: (site that last wrote a frame, site that now reads or writes it) when
 //    they are on different CPUs, the "reads-from" coverage of concurrency fuzzers (KRACE);

@@ -7,10 +7,10 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/format_version.h"
-#include "core/world.h"
 #include "core/run.h"
 #include "core/scenarios/registry.h"
 #include "core/schedule_io.h"
+#include "core/world.h"
 
 namespace ptfuzz {
 

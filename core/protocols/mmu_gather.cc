@@ -61,8 +61,7 @@ Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb) {
     // mm_tlb_flush_nested(): another batch is in progress. It may have cleared entries this one
     // found none and skipped, and its flush is still to come: flush everything now (fullmm,
     // __tlb_reset_range(), freed_tables), which on x86 is flush_tlb_mm_range(.., TLB_FLUSH_ALL).
-    const Loaded pending =
-        co_await cpu.LoadLoc(TlbFlushPendingLoc(tlb.mm), MemOrder::kOnce);
+    const Loaded pending = co_await cpu.LoadLoc(TlbFlushPendingLoc(tlb.mm), MemOrder::kOnce);
     if (pending.value > 1) {
       tlb.start = 0;
       tlb.end = kTaskSize;

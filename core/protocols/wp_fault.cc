@@ -32,8 +32,7 @@ Task<void> wp_page_copy(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr addr, ui
         cpu.world->oracles().OnCowReplace(cpu, addr, old_page);
         co_await set_pte(cpu, ptep, MakeEntry(new_page, kAnonPteFlags));
         // page_remove_rmap(old_page).
-        co_await cpu.RmwLoc(MapcountLoc(old_page), RmwOp::kAdd, ~uint64_t{0}, 0,
-                            MemOrder::kFull);
+        co_await cpu.RmwLoc(MapcountLoc(old_page), RmwOp::kAdd, ~uint64_t{0}, 0, MemOrder::kFull);
         replaced = true;
       }
       co_await pte_unmap_unlock(cpu, mapped.table);
@@ -54,8 +53,7 @@ Task<void> handle_write_fault(Cpu& cpu, VirtAddr addr) {
   const PhysAddr ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
   const Loaded pte = co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep);
   // Not present (not in these scenarios), or writable already (a spurious fault): nothing to do.
-  if (!EntryPresent(pte) || PteWrite(pte) ||
-      EntryFrame(pte) >= cpu.world->memory().num_frames()) {
+  if (!EntryPresent(pte) || PteWrite(pte) || EntryFrame(pte) >= cpu.world->memory().num_frames()) {
     co_await pte_unmap_unlock(cpu, mapped.table);
     co_return;
   }

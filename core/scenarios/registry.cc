@@ -1,10 +1,10 @@
 #include "core/scenarios/registry.h"
 
 #include "absl/strings/str_split.h"
-
 #include "core/scenarios/contpte_lockless_read.h"
 #include "core/scenarios/geometry_walk.h"
 #include "core/scenarios/gup_longterm_vs_truncate.h"
+#include "core/scenarios/gup_pin_vs_fork.h"
 #include "core/scenarios/gup_pin_vs_swapout.h"
 #include "core/scenarios/gup_vs_hugetlb_unshare.h"
 #include "core/scenarios/gup_vs_madv_free.h"
@@ -13,7 +13,6 @@
 #include "core/scenarios/pae_fault_vs_fault.h"
 #include "core/scenarios/pae_gup_vs_refault.h"
 #include "core/scenarios/tlb_remove_table_lazy.h"
-#include "core/scenarios/gup_pin_vs_fork.h"
 #include "core/scenarios/zap_vs_zap.h"
 
 namespace ptfuzz {

@@ -58,8 +58,7 @@ ScenarioSpec TlbRemoveTableLazySpec() {
        "(Scenario.table_batch_alloc_fails), tlb_remove_table_one() frees the table after the "
        "sync IPI alone, with no TLB invalidation: the lazy CPU's paging-structure cache keeps "
        "pointing to it (needs the allocation failure; every flush mode)",
-       no_invalidate, "stale_tlb_after_free", "stale_tlb_after_free",
-       "walker_reads_freed_table"},
+       no_invalidate, "stale_tlb_after_free", "stale_tlb_after_free", "walker_reads_freed_table"},
   };
   spec.default_scenario = &DefaultTlbRemoveTableLazy;
   return spec;

@@ -23,8 +23,8 @@ TEST(ForkTest, ForkSharesAndWriteProtectsThenTheParentsWriteCopies) {
   ASSERT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
   bool wrprotected = false, child_mapped = false, pinned = false, copied = false;
   for (const TraceEvent& e : r.trace) {
-    wrprotected |= e.op == OpKind::kRmw && e.cpu == 0 && IsPtLoc(e.addr) &&
-                   PteWrite(e.old_value) && !PteWrite(e.new_value);
+    wrprotected |= e.op == OpKind::kRmw && e.cpu == 0 && IsPtLoc(e.addr) && PteWrite(e.old_value) &&
+                   !PteWrite(e.new_value);
     child_mapped |= e.op == OpKind::kStore && e.cpu == 0 && IsPtLoc(e.addr) &&
                     EntryPresent(e.new_value) && !PteWrite(e.new_value);
     pinned |= e.op == OpKind::kRefAdd && e.cpu == 1;
@@ -49,7 +49,8 @@ TEST(ForkTest, PinBetweenForksCheckAndWriteProtect) {
   EXPECT_EQ(buggy.preemptions, 1u);
 
   const RunResult fixed = testing::RunTraced(Scenario("fixed", proto::TLB_FLUSH_IPI), tape);
-  EXPECT_EQ(fixed.outcome, Outcome::kClean) << (fixed.violation ? fixed.violation->explanation : "");
+  EXPECT_EQ(fixed.outcome, Outcome::kClean)
+      << (fixed.violation ? fixed.violation->explanation : "");
 }
 
 // Without a fork actor nobody writes mm->write_protect_seq: GUP-fast's reads of it take no steps
@@ -64,7 +65,7 @@ TEST(ForkTest, WriteProtectSeqIsReadOnlyWhereSomeoneForks) {
     return n;
   };
   EXPECT_EQ(seq_reads(testing::RunTraced(s, {1})), 2);  // the pin first: before and after
-  s.mutable_actors()->DeleteSubrange(0, 1);              // no fork
+  s.mutable_actors()->DeleteSubrange(0, 1);             // no fork
   EXPECT_EQ(seq_reads(testing::RunTraced(s, {})), 0);
 }
 

@@ -51,8 +51,8 @@ TEST(NestedGatherTest, ZapThatFindsTheEntryNoneFlushesAllOnlyWithTheNestedCheck)
   ASSERT_EQ(fixed.outcome, Outcome::kClean);
   bool flushed_all = false;
   for (const TraceEvent& e : fixed.trace) {
-    flushed_all |= e.op == OpKind::kIpiSend && e.cpu == 1 && e.new_value == 0 &&
-                   e.old_value == kTaskSize;
+    flushed_all |=
+        e.op == OpKind::kIpiSend && e.cpu == 1 && e.new_value == 0 && e.old_value == kTaskSize;
   }
   EXPECT_TRUE(flushed_all);
 

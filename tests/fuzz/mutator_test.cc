@@ -86,7 +86,8 @@ TEST(MutatorTest, LastMutantIsTheParsedOutputAndCachesNeverChangeResults) {
     auto again = [&](uint32_t s) {
       std::vector<uint8_t> b(out.begin(), out.end());
       b.resize(4096);
-      return std::string(b.begin(), b.begin() + MutateSchedule(b.data(), out.size(), b.size(), s, pins));
+      return std::string(b.begin(),
+                         b.begin() + MutateSchedule(b.data(), out.size(), b.size(), s, pins));
     };
     const std::string first = again(seed + 1);
     std::vector<uint8_t> other(input.begin(), input.end());
