@@ -69,6 +69,18 @@ inline SearchStats BoundedSearch(const proto::Scenario& scenario, int max_deviat
   return stats;
 }
 
+// Calls `check` with every memory model and every x86 flush mode (IPI, broadcast, paravirt).
+inline void ForEachModelAndFlush(
+    const std::function<void(proto::MemoryModel, proto::TlbFlushMode)>& check) {
+  for (proto::MemoryModel model :
+       {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
+    for (proto::TlbFlushMode flush :
+         {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST, proto::TLB_FLUSH_PARAVIRT}) {
+      check(model, flush);
+    }
+  }
+}
+
 // One configuration of a scenario's verdict test: variant, flush mode, memory model, architecture
 // and how many non-default answers the search may use.
 struct VerdictCase {

@@ -75,22 +75,18 @@ TEST(ForkTest, WriteProtectSeqIsReadOnlyWhereSomeoneForks) {
 // of docs/folios-and-fork.md (fork's write_protect_seq increment and its refcount read, against
 // GUP-fast's pin and its sequence read), which this test pins down until the question is settled.
 TEST(ForkTest, BoundedSearchOldKernelsFoundFixedClean) {
-  for (proto::MemoryModel model :
-       {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
-    for (proto::TlbFlushMode flush :
-         {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST, proto::TLB_FLUSH_PARAVIRT}) {
-      const testing::SearchStats fixed = testing::BoundedSearch(Scenario("fixed", flush, model), 2);
-      if (model == proto::MEMORY_MODEL_RELAXED) {
-        EXPECT_GT(fixed.violations, 0) << "fixed, flush " << flush;
-      } else {
-        EXPECT_EQ(fixed.violations, 0) << "fixed, flush " << flush << ", model " << model;
-      }
-      for (const char* variant : {"no_write_protect_seq", "no_early_cow"}) {
-        EXPECT_GT(testing::BoundedSearch(Scenario(variant, flush, model), 2).violations, 0)
-            << variant << ", flush " << flush << ", model " << model;
-      }
+  testing::ForEachModelAndFlush([&](proto::MemoryModel model, proto::TlbFlushMode flush) {
+    const testing::SearchStats fixed = testing::BoundedSearch(Scenario("fixed", flush, model), 2);
+    if (model == proto::MEMORY_MODEL_RELAXED) {
+      EXPECT_GT(fixed.violations, 0) << "fixed, flush " << flush;
+    } else {
+      EXPECT_EQ(fixed.violations, 0) << "fixed, flush " << flush << ", model " << model;
     }
-  }
+    for (const char* variant : {"no_write_protect_seq", "no_early_cow"}) {
+      EXPECT_GT(testing::BoundedSearch(Scenario(variant, flush, model), 2).violations, 0)
+          << variant << ", flush " << flush << ", model " << model;
+    }
+  });
 }
 
 }  // namespace

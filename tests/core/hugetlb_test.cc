@@ -63,23 +63,19 @@ TEST(HugetlbTest, UnshareDropsOneShareAndTheLastUserReusesTheTable) {
 // Within two deviations: the fixed kernel is clean everywhere; without the sync the other
 // process's table is walked exactly where flushes send no IPI.
 TEST(HugetlbTest, BoundedSearchSyncNeededWithoutIpiFlushes) {
-  for (proto::MemoryModel model :
-       {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
-    for (proto::TlbFlushMode flush :
-         {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST, proto::TLB_FLUSH_PARAVIRT}) {
-      const testing::SearchStats fixed = testing::BoundedSearch(Scenario("fixed", flush, model), 2);
-      EXPECT_EQ(fixed.violations, 0) << "fixed, flush " << flush << ", model " << model;
-      const testing::SearchStats buggy =
-          testing::BoundedSearch(Scenario("no_unshare_sync", flush, model), 2);
-      if (flush == proto::TLB_FLUSH_IPI) {
-        std::string tape;
-        for (const uint32_t v : buggy.first_violating_tape) tape += std::to_string(v) + " ";
-        EXPECT_EQ(buggy.violations, 0) << "model " << model << " tape " << tape;
-      } else {
-        EXPECT_GT(buggy.violations, 0) << "flush " << flush << ", model " << model;
-      }
+  testing::ForEachModelAndFlush([&](proto::MemoryModel model, proto::TlbFlushMode flush) {
+    const testing::SearchStats fixed = testing::BoundedSearch(Scenario("fixed", flush, model), 2);
+    EXPECT_EQ(fixed.violations, 0) << "fixed, flush " << flush << ", model " << model;
+    const testing::SearchStats buggy =
+        testing::BoundedSearch(Scenario("no_unshare_sync", flush, model), 2);
+    if (flush == proto::TLB_FLUSH_IPI) {
+      std::string tape;
+      for (const uint32_t v : buggy.first_violating_tape) tape += std::to_string(v) + " ";
+      EXPECT_EQ(buggy.violations, 0) << "model " << model << " tape " << tape;
+    } else {
+      EXPECT_GT(buggy.violations, 0) << "flush " << flush << ", model " << model;
     }
-  }
+  });
 }
 
 }  // namespace

@@ -50,17 +50,13 @@ TEST(HwWalkerTest, TheFlushBeforeTheFreeDropsTheCachedTable) {
 // Within two deviations: the fixed kernel is clean with every flush mode and model; the shortcut
 // is found with every flush mode (the flush comes too late whatever reaches the lazy CPU).
 TEST(HwWalkerTest, BoundedSearchShortcutFoundEverywhereFixedClean) {
-  for (proto::MemoryModel model :
-       {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
-    for (proto::TlbFlushMode flush :
-         {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST, proto::TLB_FLUSH_PARAVIRT}) {
-      const testing::SearchStats fixed = testing::BoundedSearch(Scenario("fixed", flush, model), 2);
-      EXPECT_EQ(fixed.violations, 0) << "fixed, flush " << flush << ", model " << model;
-      const testing::SearchStats buggy =
-          testing::BoundedSearch(Scenario("single_user_shortcut", flush, model), 2);
-      EXPECT_GT(buggy.violations, 0) << "flush " << flush << ", model " << model;
-    }
-  }
+  testing::ForEachModelAndFlush([&](proto::MemoryModel model, proto::TlbFlushMode flush) {
+    const testing::SearchStats fixed = testing::BoundedSearch(Scenario("fixed", flush, model), 2);
+    EXPECT_EQ(fixed.violations, 0) << "fixed, flush " << flush << ", model " << model;
+    const testing::SearchStats buggy =
+        testing::BoundedSearch(Scenario("single_user_shortcut", flush, model), 2);
+    EXPECT_GT(buggy.violations, 0) << "flush " << flush << ", model " << model;
+  });
 }
 
 // tlb_remove_table()'s fallback when it cannot allocate its batch page: tlb_remove_table_one()
@@ -68,22 +64,18 @@ TEST(HwWalkerTest, BoundedSearchShortcutFoundEverywhereFixedClean) {
 // every flush mode and model; without the invalidation found everywhere, and only when the
 // allocation fails (with a batch the table waits for the flush at tlb_finish_mmu()).
 TEST(HwWalkerTest, BoundedSearchBatchFailureWithoutInvalidateFoundFixedClean) {
-  for (proto::MemoryModel model :
-       {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
-    for (proto::TlbFlushMode flush :
-         {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST, proto::TLB_FLUSH_PARAVIRT}) {
-      proto::Scenario fixed = Scenario("fixed", flush, model);
-      fixed.set_table_batch_alloc_fails(true);
-      EXPECT_EQ(testing::BoundedSearch(fixed, 2).violations, 0)
-          << "fixed, flush " << flush << ", model " << model;
-      proto::Scenario buggy = Scenario("batch_failure_no_invalidate", flush, model);
-      EXPECT_EQ(testing::BoundedSearch(buggy, 2).violations, 0)
-          << "with a batch page, flush " << flush << ", model " << model;
-      buggy.set_table_batch_alloc_fails(true);
-      EXPECT_GT(testing::BoundedSearch(buggy, 2).violations, 0)
-          << "flush " << flush << ", model " << model;
-    }
-  }
+  testing::ForEachModelAndFlush([&](proto::MemoryModel model, proto::TlbFlushMode flush) {
+    proto::Scenario fixed = Scenario("fixed", flush, model);
+    fixed.set_table_batch_alloc_fails(true);
+    EXPECT_EQ(testing::BoundedSearch(fixed, 2).violations, 0)
+        << "fixed, flush " << flush << ", model " << model;
+    proto::Scenario buggy = Scenario("batch_failure_no_invalidate", flush, model);
+    EXPECT_EQ(testing::BoundedSearch(buggy, 2).violations, 0)
+        << "with a batch page, flush " << flush << ", model " << model;
+    buggy.set_table_batch_alloc_fails(true);
+    EXPECT_GT(testing::BoundedSearch(buggy, 2).violations, 0)
+        << "flush " << flush << ", model " << model;
+  });
 }
 
 }  // namespace

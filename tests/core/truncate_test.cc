@@ -58,21 +58,17 @@ TEST(TruncateTest, LongtermPinOfAShmemPageDereferencesTheMapping) {
 // mode and memory model; freeing the inode at once is found exactly where flushes do not wait
 // for GUP-fast.
 TEST(TruncateTest, BoundedSearchRcuProtectsWhereFlushesDoNotWait) {
-  for (proto::MemoryModel model :
-       {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
-    for (proto::TlbFlushMode flush :
-         {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST, proto::TLB_FLUSH_PARAVIRT}) {
-      const testing::SearchStats fixed = testing::BoundedSearch(Scenario("fixed", flush, model), 2);
-      EXPECT_EQ(fixed.violations, 0) << "fixed, flush " << flush << ", model " << model;
-      const testing::SearchStats immediate =
-          testing::BoundedSearch(Scenario("inode_free_immediate", flush, model), 2);
-      if (flush == proto::TLB_FLUSH_IPI) {
-        EXPECT_EQ(immediate.violations, 0) << "model " << model;
-      } else {
-        EXPECT_GT(immediate.violations, 0) << "flush " << flush << ", model " << model;
-      }
+  testing::ForEachModelAndFlush([&](proto::MemoryModel model, proto::TlbFlushMode flush) {
+    const testing::SearchStats fixed = testing::BoundedSearch(Scenario("fixed", flush, model), 2);
+    EXPECT_EQ(fixed.violations, 0) << "fixed, flush " << flush << ", model " << model;
+    const testing::SearchStats immediate =
+        testing::BoundedSearch(Scenario("inode_free_immediate", flush, model), 2);
+    if (flush == proto::TLB_FLUSH_IPI) {
+      EXPECT_EQ(immediate.violations, 0) << "model " << model;
+    } else {
+      EXPECT_GT(immediate.violations, 0) << "flush " << flush << ", model " << model;
     }
-  }
+  });
 }
 
 }  // namespace

@@ -77,18 +77,14 @@ TEST(NestedGatherTest, ALoneZapIsCleanEvenWithoutTheCheck) {
 // page-table lock orders the other batch's inc_tlb_flush_pending() before this one's read); the
 // old one is found with every flush mode.
 TEST(NestedGatherTest, BoundedSearchOldKernelFoundEverywhereFixedClean) {
-  for (proto::MemoryModel model :
-       {proto::MEMORY_MODEL_SC, proto::MEMORY_MODEL_TSO, proto::MEMORY_MODEL_RELAXED}) {
-    for (proto::TlbFlushMode flush :
-         {proto::TLB_FLUSH_IPI, proto::TLB_FLUSH_BROADCAST, proto::TLB_FLUSH_PARAVIRT}) {
-      const testing::SearchStats fixed = testing::BoundedSearch(Scenario("fixed", flush, model), 2);
-      EXPECT_EQ(fixed.violations, 0) << "fixed, flush " << flush << ", model " << model;
-      EXPECT_GT(fixed.runs, 50);
-      const testing::SearchStats buggy =
-          testing::BoundedSearch(Scenario("no_nested_flush", flush, model), 2);
-      EXPECT_GT(buggy.violations, 0) << "flush " << flush << ", model " << model;
-    }
-  }
+  testing::ForEachModelAndFlush([&](proto::MemoryModel model, proto::TlbFlushMode flush) {
+    const testing::SearchStats fixed = testing::BoundedSearch(Scenario("fixed", flush, model), 2);
+    EXPECT_EQ(fixed.violations, 0) << "fixed, flush " << flush << ", model " << model;
+    EXPECT_GT(fixed.runs, 50);
+    const testing::SearchStats buggy =
+        testing::BoundedSearch(Scenario("no_nested_flush", flush, model), 2);
+    EXPECT_GT(buggy.violations, 0) << "flush " << flush << ", model " << model;
+  });
 }
 
 }  // namespace
