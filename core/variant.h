@@ -108,6 +108,10 @@ struct ProtocolVariant {
   // copy_present_pte(): a page that may be DMA-pinned (page_maybe_dma_pinned(): refcount at or
   // above GUP_PIN_COUNTING_BIAS) is copied for the child instead of shared (70e806e4e645, v5.9).
   bool fork_copies_pinned = true;
+  // Not a kernel version: a candidate answer to the open question of docs/folios-and-fork.md.
+  // copy_page_range() issues smp_mb() instead of raw_write_seqcount_begin()'s smp_wmb() after
+  // making mm->write_protect_seq odd, ordering that store before page_maybe_dma_pinned()'s load.
+  bool fork_seq_full_barrier = false;
   // huge_pmd_unshare(): tlb_remove_table_sync_one() after the pud is cleared (1013af4f585f, Jann
   // Horn, 2025; Z11). Off: a GUP-fast of the unsharing mm may keep walking the PMD table the
   // other sharer now owns and changes.

@@ -14,13 +14,16 @@ constexpr uint32_t kChildMm = 1;
 
 // raw_write_seqcount_begin() / _end(): the single writer's increment (under the mmap write lock,
 // a plain read of its own value and a WRITE_ONCE), with smp_wmb() after it (begin) or before it
-// (end).
+// (end). The variant fork_seq_full_barrier puts smp_mb() after the begin instead.
 Task<void> write_seqcount_bump(Cpu& cpu, bool begin) {
   const Loc seq = WriteProtectSeqLoc(cpu.mm);
   if (!begin) co_await cpu.Fence(FenceKind::kWmb);
   const Loaded now = co_await cpu.LoadLoc(seq, MemOrder::kPlain);
   co_await cpu.StoreLoc(seq, now.value + 1, MemOrder::kOnce);
-  if (begin) co_await cpu.Fence(FenceKind::kWmb);
+  if (begin) {
+    co_await cpu.Fence(cpu.world->variant().fork_seq_full_barrier ? FenceKind::kMb
+                                                                   : FenceKind::kWmb);
+  }
 }
 
 // copy_present_pte() for an anonymous page whose parent PTE is `pte` (read under the PTL).

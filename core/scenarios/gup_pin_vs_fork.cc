@@ -38,6 +38,8 @@ ScenarioSpec GupPinVsForkSpec() {
   spec.actor_kinds = {proto::ACTOR_FORK, proto::ACTOR_GUP_FAST_PIN_DMA, proto::ACTOR_WRITE_FAULT};
   ProtocolVariant no_seq;
   no_seq.gup_write_protect_seq = false;
+  ProtocolVariant seq_mb;
+  seq_mb.fork_seq_full_barrier = true;
   ProtocolVariant no_copy;
   no_copy.gup_write_protect_seq = false;
   no_copy.fork_copies_pinned = false;
@@ -59,6 +61,11 @@ ScenarioSpec GupPinVsForkSpec() {
        "between its check and its write-protect survives; the parent's write copies the page "
        "(every flush mode, one preemption)",
        no_seq, "pin_lost_to_cow", "pin_lost_to_cow"},
+      {"seq_full_barrier",
+       "not a kernel version: the fixed kernel with smp_mb() after fork's "
+       "raw_write_seqcount_begin(), a candidate answer to the relaxed model's open question "
+       "(docs/folios-and-fork.md)",
+       seq_mb, "clean", "clean"},
       {"no_early_cow",
        "before v5.9 (70e806e4e645): fork() shares pinned pages too; even a pin taken before "
        "fork() is lost to the parent's next write (no preemption)",
