@@ -60,11 +60,13 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
   world.SetupFoldContBlocks();
   std::vector<int> gatherers(config.num_mms, 0);
   for (const proto::Actor& a : s.actors()) {
-    if (GathersTlb(a.kind()) && ++gatherers[a.mm()] == 2) world.SetConcurrentGathers(a.mm());
+    if (GathersTlb(a.kind()) && ++gatherers[a.mm()] == 2) {
+      world.MarkContended(TlbFlushPendingLoc(a.mm()));
+    }
     if (a.kind() == proto::ACTOR_FORK) {
       // The child (mm 1): dup_mmap() gives it the parent's VMAs and copy_page_range() allocates
       // its page tables before copying; the tables exist from the start, empty.
-      world.SetForking(a.mm());
+      world.MarkContended(WriteProtectSeqLoc(a.mm()));
       for (const proto::Mapping& m : s.mappings()) {
         world.SetupMapAnonPage(m.vaddr(), 0, 0, /*table_only=*/true, false, /*mm=*/1);
       }

@@ -19,6 +19,7 @@
 #ifndef PTFUZZ_CORE_WORLD_H_
 #define PTFUZZ_CORE_WORLD_H_
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -165,17 +166,16 @@ class World {
   void SetupVar(uint32_t index, uint64_t value);
   // Gives `cpu` its actor, running in mm `mm`. REQUIRES: one actor per CPU.
   void SetActor(CpuId cpu, ActorInfo info, Task<void> task, uint32_t mm = 0);
-  // Several actors of `mm` batch unmaps in an mmu_gather (RunScenario() knows which kinds do).
-  // Only then is mm->tlb_flush_pending shared memory: with a single gatherer no other CPU reads
-  // it, its updates commute with every other step, and the model keeps them CPU-local (no step,
-  // no decision): a partial-order reduction that leaves every reachable outcome reachable.
-  void SetConcurrentGathers(uint32_t mm) { concurrent_gathers_ |= 1u << mm; }
-  bool TlbFlushPendingShared(uint32_t mm) const { return (concurrent_gathers_ >> mm) & 1; }
-  // An actor forks `mm`: only then does anyone write mm->write_protect_seq. Without a writer a
-  // reader always finds it 0 and even, so GUP-fast's reads of it stay CPU-local (no step), as
-  // for tlb_flush_pending above.
-  void SetForking(uint32_t mm) { forking_ |= 1u << mm; }
-  bool Forking(uint32_t mm) const { return (forking_ >> mm) & 1; }
+  // Locations the scenario makes contended (RunScenario() knows which actors touch them):
+  // mm->tlb_flush_pending with several mmu_gather users in the mm, mm->write_protect_seq when an
+  // actor forks the mm. An uncontended one is touched by a single CPU, or only read and never
+  // written: its accesses commute with every other step, so protocols skip them (no step, no
+  // decision), a partial-order reduction that leaves every reachable outcome reachable and
+  // keeps the tapes of scenarios that never contend them as they were.
+  void MarkContended(Loc loc) { contended_.push_back(loc); }
+  bool Contended(Loc loc) const {
+    return std::find(contended_.begin(), contended_.end(), loc) != contended_.end();
+  }
   // A FOLL_PIN that outlives the run (a DMA still in flight): the end-of-run oracle counts its
   // GUP_PIN_COUNTING_BIAS references as held (FrameInfo::external_refs), and a COW of the pinning
   // mm that replaces the page is a violation (Oracles::OnCowReplace()). Bookkeeping only.
@@ -435,8 +435,7 @@ class World {
   uint64_t mm_users_ = 1;       // MmUsersLoc ground truth: the task that uses the mm
   std::vector<uint64_t> tlb_flush_pending_;     // TlbFlushPendingLoc ground truth, per mm
   std::vector<uint64_t> write_protect_seq_;     // WriteProtectSeqLoc ground truth, per mm
-  uint32_t forking_ = 0;                        // bit mm: SetForking(mm)
-  uint32_t concurrent_gathers_ = 0;             // bit mm: SetConcurrentGathers(mm)
+  absl::InlinedVector<Loc, 2> contended_;       // MarkContended(), in marking order
   std::vector<const MmuGather*> live_gathers_;  // in tlb_gather_mmu() order
   std::vector<StoreBuffer> store_buffers_;  // TSO only: one per CPU
   std::unique_ptr<RelaxedMemory> relaxed_;  // relaxed only

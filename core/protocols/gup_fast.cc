@@ -319,8 +319,9 @@ Task<std::vector<FrameId>> gup_fast(Cpu& cpu, VirtAddr addr, uint32_t nr_pages, 
   walk.write = write;
   // FOLL_PIN against a concurrent fork(): copy_page_range() holds mm->write_protect_seq odd while
   // it decides which pages to share and write-protects them. Only a forking mm has a writer
-  // (World::Forking()); elsewhere the reads would always find 0.
-  const bool seq_checked = pin && world.Forking(cpu.mm) && world.variant().gup_write_protect_seq;
+  // (World::Contended()); elsewhere the reads would always find 0.
+  const bool seq_checked =
+      pin && world.Contended(WriteProtectSeqLoc(cpu.mm)) && world.variant().gup_write_protect_seq;
   uint64_t seq = 0;
   if (seq_checked) {
     // raw_read_seqcount(): READ_ONCE(), smp_rmb().

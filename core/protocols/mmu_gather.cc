@@ -44,7 +44,7 @@ Task<void> tlb_gather_mmu(Cpu& cpu, MmuGather& tlb, VirtAddr start, VirtAddr end
   tlb.range_end = end;
   world.GatherBegin(&tlb);
   // inc_tlb_flush_pending(): atomic_inc(), no ordering of its own.
-  if (world.TlbFlushPendingShared(cpu.mm)) {
+  if (world.Contended(TlbFlushPendingLoc(cpu.mm))) {
     co_await cpu.RmwLoc(TlbFlushPendingLoc(cpu.mm), RmwOp::kAdd, 1, 0, MemOrder::kRelaxed);
   }
 }
@@ -56,7 +56,7 @@ Task<void> tlb_gather_mmu_fullmm(Cpu& cpu, MmuGather& tlb) {
 Task<void> tlb_finish_mmu(Cpu& cpu, MmuGather& tlb) {
   PTFUZZ_KERNEL_FUNC(cpu, "tlb_finish_mmu", "mm/mmu_gather.c");
   World& world = *cpu.world;
-  const bool shared = world.TlbFlushPendingShared(tlb.mm);
+  const bool shared = world.Contended(TlbFlushPendingLoc(tlb.mm));
   if (shared && world.variant().tlb_flush_nested) {
     // mm_tlb_flush_nested(): another batch is in progress. It may have cleared entries this one
     // found none and skipped, and its flush is still to come: flush everything now (fullmm,

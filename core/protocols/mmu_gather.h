@@ -13,7 +13,7 @@
 // gather raises mm->tlb_flush_pending (inc_tlb_flush_pending()) and tlb_finish_mmu() flushes the
 // whole mm when it sees another (mm_tlb_flush_nested()), since it may have skipped entries the
 // other cleared and has not flushed yet (99baac21e458). The counter is shared memory only when
-// the scenario has several gathering actors in the mm (World::TlbFlushPendingShared()).
+// the scenario has several gathering actors in the mm (World::Contended()).
 // Not modelled yet: batch-full forced flushes, the tlb_remove_table_one() fallback, and delayed
 // rmap removal.
 #ifndef PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_

@@ -54,7 +54,7 @@ TEST(ForkTest, PinBetweenForksCheckAndWriteProtect) {
 }
 
 // Without a fork actor nobody writes mm->write_protect_seq: GUP-fast's reads of it take no steps
-// (World::SetForking()), so the scenarios that pin without forking keep their tapes.
+// (World::MarkContended()), so the scenarios that pin without forking keep their tapes.
 TEST(ForkTest, WriteProtectSeqIsReadOnlyWhereSomeoneForks) {
   proto::Scenario s = Scenario("fixed", proto::TLB_FLUSH_IPI);
   auto seq_reads = [](const RunResult& r) {

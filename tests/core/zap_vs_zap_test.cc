@@ -27,7 +27,7 @@ int CountFlushPendingOps(const RunResult& r, OpKind op) {
 }
 
 // With one gathering actor mm->tlb_flush_pending is read by nobody else: no steps (the partial-
-// order reduction of World::SetConcurrentGathers()). With two, each gather raises and lowers it
+// order reduction of World::MarkContended()). With two, each gather raises and lowers it
 // and each tlb_finish_mmu() reads it.
 TEST(NestedGatherTest, FlushPendingIsSharedOnlyWithSeveralGatherers) {
   proto::Scenario one = Scenario("fixed", proto::TLB_FLUSH_IPI);
