@@ -70,15 +70,12 @@ Task<void> copy_page_range(Cpu& cpu, VirtAddr addr) {
   // The child's PTE slot: its tables are the new mm's, reachable by nobody else yet.
   const PhysAddr dst_ptep = world.LeafSlot(addr, kChildMm);
   if (slot.pmdp != 0 && dst_ptep != 0) {
-    const MappedPte mapped = co_await pte_offset_map_lock(cpu, slot.pmdp, slot.dep, addr);
-    if (mapped.table != kNoFrame) {
-      const PhysAddr src_ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
-      const Loaded pte =
-          co_await pxx_get(cpu, src_ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep);
-      if (EntryPresent(pte) && EntryFrame(pte) < world.memory().num_frames()) {
-        co_await copy_present_pte(cpu, src_ptep, pte.value, dst_ptep);
+    const LockedPte src = co_await pte_offset_map_lock_get(cpu, slot.pmdp, slot.dep, addr);
+    if (src.table != kNoFrame) {
+      if (EntryPresent(src.pte) && EntryFrame(src.pte) < world.memory().num_frames()) {
+        co_await copy_present_pte(cpu, src.ptep, src.pte.value, dst_ptep);
       }
-      co_await pte_unmap_unlock(cpu, mapped.table);
+      co_await pte_unmap_unlock(cpu, src.table);
     }
   }
   if (seq) co_await write_seqcount_bump(cpu, /*begin=*/false);

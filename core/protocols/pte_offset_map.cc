@@ -1,7 +1,8 @@
 #include "core/protocols/pte_offset_map.h"
 
-#include "core/protocols/pgtable_lockless.h"
 #include "core/check.h"
+#include "core/protocols/pgtable.h"
+#include "core/protocols/pgtable_lockless.h"
 #include "core/world.h"
 
 namespace ptfuzz {
@@ -70,6 +71,14 @@ OpAwaiter pte_unmap_unlock(Cpu& cpu, FrameId table) {
   // so it stays a reader until then, as in the kernel's order.
   cpu.RcuReadUnlock();
   return cpu.SpinUnlock(table);
+}
+
+Task<LockedPte> pte_offset_map_lock_get(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr addr) {
+  const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, pmdp_dep, addr);
+  if (mapped.table == kNoFrame) co_return LockedPte{};
+  const PhysAddr ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
+  const Loaded pte = co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep);
+  co_return LockedPte{mapped.table, ptep, pte};
 }
 
 }  // namespace ptfuzz

@@ -33,6 +33,17 @@ OpOrTask<LoadAwaiter, Loaded> pte_offset_map_read_pmd(Cpu& cpu, PhysAddr pmdp, D
 // stays a table while the caller uses it.
 Task<MappedPte> pte_offset_map_lock(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr addr);
 
+// pte_offset_map_lock() of the table holding `addr`'s PTE, then ptep_get() of that PTE (READ_ONCE
+// under the PTL), the start of every locked PTE update (fork's copy, the write fault). Declares
+// no kernel function of its own: the read is the caller's. `table` is kNoFrame when there is no
+// PTE table, and then nothing is held.
+struct LockedPte {
+  FrameId table = kNoFrame;
+  PhysAddr ptep = 0;
+  Loaded pte;
+};
+Task<LockedPte> pte_offset_map_lock_get(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr addr);
+
 // pte_unmap_unlock(): spin_unlock() of the PTL, then pte_unmap()'s rcu_read_unlock().
 OpAwaiter pte_unmap_unlock(Cpu& cpu, FrameId table);
 

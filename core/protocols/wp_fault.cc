@@ -19,12 +19,11 @@ Task<void> wp_page_copy(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr addr, ui
     // cow_user_page(): the copy reads the old page's contents (not a race the model tracks).
     // __SetPageUptodate(): smp_wmb() before the PTE publishes the copy.
     co_await cpu.Fence(FenceKind::kWmb);
-    const MappedPte mapped = co_await pte_offset_map_lock(cpu, pmdp, pmdp_dep, addr);
+    const LockedPte locked = co_await pte_offset_map_lock_get(cpu, pmdp, pmdp_dep, addr);
+    const PhysAddr ptep = locked.ptep;
     bool replaced = false;
-    if (mapped.table != kNoFrame) {
-      const PhysAddr ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
-      const Loaded now = co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep);
-      if (now.value == orig) {  // pte_same()
+    if (locked.table != kNoFrame) {
+      if (locked.pte.value == orig) {  // pte_same()
         // ptep_clear_flush_notify(): clear, then flush_tlb_page().
         co_await ptep_get_and_clear(cpu, ptep);
         co_await flush_tlb_mm_range(cpu, addr, addr + kPageSize);
@@ -35,7 +34,7 @@ Task<void> wp_page_copy(Cpu& cpu, PhysAddr pmdp, Dep pmdp_dep, VirtAddr addr, ui
         co_await cpu.RmwLoc(MapcountLoc(old_page), RmwOp::kAdd, ~uint64_t{0}, 0, MemOrder::kFull);
         replaced = true;
       }
-      co_await pte_unmap_unlock(cpu, mapped.table);
+      co_await pte_unmap_unlock(cpu, locked.table);
     }
     // put_page(new_page), where new_page is the old page once it was replaced: the mapping's
     // reference; or the unused copy.
@@ -48,13 +47,14 @@ Task<void> handle_write_fault(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "do_wp_page", "mm/memory.c");
   const PmdSlot slot = co_await walk_to_pmd(cpu, addr);
   if (slot.pmdp == 0) co_return;
-  const MappedPte mapped = co_await pte_offset_map_lock(cpu, slot.pmdp, slot.dep, addr);
-  if (mapped.table == kNoFrame) co_return;
-  const PhysAddr ptep = EntryAddr(mapped.table, TableIndex(addr, PtLevel::kPte));
-  const Loaded pte = co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, mapped.dep);
+  const LockedPte locked = co_await pte_offset_map_lock_get(cpu, slot.pmdp, slot.dep, addr);
+  if (locked.table == kNoFrame) co_return;
+  const FrameId table = locked.table;
+  const PhysAddr ptep = locked.ptep;
+  const Loaded pte = locked.pte;
   // Not present (not in these scenarios), or writable already (a spurious fault): nothing to do.
   if (!EntryPresent(pte) || PteWrite(pte) || EntryFrame(pte) >= cpu.world->memory().num_frames()) {
-    co_await pte_unmap_unlock(cpu, mapped.table);
+    co_await pte_unmap_unlock(cpu, table);
     co_return;
   }
   const FrameId page = EntryFrame(pte);
@@ -63,11 +63,11 @@ Task<void> handle_write_fault(Cpu& cpu, VirtAddr addr) {
   if (refs.value == 1) {
     // wp_page_reuse(): maybe_mkwrite(pte_mkdirty()); the W bit is set under the PTL.
     co_await set_pte(cpu, ptep, pte.value | kPteWrite | kPteDirty);
-    co_await pte_unmap_unlock(cpu, mapped.table);
+    co_await pte_unmap_unlock(cpu, table);
     co_return;
   }
   co_await cpu.RefAdd(page, 1);  // get_page()
-  co_await pte_unmap_unlock(cpu, mapped.table);
+  co_await pte_unmap_unlock(cpu, table);
   co_await wp_page_copy(cpu, slot.pmdp, slot.dep, addr, pte.value);
 }
 
