@@ -235,28 +235,22 @@ proto::Scenario DefaultScenario(const Pins& pins) {
   return s;
 }
 
-// The last mutant Emit() wrote: libFuzzer runs each mutant right after making it (or mutates it
-// again), so the fuzz target and ParseOrDefault() take it from here instead of parsing it.
-struct Mutant {
-  std::string bytes;
-  proto::Schedule schedule;
-};
-Mutant& LastEmitted() {
-  static Mutant* const last = new Mutant;
-  return *last;
-}
-
-// ParseOrDefault() of corpus inputs, which libFuzzer mutates over and over. A memo of a pure
-// function of (bytes, pins): it changes how fast the mutator is, never what it returns. Cleared
-// when full or when called with other pins (a campaign's are fixed; tests vary them).
-struct ParseMemo {
+// What the mutator keeps between calls, for speed only:
+//  - the last mutant Emit() wrote: libFuzzer runs each mutant right after making it (or mutates
+//    it again), so the fuzz target and ParseOrDefault() take it from here instead of parsing it;
+//  - ParseOrDefault() of corpus inputs, which libFuzzer mutates over and over: a memo of a pure
+//    function of (bytes, pins), cleared when full.
+// Both are dropped when a call comes with other pins (a campaign's are fixed; tests vary them).
+struct MutatorCache {
   Pins pins;
+  std::string last_bytes;
+  proto::Schedule last;
   absl::flat_hash_map<std::string, proto::Schedule> parsed;
 };
 constexpr size_t kParseMemoCapacity = 1 << 13;
-ParseMemo& Memo() {
-  static ParseMemo* const memo = new ParseMemo;
-  return *memo;
+MutatorCache& Cache() {
+  static MutatorCache* const cache = new MutatorCache;
+  return *cache;
 }
 
 bool SamePins(const Pins& a, const Pins& b) {
@@ -282,18 +276,17 @@ proto::Schedule ParseOrDefaultUncached(const uint8_t* data, size_t size, const P
 // until the next call or mutation.
 const proto::Schedule& ParseOrDefault(const uint8_t* data, size_t size, const Pins& pins) {
   const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
-  ParseMemo& memo = Memo();
-  if (!SamePins(memo.pins, pins)) {
-    memo.parsed.clear();
-    memo.pins = pins;
-    LastEmitted().bytes.clear();
+  MutatorCache& cache = Cache();
+  if (!SamePins(cache.pins, pins)) {
+    cache.parsed.clear();
+    cache.last_bytes.clear();
+    cache.pins = pins;
   }
   // A mutant Emit() made under these pins is a normalized schedule already.
-  const Mutant& last = LastEmitted();
-  if (!last.bytes.empty() && bytes == last.bytes) return last.schedule;
-  if (auto it = memo.parsed.find(bytes); it != memo.parsed.end()) return it->second;
-  if (memo.parsed.size() >= kParseMemoCapacity) memo.parsed.clear();
-  return memo.parsed.emplace(std::string(bytes), ParseOrDefaultUncached(data, size, pins))
+  if (!cache.last_bytes.empty() && bytes == cache.last_bytes) return cache.last;
+  if (auto it = cache.parsed.find(bytes); it != cache.parsed.end()) return it->second;
+  if (cache.parsed.size() >= kParseMemoCapacity) cache.parsed.clear();
+  return cache.parsed.emplace(std::string(bytes), ParseOrDefaultUncached(data, size, pins))
       .first->second;
 }
 
@@ -312,10 +305,10 @@ size_t Emit(proto::Schedule& s, uint8_t* out, size_t max_size) {
   }
   if (bytes.size() > max_size) return 0;
   std::memcpy(out, bytes.data(), bytes.size());
-  Mutant& last = LastEmitted();
-  last.schedule = std::move(s);
-  last.bytes = std::move(bytes);
-  return last.bytes.size();
+  MutatorCache& cache = Cache();
+  cache.last = std::move(s);
+  cache.last_bytes = std::move(bytes);
+  return cache.last_bytes.size();
 }
 
 }  // namespace
@@ -397,8 +390,8 @@ void ApplyPins(const Pins& pins, proto::Scenario* s) {
 }
 
 const proto::Schedule* LastMutant(absl::string_view bytes) {
-  const Mutant& last = LastEmitted();
-  return !last.bytes.empty() && bytes == last.bytes ? &last.schedule : nullptr;
+  const MutatorCache& cache = Cache();
+  return !cache.last_bytes.empty() && bytes == cache.last_bytes ? &cache.last : nullptr;
 }
 
 bool MatchesPins(const Pins& pins, const proto::Scenario& s) {
