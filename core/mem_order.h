@@ -60,6 +60,7 @@ enum class LocSpace : uint8_t {
                       // folio->mapping
   kTlbFlushPending = 10,  // mm->tlb_flush_pending of mm `payload` (include/linux/mm_types.h)
   kWriteProtectSeq = 11,  // mm->write_protect_seq of mm `payload` (a seqcount, kernel/fork.c)
+  kCompoundHead = 12,     // page->compound_head of frame `payload` (include/linux/mm_types.h)
 };
 
 inline constexpr int kLocSpaceShift = 60;
@@ -98,6 +99,9 @@ inline constexpr bool IsPtLoc(Loc loc) {
 inline constexpr PhysAddr PtLocEntry(Loc loc) { return LocPayload(loc) & ~uint64_t{7}; }
 inline constexpr bool PtLocIsHigh(Loc loc) {
   return LocSpaceOf(loc) == LocSpace::kPtHalf && (LocPayload(loc) & 4) != 0;
+}
+inline constexpr Loc CompoundHeadLoc(FrameId frame) {
+  return MakeLoc(LocSpace::kCompoundHead, frame);
 }
 inline constexpr Loc AnonExclusiveLoc(FrameId frame) {
   return MakeLoc(LocSpace::kAnonExclusive, frame);

@@ -27,6 +27,8 @@ void PhysMemory::Allocate(FrameId f, FrameState state, PtLevel level, uint32_t s
   info.anon_exclusive = 0;
   info.external_refs = 0;
   info.mapping = 0;
+  info.compound_head = 0;
+  info.order = 0;
   info.alloc_step = step;
   info.alloc_cpu = cpu;
   words_[f].clear();

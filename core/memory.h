@@ -33,6 +33,14 @@ inline constexpr int kGupPinCountingBias = 1024;
 
 enum class FrameState : uint8_t { kFree, kData, kPageTable };
 
+// The compound_head word of a tail page of the folio whose head is `head`.
+inline constexpr uint64_t CompoundHeadWord(FrameId head) { return (uint64_t{head} << 1) | 1; }
+// compound_head() of a page whose compound_head word is `word`: the head it names, or the page
+// itself.
+inline constexpr FrameId CompoundHeadOf(FrameId page, uint64_t word) {
+  return (word & 1) != 0 ? static_cast<FrameId>(word >> 1) : page;
+}
+
 struct FrameInfo {
   FrameState state = FrameState::kFree;
   PtLevel level = PtLevel::kPte;  // meaningful when state == kPageTable
@@ -55,6 +63,14 @@ struct FrameInfo {
   // folio->mapping (kPageMappingAnon, InodeMapping(), or 0 once truncated). Reset by every
   // allocation.
   uint64_t mapping = 0;
+  // page->compound_head (include/linux/page-flags.h): 0 for a head or an order-0 page, and for a
+  // tail page of a large folio its head's address with bit 0 set (CompoundHeadWord()). A shared
+  // word (CompoundHeadLoc): page_folio() reads it, a split or a free clears it. Reset by every
+  // allocation.
+  uint64_t compound_head = 0;
+  // The folio's order on its head page (folio_order(): 2^order frames from the head); 0 for an
+  // order-0 page and for tails. Bookkeeping (the head's flags word is not a location here).
+  uint8_t order = 0;
   // History, for violation reports only.
   uint32_t alloc_step = 0;
   uint32_t free_step = 0;
@@ -70,6 +86,8 @@ class PhysMemory {
   uint32_t num_frames() const { return static_cast<uint32_t>(frames_.size()); }
   const FrameInfo& frame(FrameId f) const { return frames_[f]; }
   FrameInfo& mutable_frame(FrameId f) { return frames_[f]; }
+  // Ground truth of page_folio(f): the head of the folio frame `f` belongs to now.
+  FrameId FolioOf(FrameId f) const { return CompoundHeadOf(f, frames_[f].compound_head); }
 
   uint32_t num_free() const { return static_cast<uint32_t>(free_list_.size()); }
   // Option `i` of an allocation: the i-th most recently freed frame.

@@ -719,6 +719,20 @@ void Oracles::OnCowReplace(const Cpu& cpu, VirtAddr vaddr, FrameId old_page) {
   }
 }
 
+void Oracles::OnGupFolioReturned(const Cpu& cpu, VirtAddr vaddr, FrameId page, FrameId folio) {
+  const PhysMemory& mem = world_.memory();
+  const FrameId now = mem.FolioOf(page);
+  if (now == folio) return;
+  Report(cpu, ViolationKind::kRefOnWrongFolio,
+         absl::StrFormat(
+             "GUP-fast returns f%u for %#x holding a reference on folio f%u, but f%u now belongs "
+             "to folio f%u: the folio was split (or freed and reused) between page_folio() and "
+             "the try-get, so the caller's put_page(f%u) will drop a reference from f%u it never "
+             "took while f%u keeps one nobody owns; try_get_folio() must recheck "
+             "page_folio(page) == folio after the increment (%s)",
+             page, vaddr, folio, page, now, page, now, folio, FrameHistory(page)));
+}
+
 void Oracles::OnRunEnd() {
   // Count the references the live page tables account for: one per present PTE or huge PMD for
   // a data page (the mapping's reference), one per table reachable from the pgd or deposited,
@@ -746,7 +760,8 @@ void Oracles::OnRunEnd() {
       if (!EntryPresent(entry)) continue;
       const FrameId next = EntryFrame(entry);
       if (next >= mem.num_frames()) continue;
-      ++expected[next];
+      // A mapping of a page of a large folio holds a reference on the folio: on its head.
+      ++expected[info.level == PtLevel::kPte ? mem.FolioOf(next) : next];
       if (info.level != PtLevel::kPte && mem.frame(next).state == FrameState::kPageTable) {
         stack.push_back(next);
       }
@@ -766,7 +781,12 @@ void Oracles::OnRunEnd() {
       return;
     }
     const int64_t want = info.state == FrameState::kFree ? 0 : expected[f];
-    if (info.refcount == want && !(info.state != FrameState::kFree && want == 0)) continue;
+    // A live frame nobody references is a leak, unless it is a tail page (its references are
+    // its head's).
+    const bool tail = (info.compound_head & 1) != 0;
+    if (info.refcount == want && !(info.state != FrameState::kFree && want == 0 && !tail)) {
+      continue;
+    }
     ReportGlobal(ViolationKind::kRefcountLeak,
                  absl::StrFormat("at the end of the run f%u (%s) has refcount %d but the page "
                                  "tables account for %d reference(s) (%s)",

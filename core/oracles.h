@@ -144,6 +144,9 @@ class Oracles {
   // A COW fault of `cpu`'s mm (wp_page_copy()) replaces `old_page` at `vaddr` with a copy: the
   // pinning process must keep mapping a page it pinned (Z14, pin_lost_to_cow).
   void OnCowReplace(const Cpu& cpu, VirtAddr vaddr, FrameId old_page);
+  // GUP-fast returns `page` for `vaddr` holding a reference on `folio` (what
+  // try_grab_folio_fast() returned): the page must belong to that folio now (Z03).
+  void OnGupFolioReturned(const Cpu& cpu, VirtAddr vaddr, FrameId page, FrameId folio);
   void OnRunEnd();
 
  private:

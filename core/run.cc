@@ -17,6 +17,7 @@
 #include "core/protocols/munmap.h"
 #include "core/protocols/pt_reclaim.h"
 #include "core/protocols/rmap_unmap.h"
+#include "core/protocols/split_huge_page.h"
 #include "core/protocols/truncate.h"
 #include "core/protocols/wp_fault.h"
 #include "core/protocols/zap.h"
@@ -49,6 +50,10 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
   for (const proto::Mapping& m : s.mappings()) {
     if (m.hugetlb_shared()) {
       if (!world.SetupMapHugetlbShared(m.vaddr(), m.tlb_cpus())) break;
+      continue;
+    }
+    if (m.folio_order() != 0) {
+      if (!world.SetupMapLargeFolio(m.vaddr(), m.folio_order(), m.tlb_cpus())) break;
       continue;
     }
     if (!world.SetupMapAnonPage(m.vaddr(), m.tlb_cpus(), m.pins(), m.table_only(), m.file())) {
@@ -134,6 +139,9 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         break;
       case proto::ACTOR_GUP_FAST_PIN_DMA:
         task = GupFastPinDmaActor(cpu, a.vaddr());
+        break;
+      case proto::ACTOR_SPLIT_HUGE_PAGE:
+        task = SplitHugePageActor(cpu, a.vaddr());
         break;
       default:
         PTFUZZ_CHECK(false);  // ValidateScenario() admits only the kinds above

@@ -195,6 +195,41 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
           m.table_only() ? "a table_only mapping has no page to put in a file"
                          : "only scenarios with a truncating actor model file pages"));
     }
+    if (m.folio_order() != 0) {
+      const uint64_t folio_size = kPageSize << m.folio_order();
+      if (std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(),
+                    proto::ACTOR_SPLIT_HUGE_PAGE) == spec->actor_kinds.end()) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario.mappings[%d].folio_order = %u: only scenarios with a splitting actor model "
+            "large folios",
+            i, m.folio_order()));
+      }
+      if (m.folio_order() > 2 || m.vaddr() % folio_size != 0 ||
+          m.vaddr() / kPmdSize != (m.vaddr() + folio_size - 1) / kPmdSize) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario.mappings[%d].folio_order = %u: the order must be 1 or 2 and the vaddr "
+            "(%#x) aligned to the folio's size",
+            i, m.folio_order(), m.vaddr()));
+      }
+      if (m.table_only() || m.file() || m.hugetlb_shared() || m.pins() != 0) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario.mappings[%d].folio_order: a large folio is anonymous and unpinned "
+            "(table_only, file, hugetlb_shared and pins unset)",
+            i));
+      }
+    }
+    for (int j = 0; j < i; ++j) {
+      // The pages of a large folio are mapped by it alone.
+      const proto::Mapping& o = s.mappings(j);
+      const uint64_t m_end = m.vaddr() + (kPageSize << m.folio_order());
+      const uint64_t o_end = o.vaddr() + (kPageSize << o.folio_order());
+      if ((m.folio_order() != 0 || o.folio_order() != 0) && m.vaddr() < o_end &&
+          o.vaddr() < m_end) {
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "scenario.mappings[%d] [%#x, %#x) overlaps the pages of mappings[%d] [%#x, %#x)", i,
+            m.vaddr(), m_end, j, o.vaddr(), o_end));
+      }
+    }
     if (m.hugetlb_shared()) {
       if (std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(),
                     proto::ACTOR_HUGETLB_UNSHARE) == spec->actor_kinds.end()) {
@@ -250,7 +285,8 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
     // One truncation (the inode's last reference is dropped once); one munmap per hugetlb actor
     // kind, on a hugetlb_shared page.
     if (a.kind() == proto::ACTOR_TRUNCATE || a.kind() == proto::ACTOR_HUGETLB_UNSHARE ||
-        a.kind() == proto::ACTOR_HUGETLB_REMAP || a.kind() == proto::ACTOR_FORK) {
+        a.kind() == proto::ACTOR_HUGETLB_REMAP || a.kind() == proto::ACTOR_FORK ||
+        a.kind() == proto::ACTOR_SPLIT_HUGE_PAGE) {
       for (int j = 0; j < i; ++j) {
         if (s.actors(j).kind() == a.kind()) {
           return absl::InvalidArgumentError(
@@ -345,6 +381,8 @@ const char* ActorKindName(proto::ActorKind kind) {
       return "write_fault";
     case proto::ACTOR_GUP_FAST_PIN_DMA:
       return "gup_pin_dma";
+    case proto::ACTOR_SPLIT_HUGE_PAGE:
+      return "split";
     default: return "unspecified";
   }
 }

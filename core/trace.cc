@@ -81,6 +81,8 @@ std::string LocName(const TraceEvent& e) {
     case LocSpace::kWriteProtectSeq:
       return payload == 0 ? std::string("mm->write_protect_seq")
                           : absl::StrFormat("mm%u->write_protect_seq", payload);
+    case LocSpace::kCompoundHead:
+      return absl::StrFormat("page(f%u)->compound_head", payload);
   }
   return "?";
 }

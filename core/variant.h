@@ -123,6 +123,14 @@ struct ProtocolVariant {
   // try_grab_folio_fast(): add-unless-zero. Off: a plain folio_ref_add(), which resurrects a
   // freed folio (the CONFIG_TINY_RCU shortcut of folio_ref_try_add_rcu() used where it is unsafe).
   bool gup_try_get_unless_zero = true;
+  // try_get_folio() rechecks page_folio(page) == folio after taking the reference, and retries on
+  // a mismatch (c24d37322548, v5.13; Z03). Without it a split between the lookup and the increment
+  // leaves the reference on the old head while the page returned is a folio of its own.
+  bool gup_folio_recheck = true;
+  // Not a kernel version: __split_huge_page() restores the head's reference with a release
+  // (page_ref_unfreeze()) instead of page_ref_inc(), ordering the tails' clear_compound_head()
+  // before it; a candidate answer to the relaxed model's question (docs/folios-and-fork.md).
+  bool split_head_unfreeze_release = false;
   // tlb_flush_mmu(): invalidate the TLB before freeing the batched pages (include/asm-generic/
   // tlb.h). Off: free first, flush after.
   bool zap_flush_before_free = true;

@@ -27,6 +27,8 @@ absl::string_view ViolationKindName(ViolationKind kind) {
       return "stale_tlb_after_unmap";
     case ViolationKind::kPinLostToCow:
       return "pin_lost_to_cow";
+    case ViolationKind::kRefOnWrongFolio:
+      return "ref_on_wrong_folio";
     case ViolationKind::kDeadlock: return "deadlock";
   }
   return "?";
@@ -93,6 +95,9 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
     case ViolationKind::kPinLostToCow:
       return "after a successful FOLL_PIN, the pinning process keeps mapping the pinned page: no "
              "COW replaces it while the pin is held";
+    case ViolationKind::kRefOnWrongFolio:
+      return "the reference GUP-fast holds for a page it returns is on the folio that contains "
+             "that page";
     case ViolationKind::kDeadlock:
       return "some CPU can always make progress until every actor has finished";
   }

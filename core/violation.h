@@ -77,6 +77,11 @@ enum class ViolationKind : uint8_t {
   // A COW fault of a process replaced a page that process holds a FOLL_PIN on: the DMA goes to a
   // page it no longer maps (Z14).
   kPinLostToCow,
+  // GUP-fast returned a page while the reference it took is on a folio that no longer contains
+  // the page (split, or freed and reused, between page_folio() and the try-get): the caller's
+  // put_page() drops a reference it never took from the page's own folio, and the old folio's
+  // reference leaks (Z03).
+  kRefOnWrongFolio,
   // No CPU can run but some are unfinished (e.g. an IPI flush waiting on a CPU that waits for it).
   kDeadlock,
 };

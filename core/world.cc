@@ -240,6 +240,49 @@ bool World::SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins, b
   return true;
 }
 
+bool World::SetupMapLargeFolio(VirtAddr vaddr, uint32_t order, uint32_t tlb_cpus) {
+  const uint32_t nr = 1u << order;
+  PTFUZZ_CHECK(order >= 1 && (vaddr >> kPageShift) % nr == 0);
+  // The tables first (as SetupMapAnonPage() allocates them), then the folio: the lowest naturally
+  // aligned run of free frames (the buddy allocator hands out aligned blocks).
+  if (!SetupMapAnonPage(vaddr, 0, 0, /*table_only=*/true)) return false;
+  FrameId head = kNoFrame;
+  for (FrameId f = 0; f + nr <= memory_.num_frames() && head == kNoFrame; f += nr) {
+    bool free = true;
+    for (uint32_t i = 0; i < nr; ++i) free = free && memory_.frame(f + i).state == FrameState::kFree;
+    if (free) head = f;
+  }
+  if (head == kNoFrame) return false;
+  const PhysAddr first = LeafSlot(vaddr);
+  PTFUZZ_CHECK(first != 0);
+  for (uint32_t i = 0; i < nr; ++i) {
+    PTFUZZ_CHECK(!EntryPresent(ReadEntry(first + 8 * i)));
+  }
+  for (uint32_t i = 0; i < nr; ++i) {
+    const FrameId page = head + i;
+    memory_.Allocate(page, FrameState::kData, PtLevel::kPte, 0, 0);
+    FrameInfo& info = memory_.mutable_frame(page);
+    // prep_compound_page(): tails hold a zero refcount and name the head.
+    info.refcount = 0;
+    if (i > 0) info.compound_head = CompoundHeadWord(head);
+    // folio_add_new_anon_rmap(): each page mapped once, exclusive.
+    info.mapcount = 1;
+    info.anon_exclusive = 1;
+    info.mapping = kPageMappingAnon;
+    const VirtAddr v = vaddr + uint64_t{i} * kPageSize;
+    memory_.WriteWord(AddrFrame(first), AddrIndex(first) + i, MakeEntry(page, kAnonPteFlags));
+    mapped_vaddrs_.push_back(v);
+    for (Cpu& cpu : cpus_) {
+      if (tlb_cpus & (1u << cpu.id)) cpu.tlb.Fill(v, page, info.generation);
+    }
+  }
+  // do_anonymous_page() of an mTHP: one folio reference per PTE that maps a page of it.
+  memory_.mutable_frame(head).order = static_cast<uint8_t>(order);
+  memory_.mutable_frame(head).refcount = nr;
+  large_folios_ = true;
+  return true;
+}
+
 void World::SetupFoldContBlocks() {
   const uint32_t n = config_.cont_ptes;
   if (n == 0) return;
@@ -592,7 +635,28 @@ void World::FreeFrame(Cpu& cpu, FrameId frame) {
                     absl::StrFormat("f%u is freed while its refcount is %d", frame, info.refcount));
   }
   oracles_.OnFree(cpu, frame);
+  const uint32_t order = info.order;
   memory_.Free(frame, step_, cpu.id);
+  if (order > 0) {
+    // free_pages_prepare() of a large folio: each tail's compound_head is cleared
+    // (free_tail_page_prepare()) and the whole block goes back to the allocator.
+    memory_.mutable_frame(frame).order = 0;
+    for (FrameId tail = frame + 1; tail < frame + (FrameId{1} << order); ++tail) {
+      if (relaxed_) {
+        relaxed_->Store(cpu.id, CompoundHeadLoc(tail), ReadLoc(CompoundHeadLoc(tail)), 0,
+                        MemOrder::kPlain);
+      }
+      WriteLoc(CompoundHeadLoc(tail), 0);
+      if (memory_.frame(tail).refcount != 0) {
+        oracles_.Report(cpu, ViolationKind::kFreeWithReferences,
+                        absl::StrFormat("tail f%u of folio f%u is freed with the folio while its "
+                                        "refcount is %d",
+                                        tail, frame, memory_.frame(tail).refcount));
+      }
+      oracles_.OnFree(cpu, tail);
+      memory_.Free(tail, step_, cpu.id);
+    }
+  }
   if (relaxed_) {
     // The page allocator's lock (zone->lock / the per-CPU list lock): freeing releases it, so an
     // allocation that hands this frame out later acquires what the freeing CPU did before.
@@ -682,6 +746,8 @@ uint64_t World::ReadLoc(Loc loc) const {
       return tlb_flush_pending_[payload];
     case LocSpace::kWriteProtectSeq:
       return write_protect_seq_[payload];
+    case LocSpace::kCompoundHead:
+      return memory_.frame(static_cast<FrameId>(payload)).compound_head;
     case LocSpace::kPtHalf: {
       const uint64_t word = memory_.ReadWord(AddrFrame(payload), AddrIndex(payload));
       return PtLocIsHigh(loc) ? EntryHigh(word) : EntryLow(word);
@@ -755,6 +821,9 @@ void World::WriteLoc(Loc loc, uint64_t value) {
       return;
     case LocSpace::kWriteProtectSeq:
       write_protect_seq_[payload] = value;
+      return;
+    case LocSpace::kCompoundHead:
+      memory_.mutable_frame(static_cast<FrameId>(payload)).compound_head = value;
       return;
     case LocSpace::kPtHalf: {
       const PhysAddr entry = PtLocEntry(loc);
@@ -1084,6 +1153,9 @@ void World::RecordAllocationStores(Cpu& cpu, FrameId frame) {
     relaxed_->Store(cpu.id, loc, 0, 0, MemOrder::kPlain);
   }
   for (const Loc loc : relaxed_->TrackedIn(AnonExclusiveLoc(frame), AnonExclusiveLoc(frame + 1))) {
+    relaxed_->Store(cpu.id, loc, 0, 0, MemOrder::kPlain);
+  }
+  for (const Loc loc : relaxed_->TrackedIn(CompoundHeadLoc(frame), CompoundHeadLoc(frame + 1))) {
     relaxed_->Store(cpu.id, loc, 0, 0, MemOrder::kPlain);
   }
   for (const Loc loc : relaxed_->TrackedIn(PtHalfLoc(EntryAddr(frame, 0), false),
@@ -1650,6 +1722,10 @@ uint64_t World::StateDigest() const {
                        (uint64_t{static_cast<uint8_t>(info.level)} << 48) | info.generation);
     h = MixHash(h, static_cast<uint64_t>(info.refcount));
     h = MixHash(h, static_cast<uint64_t>(info.mapcount) ^ (info.anon_exclusive << 62));
+    // Only large folios have these (the digests of runs without any stay as they were).
+    if (info.compound_head != 0 || info.order != 0) {
+      h = MixHash(h, info.compound_head ^ (uint64_t{info.order} << 56));
+    }
     if (info.state == FrameState::kPageTable) {
       for (const auto& [index, value] : memory_.NonZeroWords(f)) {
         h = MixHash(MixHash(h, index), value);

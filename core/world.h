@@ -159,6 +159,16 @@ class World {
   // `mm`: whose page tables (mm 1: the child a fork copies into, or the hugetlb sharer).
   bool SetupMapAnonPage(VirtAddr vaddr, uint32_t tlb_cpus, uint32_t pins = 0,
                         bool table_only = false, bool file = false, uint32_t mm = 0);
+  // Maps a large anonymous folio of 2^order pages (order 1 or 2: an mTHP) by consecutive PTEs
+  // from `vaddr` (aligned to the folio's size): head and tails in the lowest naturally aligned run
+  // of free frames, each tail's compound_head naming the head, the refcount on the head (one per
+  // PTE), the tails' 0. Its pages are in the TLBs of the CPUs in `tlb_cpus`. From then on
+  // page_folio() is a step (large_folios()). Returns false when memory is exhausted.
+  bool SetupMapLargeFolio(VirtAddr vaddr, uint32_t order, uint32_t tlb_cpus);
+  // Whether the machine has large folios: only then does page_folio() read compound_head as a
+  // shared access. In a machine of order-0 pages the word is 0 and never written, so the read
+  // commutes with every step: protocols skip it (the reduction of MarkContended()).
+  bool large_folios() const { return large_folios_; }
   // With config.cont_ptes: folds every naturally aligned run of cont_ptes mapped pages with
   // consecutive, aligned pfns into a contiguous block (PTE_CONT), old and clean.
   void SetupFoldContBlocks();
@@ -436,6 +446,7 @@ class World {
   std::vector<uint64_t> tlb_flush_pending_;     // TlbFlushPendingLoc ground truth, per mm
   std::vector<uint64_t> write_protect_seq_;     // WriteProtectSeqLoc ground truth, per mm
   absl::InlinedVector<Loc, 2> contended_;       // MarkContended(), in marking order
+  bool large_folios_ = false;                   // SetupMapLargeFolio() was called
   std::vector<const MmuGather*> live_gathers_;  // in tlb_gather_mmu() order
   std::vector<StoreBuffer> store_buffers_;  // TSO only: one per CPU
   std::unique_ptr<RelaxedMemory> relaxed_;  // relaxed only

@@ -206,6 +206,10 @@ int ScenariosCommand(const std::vector<std::string>& args) {
           absl::StrAppendFormat(&out, "      relaxed model with arm64 primitives: %s\n",
                                 RelaxedVerdict(v, proto::ARCH_ARM64));
         }
+        if (!v.expected_relaxed_no_ipi.empty()) {
+          absl::StrAppendFormat(&out, "      relaxed model, broadcast or paravirt flushes: %s\n",
+                                v.expected_relaxed_no_ipi);
+        }
         if (!v.also.empty()) absl::StrAppendFormat(&out, "      may also surface as: %s\n", v.also);
         absl::StrAppendFormat(&out, "      %s\n", v.summary);
       }

@@ -117,10 +117,10 @@ Task<bool> gup_fast_folio_allowed(Cpu& cpu, FrameId folio) {
   co_return aops.value == kShmemAops;
 }
 
-// Bails out of GUP-fast with the reference just taken on `page` for `addr`.
-Task<bool> gup_fast_undo(Cpu& cpu, VirtAddr addr, FrameId page, bool pin) {
+// Bails out of GUP-fast with the reference just taken on `folio` for `addr`.
+Task<bool> gup_fast_undo(Cpu& cpu, VirtAddr addr, FrameId folio, bool pin) {
   cpu.world->oracles().OnGupRefDropped(cpu, addr);
-  co_await gup_put_folio(cpu, page, pin);
+  co_await gup_put_folio(cpu, folio, pin);
   co_return false;
 }
 
@@ -151,24 +151,27 @@ Task<bool> gup_fast_pte_range(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr
       if (!world.SplitEntries(PtLevel::kPte)) world.oracles().OnMissingPage(cpu, ptep, pte.value);
       co_return false;
     }
-    if (!co_await try_grab_folio_fast(cpu, page, walk.pin)) co_return false;
+    const FrameId folio = co_await try_grab_folio_fast(cpu, page, walk.pin, pte.dep);
+    if (folio == kNoFrame) co_return false;
     // The reference is held from here on: the oracle checks that the slots this walker read
     // still map the page at some instant while it is held (kernel-mm.md section 12).
     world.oracles().OnGupRefTaken(cpu, addr, page, pmd_slot, ptep);
     // The rechecks rely on the full barrier implied by the successful value-returning atomic in
     // try_grab_folio_fast(): they cannot be satisfied from before the reference was taken.
     if (variant.gup_pmd_recheck && pmd.value != co_await pmdp_get_lockless(cpu, pmdp)) {
-      co_return co_await gup_fast_undo(cpu, addr, page, walk.pin);
+      co_return co_await gup_fast_undo(cpu, addr, folio, walk.pin);
     }
     if (variant.gup_pte_recheck &&
         !PteSame(variant, pte, co_await ptep_get_lockless(cpu, ptep, pmd.dep))) {
-      co_return co_await gup_fast_undo(cpu, addr, page, walk.pin);
+      co_return co_await gup_fast_undo(cpu, addr, folio, walk.pin);
     }
-    if (walk.longterm_write && !co_await gup_fast_folio_allowed(cpu, page)) {
-      co_return co_await gup_fast_undo(cpu, addr, page, walk.pin);
+    if (walk.longterm_write && !co_await gup_fast_folio_allowed(cpu, folio)) {
+      co_return co_await gup_fast_undo(cpu, addr, folio, walk.pin);
     }
-    // The page goes to the caller: the PTE value it came from must be one the entry held.
+    // The page goes to the caller: the PTE value it came from must be one the entry held, and
+    // the reference must be on the folio that contains the page.
     world.oracles().OnEntryUse(cpu, ptep, pte, Oracles::EntryUse::kReturnedPage);
+    world.oracles().OnGupFolioReturned(cpu, addr, page, folio);
     walk.pages.push_back(page);
     addr += kPageSize;
   } while (addr != end);
@@ -190,12 +193,13 @@ Task<bool> gup_fast_pmd_leaf(Cpu& cpu, PhysAddr pmdp, Loaded pmd, VirtAddr addr,
     co_return false;
   }
   for (; addr != end; addr += kPageSize) {
-    if (!co_await try_grab_folio_fast(cpu, page, walk.pin)) co_return false;
+    const FrameId folio = co_await try_grab_folio_fast(cpu, page, walk.pin, pmd.dep);
+    if (folio == kNoFrame) co_return false;
     world.oracles().OnGupRefTaken(cpu, addr, page, SlotOf(world, pmdp), /*ptep=*/0);
     // pmd_val(orig) != pmd_val(*pmdp): a plain dereference (two loads on PAE), after the
     // try-get's full barrier.
     if (pmd.value != co_await pxx_get(cpu, pmdp, PtLevel::kPmd, MemOrder::kPlain, pmd.dep)) {
-      co_return co_await gup_fast_undo(cpu, addr, page, walk.pin);
+      co_return co_await gup_fast_undo(cpu, addr, folio, walk.pin);
     }
     // The huge-PMD pfn goes to the caller: the PMD must have held that value.
     world.oracles().OnEntryUse(cpu, pmdp, pmd, Oracles::EntryUse::kReturnedPage);
@@ -341,8 +345,10 @@ Task<std::vector<FrameId>> gup_fast(Cpu& cpu, VirtAddr addr, uint32_t nr_pages, 
     co_await cpu.Fence(FenceKind::kRmb);
     const Loaded now = co_await cpu.LoadLoc(WriteProtectSeqLoc(cpu.mm), MemOrder::kOnce);
     if (now.value != seq) {
+      // gup_fast_unpin_user_pages(): the folio of each page, looked up again.
       for (size_t i = 0; i < walk.pages.size(); ++i) {
-        co_await gup_fast_undo(cpu, addr + i * kPageSize, walk.pages[i], pin);
+        cpu.world->oracles().OnGupRefDropped(cpu, addr + i * kPageSize);
+        co_await gup_put_folio(cpu, co_await page_folio(cpu, walk.pages[i]), pin);
       }
       walk.pages.clear();
     }
@@ -359,7 +365,7 @@ Task<void> GupFastActor(Cpu& cpu, VirtAddr addr, uint32_t nr_pages) {
   const std::vector<FrameId> pages = co_await gup_fast(cpu, addr, nr_pages, /*pin=*/false);
   // The caller is done with the pages (e.g. the I/O completed): put_page() each.
   if (!pages.empty()) cpu.world->oracles().OnGupRelease(cpu);
-  for (const FrameId page : pages) co_await folio_put(cpu, page);
+  for (const FrameId page : pages) co_await put_page(cpu, page);
 }
 
 Task<void> GupFastPinActor(Cpu& cpu, VirtAddr addr, uint32_t nr_pages) {
@@ -367,7 +373,7 @@ Task<void> GupFastPinActor(Cpu& cpu, VirtAddr addr, uint32_t nr_pages) {
   const std::vector<FrameId> pages = co_await gup_fast(cpu, addr, nr_pages, /*pin=*/true);
   // The DMA completed: unpin_user_pages() -> gup_put_folio(FOLL_PIN) each.
   if (!pages.empty()) cpu.world->oracles().OnGupRelease(cpu);
-  for (const FrameId page : pages) co_await gup_put_folio(cpu, page, /*pin=*/true);
+  for (const FrameId page : pages) co_await unpin_user_page(cpu, page);
 }
 
 Task<void> GupFastPinDmaActor(Cpu& cpu, VirtAddr addr) {
@@ -385,7 +391,7 @@ Task<void> GupFastPinLongtermActor(Cpu& cpu, VirtAddr addr) {
   const std::vector<FrameId> pages =
       co_await gup_fast(cpu, addr, 1, /*pin=*/true, /*longterm_write=*/true);
   if (!pages.empty()) cpu.world->oracles().OnGupRelease(cpu);
-  for (const FrameId page : pages) co_await gup_put_folio(cpu, page, /*pin=*/true);
+  for (const FrameId page : pages) co_await unpin_user_page(cpu, page);
 }
 
 }  // namespace ptfuzz

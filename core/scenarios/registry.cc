@@ -8,6 +8,7 @@
 #include "core/scenarios/gup_pin_vs_swapout.h"
 #include "core/scenarios/gup_vs_hugetlb_unshare.h"
 #include "core/scenarios/gup_vs_madv_free.h"
+#include "core/scenarios/gup_vs_split.h"
 #include "core/scenarios/gup_vs_thp_collapse.h"
 #include "core/scenarios/gup_vs_zap.h"
 #include "core/scenarios/pae_fault_vs_fault.h"
@@ -37,6 +38,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       TlbRemoveTableLazySpec(),
       ZapVsZapSpec(),
       GupPinVsForkSpec(),
+      GupVsSplitSpec(),
   };
   return *kScenarios;
 }
@@ -93,6 +95,10 @@ absl::string_view ExpectedVerdict(const VariantSpec& variant, const proto::Scena
                        (scenario.memory_model() == proto::MEMORY_MODEL_ARCH_DEFAULT &&
                         scenario.arch() == proto::ARCH_ARM64);
   if (relaxed && !variant.expected_relaxed.empty()) return variant.expected_relaxed;
+  if (relaxed && scenario.tlb_flush() != proto::TLB_FLUSH_IPI &&
+      !variant.expected_relaxed_no_ipi.empty()) {
+    return variant.expected_relaxed_no_ipi;
+  }
   return ExpectedVerdict(variant, scenario.tlb_flush());
 }
 

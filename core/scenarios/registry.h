@@ -34,6 +34,10 @@ struct VariantSpec {
   // The verdict under the relaxed model whatever the architecture, where it differs (a missing
   // barrier that no arch instruction here makes up for). "" = as above.
   absl::string_view expected_relaxed = "";
+  // The verdict under the relaxed model with broadcast or paravirt flushes, where it differs: a
+  // weak outcome that also needs a flush that does not wait for interrupts-off sections. "" = as
+  // above.
+  absl::string_view expected_relaxed_no_ipi = "";
 };
 
 struct ScenarioSpec {

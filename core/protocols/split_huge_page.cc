@@ -1,0 +1,172 @@
+#include "core/protocols/split_huge_page.h"
+
+#include "core/protocols/folio_ref.h"
+#include "core/protocols/pgtable.h"
+#include "core/protocols/pte_offset_map.h"
+#include "core/protocols/tlb_flush.h"
+#include "core/world.h"
+
+namespace ptfuzz {
+
+namespace {
+
+// The folio's pages, as the split sees them: the head, how many, and the address of the first
+// (the folio is mapped by consecutive PTEs of one table, page i at first_addr + i pages).
+struct FolioRange {
+  FrameId head = kNoFrame;
+  uint32_t nr = 0;
+  VirtAddr first_addr = 0;
+  PhysAddr pmdp = 0;
+  Dep pmd_dep = kNoDep;
+};
+
+// try_to_migrate() -> try_to_migrate_one() (mm/rmap.c): every PTE mapping a page of the folio
+// becomes a migration entry, under the PTL; each drops its mapping's reference on the folio.
+Task<void> try_to_migrate(Cpu& cpu, const FolioRange& f) {
+  PTFUZZ_KERNEL_FUNC(cpu, "try_to_migrate_one", "mm/rmap.c");
+  const LockedPte locked = co_await pte_offset_map_lock_get(cpu, f.pmdp, f.pmd_dep, f.first_addr);
+  if (locked.table == kNoFrame) co_return;
+  for (uint32_t i = 0; i < f.nr; ++i) {
+    const PhysAddr ptep = locked.ptep + 8 * i;
+    const VirtAddr addr = f.first_addr + uint64_t{i} * kPageSize;
+    // page_vma_mapped_walk(): the PTE must still map this page of the folio.
+    const uint64_t pte =
+        i == 0 ? locked.pte.value
+               : (co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, locked.pte.dep))
+                     .value;
+    if (!EntryPresent(pte) || EntryFrame(pte) != f.head + i) continue;
+    // ptep_clear_flush(): clear, then flush_tlb_page() (the PTE was accessible).
+    const uint64_t pteval = co_await ptep_get_and_clear(cpu, ptep);
+    co_await flush_tlb_mm_range(cpu, addr, addr + kPageSize);
+    co_await set_pte(cpu, ptep, MigrationEntry(pteval));
+    // page_remove_rmap(subpage), then folio_put(folio): the mapping's reference, on the head.
+    co_await cpu.RmwLoc(MapcountLoc(f.head + i), RmwOp::kAdd, ~uint64_t{0}, 0, MemOrder::kFull);
+    co_await folio_put(cpu, f.head);
+  }
+  co_await pte_unmap_unlock(cpu, locked.table);
+}
+
+// remap_page() -> remove_migration_ptes() -> remove_migration_pte() (mm/migrate.c): each
+// migration entry of a page of the folio becomes the PTE it was, with a reference on the folio
+// the page belongs to now (after a split, the page itself).
+Task<void> remove_migration_ptes(Cpu& cpu, const FolioRange& f) {
+  PTFUZZ_KERNEL_FUNC(cpu, "remove_migration_pte", "mm/migrate.c");
+  const LockedPte locked = co_await pte_offset_map_lock_get(cpu, f.pmdp, f.pmd_dep, f.first_addr);
+  if (locked.table == kNoFrame) co_return;
+  for (uint32_t i = 0; i < f.nr; ++i) {
+    const PhysAddr ptep = locked.ptep + 8 * i;
+    const uint64_t entry =
+        i == 0 ? locked.pte.value
+               : (co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, locked.pte.dep))
+                     .value;
+    if (!IsMigrationEntry(entry) || EntryFrame(entry) != f.head + i) continue;
+    const FrameId page = f.head + i;
+    // folio_get(): the folio holds references of its own (the split's), so never from zero.
+    co_await cpu.RefAdd(cpu.world->memory().FolioOf(page), 1);
+    // page_add_anon_rmap().
+    co_await cpu.RmwLoc(MapcountLoc(page), RmwOp::kAdd, 1, 0, MemOrder::kFull);
+    // set_pte_at(): pfn, writability, young and dirty from the migration entry.
+    co_await set_pte(cpu, ptep, (entry & ~kPteMigration) | kPtePresent);
+  }
+  co_await pte_unmap_unlock(cpu, locked.table);
+}
+
+// __split_huge_page(): re-own the tails, last first, then the head.
+Task<void> split_huge_page_locked(Cpu& cpu, const FolioRange& f) {
+  PTFUZZ_KERNEL_FUNC(cpu, "__split_huge_page", "mm/huge_memory.c");
+  World& world = *cpu.world;
+  for (uint32_t i = f.nr - 1; i >= 1; --i) {
+    const FrameId tail = f.head + i;
+    PTFUZZ_KERNEL_FUNC(cpu, "__split_huge_page_tail", "mm/huge_memory.c");
+    // "Page flags must be visible before we make the page non-compound."
+    co_await cpu.Fence(FenceKind::kWmb);
+    // clear_compound_head(): WRITE_ONCE(page->compound_head, 0), before the unfreeze, so that a
+    // getter whose get_page_unless_zero() succeeds finds the right head when it puts.
+    co_await cpu.StoreLoc(CompoundHeadLoc(tail), 0, MemOrder::kOnce);
+    // page_ref_unfreeze(tail, 1): atomic_set_release().
+    co_await cpu.StoreLoc(RefcountLoc(tail), 1, MemOrder::kRelease);
+  }
+  // ClearPageCompound(head): the head's flags (bookkeeping: nothing here reads them racily).
+  world.memory().mutable_frame(f.head).order = 0;
+  // page_ref_inc(head): the count was frozen at 0; this is the caller's reference again. A
+  // non-value-returning atomic: nothing orders the tails' compound_head stores before it (the
+  // tails' unfreezes and the lruvec unlock are releases, which order what precedes them before
+  // themselves only), so under the relaxed model a getter may take this reference and still
+  // read a tail's old compound_head (docs/folios-and-fork.md). The what-if switch makes it a
+  // release.
+  co_await cpu.RmwLoc(RefcountLoc(f.head), RmwOp::kAdd, 1, 0,
+                      world.variant().split_head_unfreeze_release ? MemOrder::kRelease
+                                                                  : MemOrder::kRelaxed);
+}
+
+// split_huge_page_to_list(&folio->page, NULL) of an anonymous folio (anon_vma write-locked, the
+// folio locked and referenced by the caller). Returns 0 or -EAGAIN.
+Task<int> split_huge_page_to_list(Cpu& cpu, const FolioRange& f) {
+  PTFUZZ_KERNEL_FUNC(cpu, "split_huge_page_to_list", "mm/huge_memory.c");
+  World& world = *cpu.world;
+  {
+    // can_split_folio(): total_mapcount(page) == folio_ref_count(folio) - extra_pins - 1. The
+    // mapcounts change only under the anon_vma lock the split holds (nothing else in these
+    // scenarios maps or unmaps the folio), so they are read as they are.
+    PTFUZZ_KERNEL_FUNC(cpu, "can_split_folio", "mm/huge_memory.c");
+    int64_t mapcount = 0;
+    for (uint32_t i = 0; i < f.nr; ++i) mapcount += world.memory().frame(f.head + i).mapcount;
+    const Loaded ref = co_await cpu.LoadLoc(RefcountLoc(f.head), MemOrder::kOnce);
+    if (static_cast<int64_t>(ref.value) != mapcount + 1) co_return -11;
+  }
+  {
+    PTFUZZ_KERNEL_FUNC(cpu, "unmap_folio", "mm/huge_memory.c");
+    co_await try_to_migrate(cpu, f);
+  }
+  co_await cpu.IrqDisable();  // local_irq_disable(): xa_lock and the split queue lock
+  // folio_ref_freeze(folio, 1 + extra_pins): atomic_cmpxchg(&_refcount, 1, 0), fully ordered.
+  const uint64_t old = co_await cpu.RmwLoc(RefcountLoc(f.head), RmwOp::kCmpxchg, 1, 0,
+                                           MemOrder::kFull);
+  if (old != 1) {
+    // fail: someone holds a reference the split did not expect.
+    co_await cpu.IrqEnable();
+    co_await remove_migration_ptes(cpu, f);
+    co_return -11;
+  }
+  co_await split_huge_page_locked(cpu, f);
+  co_await cpu.IrqEnable();
+  co_await remove_migration_ptes(cpu, f);
+  // free_page_and_swap_cache(subpage) for every page but the one passed (the head): the tails'
+  // unfreeze references. A tail nothing maps any more is freed here.
+  for (uint32_t i = 1; i < f.nr; ++i) co_await folio_put(cpu, f.head + i);
+  co_return 0;
+}
+
+}  // namespace
+
+Task<void> SplitHugePageActor(Cpu& cpu, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "madvise_cold_or_pageout_pte_range", "mm/madvise.c");
+  World& world = *cpu.world;
+  const PmdSlot slot = co_await walk_to_pmd(cpu, addr);
+  if (slot.pmdp == 0) co_return;
+  const LockedPte locked = co_await pte_offset_map_lock_get(cpu, slot.pmdp, slot.dep, addr);
+  if (locked.table == kNoFrame) co_return;
+  const uint64_t pte = locked.pte.value;
+  FolioRange f;
+  if (EntryPresent(pte) && EntryFrame(pte) < world.memory().num_frames()) {
+    // vm_normal_folio(): page_folio(pte_page(pte)), under the PTL.
+    f.head = co_await page_folio(cpu, EntryFrame(pte), locked.pte.dep);
+    f.nr = 1u << world.memory().frame(f.head).order;
+  }
+  if (f.nr <= 1) {
+    co_await pte_unmap_unlock(cpu, locked.table);
+    co_return;
+  }
+  f.first_addr = addr - uint64_t{EntryFrame(pte) - f.head} * kPageSize;
+  f.pmdp = slot.pmdp;
+  f.pmd_dep = slot.dep;
+  // folio_get(): the PTE holds a reference, so the count is not 0; then folio_trylock() and
+  // pte_unmap_unlock().
+  co_await cpu.RefAdd(f.head, 1);
+  co_await pte_unmap_unlock(cpu, locked.table);
+  co_await split_huge_page_to_list(cpu, f);
+  // folio_unlock(); folio_put(): on the head, which the split left the caller's reference on.
+  co_await folio_put(cpu, f.head);
+}
+
+}  // namespace ptfuzz

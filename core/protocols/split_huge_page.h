@@ -1,0 +1,53 @@
+// Splitting a large anonymous folio into order-0 pages: split_huge_page_to_list() and its helpers
+// in mm/huge_memory.c (v6.1), reached from MADV_PAGEOUT (madvise_cold_or_pageout_pte_range() in
+// mm/madvise.c), which splits a large folio before reclaiming its pages.
+//
+//   caller:  pte_offset_map_lock(); folio = page_folio(pte_page(pte)); folio_get(folio); unlock
+//   split_huge_page_to_list(&folio->page):
+//     can_split_folio()          folio_ref_count() == total mapcount + 1 (the caller's), racy
+//     unmap_folio() -> try_to_migrate() -> try_to_migrate_one() per PTE, under the PTL:
+//       ptep_clear_flush()       clear, flush_tlb_page()
+//       set_pte_at(migration entry); page_remove_rmap(); folio_put(folio)
+//     local_irq_disable()
+//     folio_ref_freeze(folio, 1) cmpxchg(_refcount, 1, 0): fails when anyone else holds a
+//                                reference (a GUP-fast try-get that got in): -EAGAIN, after
+//                                remap_page() puts the PTEs back
+//     __split_huge_page(): per tail, last first (__split_huge_page_tail()):
+//       smp_wmb(); clear_compound_head(tail); page_ref_unfreeze(tail, 1)   (atomic_set_release)
+//     ClearPageCompound(head); page_ref_inc(head)                      the caller's reference
+//     local_irq_enable()
+//     remap_page() -> remove_migration_ptes(): per page, under the PTL: folio_get(page),
+//                                page_add_anon_rmap(), set_pte_at(the old entry)
+//     free_page_and_swap_cache(tail) for every page but the head      the tails' unfreeze refs
+//   folio_put(folio)                                                  the caller's reference
+//
+// The refcount freeze is what excludes speculative getters: a try-get on a frozen count fails.
+// What it cannot exclude is a getter that read compound_head before the split and increments the
+// old head after it (Z03): that is try_get_folio()'s page_folio() recheck's job
+// (core/protocols/folio_ref.h).
+#ifndef PTFUZZ_CORE_PROTOCOLS_SPLIT_HUGE_PAGE_H_
+#define PTFUZZ_CORE_PROTOCOLS_SPLIT_HUGE_PAGE_H_
+
+#include "core/cpu.h"
+#include "core/task.h"
+
+namespace ptfuzz {
+
+// A migration entry (include/linux/swapops.h make_writable_migration_entry()): not present, and
+// it keeps the pfn and, since v6.1 (2e3468778dbe), the young and dirty bits, so that
+// remove_migration_pte() rebuilds the PTE the page had.
+inline constexpr uint64_t kPteMigration = uint64_t{1} << 10;
+inline constexpr uint64_t MigrationEntry(uint64_t pte) {
+  return (pte & ~kPtePresent) | kPteMigration;
+}
+inline constexpr bool IsMigrationEntry(uint64_t entry) {
+  return (entry & kPtePresent) == 0 && (entry & kPteMigration) != 0;
+}
+
+// The ACTOR_SPLIT_HUGE_PAGE actor: MADV_PAGEOUT of `addr`, which splits the large folio mapped
+// there (nothing when the page there is not part of a large folio).
+Task<void> SplitHugePageActor(Cpu& cpu, VirtAddr addr);
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_CORE_PROTOCOLS_SPLIT_HUGE_PAGE_H_
