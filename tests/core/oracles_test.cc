@@ -93,7 +93,7 @@ TEST(RefcountOracleTest, IncrementFromZeroIsReported) {
   const RunResult r = RunScenario(s, d, SimOptions{});
   ASSERT_TRUE(r.violation.has_value());
   EXPECT_EQ(r.violation->kind, ViolationKind::kRefcountIncFromZero);
-  EXPECT_EQ(r.violation->site, "try_grab_folio_fast");
+  EXPECT_EQ(r.violation->site, "try_get_folio");
   s.set_variant("fixed");
   TapeDecider d2(kPreemptAfterPteRead);
   EXPECT_EQ(RunScenario(s, d2, SimOptions{}).outcome, Outcome::kClean);
