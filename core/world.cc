@@ -249,7 +249,8 @@ bool World::SetupMapLargeFolio(VirtAddr vaddr, uint32_t order, uint32_t tlb_cpus
   FrameId head = kNoFrame;
   for (FrameId f = 0; f + nr <= memory_.num_frames() && head == kNoFrame; f += nr) {
     bool free = true;
-    for (uint32_t i = 0; i < nr; ++i) free = free && memory_.frame(f + i).state == FrameState::kFree;
+    for (uint32_t i = 0; i < nr; ++i)
+      free = free && memory_.frame(f + i).state == FrameState::kFree;
     if (free) head = f;
   }
   if (head == kNoFrame) return false;

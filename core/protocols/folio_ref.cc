@@ -6,7 +6,8 @@
 namespace ptfuzz {
 
 PageFolioAwaiter::PageFolioAwaiter(Cpu& cpu, FrameId page, Dep dep) : page_(page) {
-  if (cpu.world->large_folios()) load_.emplace(cpu.LoadLoc(CompoundHeadLoc(page), MemOrder::kOnce, dep));
+  if (cpu.world->large_folios())
+    load_.emplace(cpu.LoadLoc(CompoundHeadLoc(page), MemOrder::kOnce, dep));
 }
 
 namespace {

@@ -31,9 +31,9 @@ Task<void> try_to_migrate(Cpu& cpu, const FolioRange& f) {
     const VirtAddr addr = f.first_addr + uint64_t{i} * kPageSize;
     // page_vma_mapped_walk(): the PTE must still map this page of the folio.
     const uint64_t pte =
-        i == 0 ? locked.pte.value
-               : (co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, locked.pte.dep))
-                     .value;
+        i == 0
+            ? locked.pte.value
+            : (co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, locked.pte.dep)).value;
     if (!EntryPresent(pte) || EntryFrame(pte) != f.head + i) continue;
     // ptep_clear_flush(): clear, then flush_tlb_page() (the PTE was accessible).
     const uint64_t pteval = co_await ptep_get_and_clear(cpu, ptep);
@@ -56,9 +56,9 @@ Task<void> remove_migration_ptes(Cpu& cpu, const FolioRange& f) {
   for (uint32_t i = 0; i < f.nr; ++i) {
     const PhysAddr ptep = locked.ptep + 8 * i;
     const uint64_t entry =
-        i == 0 ? locked.pte.value
-               : (co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, locked.pte.dep))
-                     .value;
+        i == 0
+            ? locked.pte.value
+            : (co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, locked.pte.dep)).value;
     if (!IsMigrationEntry(entry) || EntryFrame(entry) != f.head + i) continue;
     const FrameId page = f.head + i;
     // folio_get(): the folio holds references of its own (the split's), so never from zero.
@@ -94,9 +94,9 @@ Task<void> split_huge_page_locked(Cpu& cpu, const FolioRange& f) {
   // themselves only), so under the relaxed model a getter may take this reference and still
   // read a tail's old compound_head (docs/folios-and-fork.md). The what-if switch makes it a
   // release.
-  co_await cpu.RmwLoc(RefcountLoc(f.head), RmwOp::kAdd, 1, 0,
-                      world.variant().split_head_unfreeze_release ? MemOrder::kRelease
-                                                                  : MemOrder::kRelaxed);
+  co_await cpu.RmwLoc(
+      RefcountLoc(f.head), RmwOp::kAdd, 1, 0,
+      world.variant().split_head_unfreeze_release ? MemOrder::kRelease : MemOrder::kRelaxed);
 }
 
 // split_huge_page_to_list(&folio->page, NULL) of an anonymous folio (anon_vma write-locked, the
@@ -120,8 +120,8 @@ Task<int> split_huge_page_to_list(Cpu& cpu, const FolioRange& f) {
   }
   co_await cpu.IrqDisable();  // local_irq_disable(): xa_lock and the split queue lock
   // folio_ref_freeze(folio, 1 + extra_pins): atomic_cmpxchg(&_refcount, 1, 0), fully ordered.
-  const uint64_t old = co_await cpu.RmwLoc(RefcountLoc(f.head), RmwOp::kCmpxchg, 1, 0,
-                                           MemOrder::kFull);
+  const uint64_t old =
+      co_await cpu.RmwLoc(RefcountLoc(f.head), RmwOp::kCmpxchg, 1, 0, MemOrder::kFull);
   if (old != 1) {
     // fail: someone holds a reference the split did not expect.
     co_await cpu.IrqEnable();

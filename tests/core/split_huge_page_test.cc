@@ -1,11 +1,12 @@
 // Large folios (World::SetupMapLargeFolio()), page_folio() as a shared read, try_get_folio()'s
 // recheck (core/protocols/folio_ref.h), split_huge_page() with its refcount freeze
 // (core/protocols/split_huge_page.h), and the scenario gup_vs_split (Z03, c24d37322548).
+#include "core/protocols/split_huge_page.h"
+
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "core/protocols/split_huge_page.h"
 #include "core/run.h"
 #include "core/scenarios/registry.h"
 #include "core/violation.h"
@@ -139,16 +140,15 @@ TEST(SplitHugePageTest, OldKernelKeepsTheReferenceOnTheOldHead) {
   const testing::SearchStats buggy =
       testing::BoundedSearch(Scenario("no_folio_recheck", proto::TLB_FLUSH_BROADCAST), 1);
   ASSERT_GT(buggy.violations, 0);
-  const RunResult r =
-      testing::RunTraced(Scenario("no_folio_recheck", proto::TLB_FLUSH_BROADCAST),
-                         buggy.first_violating_tape);
+  const RunResult r = testing::RunTraced(Scenario("no_folio_recheck", proto::TLB_FLUSH_BROADCAST),
+                                         buggy.first_violating_tape);
   ASSERT_TRUE(r.violation.has_value());
   EXPECT_EQ(r.violation->kind, ViolationKind::kRefOnWrongFolio);
   EXPECT_EQ(r.violation->site, "gup_fast_pte_range");
   EXPECT_EQ(r.preemptions, 1u);
 
-  const RunResult fixed = testing::RunTraced(Scenario("fixed", proto::TLB_FLUSH_BROADCAST),
-                                             buggy.first_violating_tape);
+  const RunResult fixed =
+      testing::RunTraced(Scenario("fixed", proto::TLB_FLUSH_BROADCAST), buggy.first_violating_tape);
   EXPECT_EQ(fixed.outcome, Outcome::kClean);
   // The recheck saw the tail's compound_head cleared, put the old head and retried.
   int tries = 0;
@@ -180,8 +180,8 @@ TEST(SplitHugePageTest, ValidationRejectsMalformedLargeFolios) {
   const absl::Status st = ValidateScenario(overlap);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(std::string(st.message()).find("overlaps"), std::string::npos) << st;
-  proto::Scenario elsewhere = testing::Configured("gup_vs_zap", "fixed", proto::TLB_FLUSH_IPI,
-                                                  proto::MEMORY_MODEL_SC);
+  proto::Scenario elsewhere =
+      testing::Configured("gup_vs_zap", "fixed", proto::TLB_FLUSH_IPI, proto::MEMORY_MODEL_SC);
   elsewhere.mutable_mappings(0)->set_folio_order(1);
   EXPECT_FALSE(ValidateScenario(elsewhere).ok());
   proto::Scenario two_splits = Scenario("fixed", proto::TLB_FLUSH_BROADCAST);
