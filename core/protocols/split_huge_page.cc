@@ -20,6 +20,14 @@ struct FolioRange {
   Dep pmd_dep = kNoDep;
 };
 
+// page_vma_mapped_walk()'s read of the PTE of the folio's page `i` (its PTL held, as `locked`
+// says): the first was read with the lock.
+Task<uint64_t> folio_pte(Cpu& cpu, const LockedPte& locked, uint32_t i) {
+  if (i == 0) co_return locked.pte.value;
+  const PhysAddr ptep = locked.ptep + 8 * i;
+  co_return (co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, locked.pte.dep)).value;
+}
+
 // try_to_migrate() -> try_to_migrate_one() (mm/rmap.c): every PTE mapping a page of the folio
 // becomes a migration entry, under the PTL; each drops its mapping's reference on the folio.
 Task<void> try_to_migrate(Cpu& cpu, const FolioRange& f) {
@@ -30,10 +38,7 @@ Task<void> try_to_migrate(Cpu& cpu, const FolioRange& f) {
     const PhysAddr ptep = locked.ptep + 8 * i;
     const VirtAddr addr = f.first_addr + uint64_t{i} * kPageSize;
     // page_vma_mapped_walk(): the PTE must still map this page of the folio.
-    const uint64_t pte =
-        i == 0
-            ? locked.pte.value
-            : (co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, locked.pte.dep)).value;
+    const uint64_t pte = co_await folio_pte(cpu, locked, i);
     if (!EntryPresent(pte) || EntryFrame(pte) != f.head + i) continue;
     // ptep_clear_flush(): clear, then flush_tlb_page() (the PTE was accessible).
     const uint64_t pteval = co_await ptep_get_and_clear(cpu, ptep);
@@ -55,10 +60,7 @@ Task<void> remove_migration_ptes(Cpu& cpu, const FolioRange& f) {
   if (locked.table == kNoFrame) co_return;
   for (uint32_t i = 0; i < f.nr; ++i) {
     const PhysAddr ptep = locked.ptep + 8 * i;
-    const uint64_t entry =
-        i == 0
-            ? locked.pte.value
-            : (co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, locked.pte.dep)).value;
+    const uint64_t entry = co_await folio_pte(cpu, locked, i);
     if (!IsMigrationEntry(entry) || EntryFrame(entry) != f.head + i) continue;
     const FrameId page = f.head + i;
     // folio_get(): the folio holds references of its own (the split's), so never from zero.

@@ -42,13 +42,15 @@ struct SearchStats {
 };
 
 // Calls `visit` with every run's result.
+// `options`: how each run executes (e.g. with its trace recorded for `visit`).
 inline SearchStats BoundedSearch(const proto::Scenario& scenario, int max_deviations,
-                                 const std::function<void(const RunResult&)>& visit = nullptr) {
+                                 const std::function<void(const RunResult&)>& visit = nullptr,
+                                 const SimOptions& options = SimOptions{}) {
   SearchStats stats;
   std::function<void(std::vector<uint32_t>, int)> explore = [&](std::vector<uint32_t> prefix,
                                                                 int budget) {
     TapeDecider d(prefix);
-    const RunResult r = RunScenario(scenario, d, SimOptions{});
+    const RunResult r = RunScenario(scenario, d, options);
     ++stats.runs;
     if (r.violation) {
       if (stats.violations++ == 0) stats.first_violating_tape = prefix;

@@ -3,7 +3,6 @@
 // (core/protocols/split_huge_page.h), and the scenario gup_vs_split (Z03, c24d37322548).
 #include "core/protocols/split_huge_page.h"
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -95,41 +94,29 @@ TEST(SplitHugePageTest, PageFolioIsAStepOnlyWithLargeFolios) {
 // the split puts the PTEs back and gives up (-EAGAIN), and the run stays clean.
 TEST(SplitHugePageTest, FreezeFailsWhileGupFastHoldsAReference) {
   int failed_freezes = 0;
-  int runs = 0;
-  const proto::Scenario s = Scenario("fixed", proto::TLB_FLUSH_BROADCAST);
-  // Walk tapes that deviate once or twice and keep those whose freeze failed.
-  std::function<void(std::vector<uint32_t>, int)> walk = [&](std::vector<uint32_t> prefix,
-                                                             int budget) {
-    const RunResult r = testing::RunTraced(s, prefix);
-    ++runs;
-    EXPECT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
-    const TraceEvent* freeze = FindFreeze(r);
-    if (freeze != nullptr && !freeze->ok) {
-      ++failed_freezes;
-      EXPECT_GT(freeze->old_value, 1u);
-      // Every PTE is present again at the end, and nothing was split.
-      bool restored = false;
-      for (const TraceEvent& e : r.trace) {
-        restored |= e.op == OpKind::kStore && IsPtLoc(e.addr) && IsMigrationEntry(e.old_value) &&
-                    EntryPresent(e.new_value);
-        EXPECT_FALSE(e.op == OpKind::kStore && LocSpaceOf(e.addr) == LocSpace::kCompoundHead);
-      }
-      EXPECT_TRUE(restored);
-    }
-    if (budget == 0) return;
-    for (size_t i = prefix.size(); i < r.tape.size(); ++i) {
-      for (uint32_t v = 1; v < r.tape[i].num_options; ++v) {
-        std::vector<uint32_t> next;
-        for (size_t k = 0; k < i; ++k) next.push_back(r.tape[k].value);
-        next.push_back(v);
-        walk(next, budget - 1);
-      }
-    }
-  };
+  SimOptions traced;
+  traced.record_trace = true;
   // GUP-fast stops after its lookup, the split runs past can_split_folio(), GUP-fast takes its
   // reference, the split freezes: three deviations from the default.
-  walk({}, 3);
-  EXPECT_GT(runs, 100);
+  const testing::SearchStats stats = testing::BoundedSearch(
+      Scenario("fixed", proto::TLB_FLUSH_BROADCAST), 3,
+      [&](const RunResult& r) {
+        EXPECT_EQ(r.outcome, Outcome::kClean) << (r.violation ? r.violation->explanation : "");
+        const TraceEvent* freeze = FindFreeze(r);
+        if (freeze == nullptr || freeze->ok) return;
+        ++failed_freezes;
+        EXPECT_GT(freeze->old_value, 1u);
+        // The PTEs are put back, and nothing was split.
+        bool restored = false;
+        for (const TraceEvent& e : r.trace) {
+          restored |= e.op == OpKind::kStore && IsPtLoc(e.addr) && IsMigrationEntry(e.old_value) &&
+                      EntryPresent(e.new_value);
+          EXPECT_FALSE(e.op == OpKind::kStore && LocSpaceOf(e.addr) == LocSpace::kCompoundHead);
+        }
+        EXPECT_TRUE(restored);
+      },
+      traced);
+  EXPECT_GT(stats.runs, 100);
   EXPECT_GT(failed_freezes, 0);
 }
 
