@@ -272,6 +272,15 @@ struct Cpu {
     return {this, {OpKind::kTlbFlushBroadcast, start, end}};
   }
   // Returns the frame, or kNoFrame when none is free. `table_level` < 0: a data page.
+  // synchronize_rcu() (kernel/rcu/tree.c): returns once every other CPU has been outside an RCU
+  // read-side section at some step since the call (World::Runnable); a full barrier.
+  OpAwaiter SynchronizeRcu();
+  // alloc_pages(order) of a compound page (prep_compound_page()): a naturally aligned block of
+  // 2^order free frames, which one a Decider answer; the head's refcount 1, each tail's 0 and its
+  // compound_head naming the head. Returns the head, or kNoFrame when no block is free.
+  OpAwaiter AllocFolio(uint32_t order) {
+    return {this, {OpKind::kAllocPage, 0, ~uint64_t{0}, order}};
+  }
   OpAwaiter AllocPage(int table_level) {
     return {this, {OpKind::kAllocPage, 0, static_cast<uint64_t>(static_cast<int64_t>(table_level))}};
   }

@@ -61,6 +61,7 @@ enum class LocSpace : uint8_t {
   kTlbFlushPending = 10,  // mm->tlb_flush_pending of mm `payload` (include/linux/mm_types.h)
   kWriteProtectSeq = 11,  // mm->write_protect_seq of mm `payload` (a seqcount, kernel/fork.c)
   kCompoundHead = 12,     // page->compound_head of frame `payload` (include/linux/mm_types.h)
+  kVmemmap = 13,          // the vmemmap PTE mapping frame `payload`'s struct page: 1 read-only
 };
 
 inline constexpr int kLocSpaceShift = 60;
@@ -103,6 +104,9 @@ inline constexpr bool PtLocIsHigh(Loc loc) {
 inline constexpr Loc CompoundHeadLoc(FrameId frame) {
   return MakeLoc(LocSpace::kCompoundHead, frame);
 }
+// 1 once HVO remapped the vmemmap page holding frame `frame`'s struct page read-only
+// (mm/hugetlb_vmemmap.c vmemmap_remap_pte()): any write to that struct page then faults.
+inline constexpr Loc VmemmapLoc(FrameId frame) { return MakeLoc(LocSpace::kVmemmap, frame); }
 inline constexpr Loc AnonExclusiveLoc(FrameId frame) {
   return MakeLoc(LocSpace::kAnonExclusive, frame);
 }

@@ -71,6 +71,9 @@ struct FrameInfo {
   // The folio's order on its head page (folio_order(): 2^order frames from the head); 0 for an
   // order-0 page and for tails. Bookkeeping (the head's flags word is not a location here).
   uint8_t order = 0;
+  // HVO remapped the vmemmap page holding this frame's struct page read-only (VmemmapLoc).
+  // Reset by every allocation.
+  uint64_t struct_page_ro = 0;
   // History, for violation reports only.
   uint32_t alloc_step = 0;
   uint32_t free_step = 0;

@@ -733,6 +733,17 @@ void Oracles::OnGupFolioReturned(const Cpu& cpu, VirtAddr vaddr, FrameId page, F
              page, vaddr, folio, page, now, page, now, folio, FrameHistory(page)));
 }
 
+void Oracles::OnReadonlyStructPageWrite(const Cpu& cpu, FrameId frame) {
+  const FrameInfo& info = world_.memory().frame(frame);
+  Report(cpu, ViolationKind::kWriteToReadonlyStructPage,
+         absl::StrFormat(
+             "an atomic write to refcount(f%u), whose struct page HVO has remapped read-only: f%u "
+             "is a tail of a hugetlb folio (head f%u) now, so the write faults (or, were the "
+             "page writable, corrupts the shared vmemmap page); a speculative reference must "
+             "not be attempted on memory being repurposed (%s)",
+             frame, frame, CompoundHeadOf(frame, info.compound_head), FrameHistory(frame)));
+}
+
 void Oracles::OnRunEnd() {
   // Count the references the live page tables account for: one per present PTE or huge PMD for
   // a data page (the mapping's reference), one per table reachable from the pgd or deposited,

@@ -147,6 +147,8 @@ class Oracles {
   // GUP-fast returns `page` for `vaddr` holding a reference on `folio` (what
   // try_grab_folio_fast() returned): the page must belong to that folio now (Z03).
   void OnGupFolioReturned(const Cpu& cpu, VirtAddr vaddr, FrameId page, FrameId folio);
+  // An atomic write to `frame`'s refcount while HVO has its struct page mapped read-only (Z16).
+  void OnReadonlyStructPageWrite(const Cpu& cpu, FrameId frame);
   void OnRunEnd();
 
  private:

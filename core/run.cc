@@ -8,11 +8,13 @@
 #include "absl/strings/string_view.h"
 #include "core/check.h"
 #include "core/protocols/anon_fault.h"
+#include "core/protocols/compaction.h"
 #include "core/protocols/contpte.h"
 #include "core/protocols/exit_mmap.h"
 #include "core/protocols/fork.h"
 #include "core/protocols/gup_fast.h"
 #include "core/protocols/hugetlb.h"
+#include "core/protocols/hugetlb_vmemmap.h"
 #include "core/protocols/khugepaged.h"
 #include "core/protocols/munmap.h"
 #include "core/protocols/pt_reclaim.h"
@@ -142,6 +144,13 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         break;
       case proto::ACTOR_SPLIT_HUGE_PAGE:
         task = SplitHugePageActor(cpu, a.vaddr());
+        break;
+      case proto::ACTOR_PFN_WALKER:
+        // The pfn it reaches: the frame the setup mapped there (kNoFrame: none).
+        task = PfnWalkerActor(cpu, world.Translate(a.vaddr()));
+        break;
+      case proto::ACTOR_HUGETLB_ALLOC_HVO:
+        task = HugetlbAllocHvoActor(cpu);
         break;
       default:
         PTFUZZ_CHECK(false);  // ValidateScenario() admits only the kinds above

@@ -383,6 +383,10 @@ const char* ActorKindName(proto::ActorKind kind) {
       return "gup_pin_dma";
     case proto::ACTOR_SPLIT_HUGE_PAGE:
       return "split";
+    case proto::ACTOR_PFN_WALKER:
+      return "compaction";
+    case proto::ACTOR_HUGETLB_ALLOC_HVO:
+      return "hvo";
     default: return "unspecified";
   }
 }

@@ -33,6 +33,8 @@ absl::string_view OpKindName(OpKind op) {
     case OpKind::kRcuCallback: return "rcu_callback";
     case OpKind::kHwWalk:
       return "hw_walk";
+    case OpKind::kSynchronizeRcu:
+      return "synchronize_rcu";
   }
   return "?";
 }
@@ -83,6 +85,8 @@ std::string LocName(const TraceEvent& e) {
                           : absl::StrFormat("mm%u->write_protect_seq", payload);
     case LocSpace::kCompoundHead:
       return absl::StrFormat("page(f%u)->compound_head", payload);
+    case LocSpace::kVmemmap:
+      return absl::StrFormat("vmemmap pte of page(f%u) (1: read-only)", payload);
   }
   return "?";
 }
@@ -175,6 +179,9 @@ std::string DescribeOp(const TraceEvent& e) {
     case OpKind::kSpinLock:
     case OpKind::kSpinUnlock:
       return absl::StrCat(op, " ", LocName(e), ViaNote(e));
+    case OpKind::kSynchronizeRcu:
+      return absl::StrFormat("%s (called at step %u): every cpu has since passed a quiescent state",
+                             op, static_cast<uint32_t>(e.old_value));
     case OpKind::kHwWalk:
       if (e.new_value == kNoFrame) return absl::StrFormat("%s %#x: not present", op, e.addr);
       return absl::StrFormat(

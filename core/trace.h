@@ -47,6 +47,8 @@ enum class OpKind : uint8_t {
   kRcuCallback,      // an RCU callback runs (an agent's step, after its grace period)
   kHwWalk,           // a speculative hardware page walk (an agent's step): fills the
                      // paging-structure cache and the TLB
+  kSynchronizeRcu,   // synchronize_rcu: taken once every CPU has passed a quiescent state since
+                     // the call (value: the step it was called at)
 };
 
 absl::string_view OpKindName(OpKind op);

@@ -131,6 +131,10 @@ struct ProtocolVariant {
   // (page_ref_unfreeze()) instead of page_ref_inc(), ordering the tails' clear_compound_head()
   // before it; a candidate answer to the relaxed model's question (docs/folios-and-fork.md).
   bool split_head_unfreeze_release = false;
+  // HVO calls synchronize_rcu() between freezing a fresh hugetlb folio and remapping its struct
+  // pages read-only, and page_ref_add_unless() runs in an RCU read-side section and writes only a
+  // nonzero count (page_count_writable()) (bd225530a4c7, v6.12; Z16).
+  bool hvo_rcu_sync = true;
   // tlb_flush_mmu(): invalidate the TLB before freeing the batched pages (include/asm-generic/
   // tlb.h). Off: free first, flush after.
   bool zap_flush_before_free = true;

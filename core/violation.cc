@@ -29,6 +29,8 @@ absl::string_view ViolationKindName(ViolationKind kind) {
       return "pin_lost_to_cow";
     case ViolationKind::kRefOnWrongFolio:
       return "ref_on_wrong_folio";
+    case ViolationKind::kWriteToReadonlyStructPage:
+      return "write_to_readonly_struct_page";
     case ViolationKind::kDeadlock: return "deadlock";
   }
   return "?";
@@ -95,6 +97,9 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
     case ViolationKind::kPinLostToCow:
       return "after a successful FOLL_PIN, the pinning process keeps mapping the pinned page: no "
              "COW replaces it while the pin is held";
+    case ViolationKind::kWriteToReadonlyStructPage:
+      return "no refcount write (not even a failing atomic) reaches a struct page that HVO has "
+             "remapped read-only";
     case ViolationKind::kRefOnWrongFolio:
       return "the reference GUP-fast holds for a page it returns is on the folio that contains "
              "that page";

@@ -82,6 +82,10 @@ enum class ViolationKind : uint8_t {
   // put_page() drops a reference it never took from the page's own folio, and the old folio's
   // reference leaks (Z03).
   kRefOnWrongFolio,
+  // A refcount RMW hit a struct page that HVO (hugetlb vmemmap optimisation) had remapped
+  // read-only: a speculative PFN walker's get_page_unless_zero() on a page that became a tail
+  // of a hugetlb folio (Z16).
+  kWriteToReadonlyStructPage,
   // No CPU can run but some are unfinished (e.g. an IPI flush waiting on a CPU that waits for it).
   kDeadlock,
 };

@@ -749,6 +749,8 @@ uint64_t World::ReadLoc(Loc loc) const {
       return write_protect_seq_[payload];
     case LocSpace::kCompoundHead:
       return memory_.frame(static_cast<FrameId>(payload)).compound_head;
+    case LocSpace::kVmemmap:
+      return memory_.frame(static_cast<FrameId>(payload)).struct_page_ro;
     case LocSpace::kPtHalf: {
       const uint64_t word = memory_.ReadWord(AddrFrame(payload), AddrIndex(payload));
       return PtLocIsHigh(loc) ? EntryHigh(word) : EntryLow(word);
@@ -825,6 +827,9 @@ void World::WriteLoc(Loc loc, uint64_t value) {
       return;
     case LocSpace::kCompoundHead:
       memory_.mutable_frame(static_cast<FrameId>(payload)).compound_head = value;
+      return;
+    case LocSpace::kVmemmap:
+      memory_.mutable_frame(static_cast<FrameId>(payload)).struct_page_ro = value;
       return;
     case LocSpace::kPtHalf: {
       const PhysAddr entry = PtLocEntry(loc);
@@ -1140,6 +1145,44 @@ uint64_t World::DoRmw(Cpu& cpu, Loc loc, RmwOp rmw, uint64_t a, uint64_t b, MemO
   return old;
 }
 
+FrameId World::AllocFolio(Cpu& cpu, uint32_t order, TraceEvent& ev) {
+  const FrameId nr = FrameId{1} << order;
+  std::vector<FrameId> blocks;  // free naturally aligned blocks, lowest first
+  for (FrameId f = 0; f + nr <= memory_.num_frames(); f += nr) {
+    bool free = true;
+    for (FrameId i = 0; i < nr && free; ++i) free = memory_.frame(f + i).state == FrameState::kFree;
+    if (free) blocks.push_back(f);
+  }
+  if (blocks.empty()) {
+    ev.ok = false;
+    return kNoFrame;
+  }
+  const uint32_t n = static_cast<uint32_t>(blocks.size());
+  const FrameId head = blocks[n > 1 ? Decide(DecisionKind::kAllocFrame, n) : 0];
+  if (relaxed_) {
+    const uint64_t frees = ReadLoc(LockLoc(kZoneLock));
+    relaxed_->Rmw(cpu.id, LockLoc(kZoneLock), frees, true, frees, MemOrder::kAcquire);
+  }
+  for (FrameId i = 0; i < nr; ++i) {
+    memory_.Allocate(head + i, FrameState::kData, PtLevel::kPte, step_, cpu.id);
+    if (relaxed_) RecordAllocationStores(cpu, head + i);
+    if (i == 0) continue;
+    // prep_compound_tail(): the tail's count stays 0 and it names the head.
+    memory_.mutable_frame(head + i).refcount = 0;
+    memory_.mutable_frame(head + i).compound_head = CompoundHeadWord(head);
+    if (relaxed_) {
+      relaxed_->Store(cpu.id, RefcountLoc(head + i), 1, 0, MemOrder::kPlain);
+      relaxed_->Store(cpu.id, CompoundHeadLoc(head + i), 0, CompoundHeadWord(head),
+                      MemOrder::kPlain);
+    }
+  }
+  memory_.mutable_frame(head).order = static_cast<uint8_t>(order);
+  large_folios_ = true;
+  ev.new_value = head;
+  ev.old_value = memory_.frame(head).generation;
+  return head;
+}
+
 void World::RecordAllocationStores(Cpu& cpu, FrameId frame) {
   // pte_alloc_one() / clear_user_highpage() zero the page, and set_page_refcounted() sets the
   // count: stores by the allocating CPU, which a CPU that has not synchronized with them may not
@@ -1233,6 +1276,9 @@ uint64_t World::Execute(Cpu& cpu) {
         PTFUZZ_CHECK(LocSpaceOf(op.addr) == LocSpace::kPtHalf || !SplitEntries(op.level));
         oracles_.OnTableLoad(cpu, AddrFrame(PtLocEntry(op.addr)), op.level);
       }
+      if (LocSpaceOf(op.addr) == LocSpace::kRefcount) {
+        CheckStructPageWritable(cpu, static_cast<FrameId>(LocPayload(op.addr)));
+      }
       result = DoStore(cpu, op, ev);
       ev.old_value = result;
       ev.new_value = op.value;
@@ -1252,6 +1298,10 @@ uint64_t World::Execute(Cpu& cpu) {
         break;
       }
       const RmwOp rmw = op.kind == OpKind::kXchg ? RmwOp::kXchg : op.rmw;
+      if (LocSpaceOf(op.addr) == LocSpace::kRefcount) {
+        // A locked cmpxchg writes even when it fails (and arm64's CAS needs write permission).
+        CheckStructPageWritable(cpu, static_cast<FrameId>(LocPayload(op.addr)));
+      }
       bool ok = false;
       result = DoRmw(cpu, op.addr, rmw, op.value, op.value2, op.order, &ok);
       ev.old_value = result;
@@ -1264,6 +1314,7 @@ uint64_t World::Execute(Cpu& cpu) {
       // succeeds (include/linux/page_ref.h).
       bool ok = false;
       const FrameId frame = static_cast<FrameId>(op.addr);
+      CheckStructPageWritable(cpu, frame);
       ev.old_value = RefcountRmw(cpu, frame, RmwOp::kAddUnless, op.value, 0, op.order, &ok);
       ev.ok = ok;
       result = ok ? 1 : 0;
@@ -1272,6 +1323,7 @@ uint64_t World::Execute(Cpu& cpu) {
     }
     case OpKind::kRefAdd: {
       const FrameId frame = static_cast<FrameId>(op.addr);
+      CheckStructPageWritable(cpu, frame);
       oracles_.OnRefAdd(cpu, frame, memory_.frame(frame).refcount);
       bool ok = false;
       ev.old_value = RefcountRmw(cpu, frame, RmwOp::kAdd, op.value, 0, op.order, &ok);
@@ -1280,6 +1332,7 @@ uint64_t World::Execute(Cpu& cpu) {
     }
     case OpKind::kRefPut: {
       const FrameId frame = static_cast<FrameId>(op.addr);
+      CheckStructPageWritable(cpu, frame);
       bool ok = false;
       ev.old_value =
           RefcountRmw(cpu, frame, RmwOp::kAdd, uint64_t{0} - op.value, 0, op.order, &ok);
@@ -1415,6 +1468,10 @@ uint64_t World::Execute(Cpu& cpu) {
       break;
     }
     case OpKind::kAllocPage: {
+      if (op.value2 != 0) {
+        result = AllocFolio(cpu, static_cast<uint32_t>(op.value2), ev);
+        break;
+      }
       const int64_t level = static_cast<int64_t>(op.value);
       const uint32_t n = memory_.num_free();
       if (n == 0) {
@@ -1459,6 +1516,17 @@ uint64_t World::Execute(Cpu& cpu) {
       ev.old_value = op.value;
       ev.new_value = ReadLoc(op.addr);
       cpu.wait_set.clear();
+      break;
+    case OpKind::kSynchronizeRcu:
+      // Runnable() waited for the grace period. What every reader did in its section is
+      // visible to the updater now, and what the updater did before the call to every section
+      // that began after it (kernel/rcu/tree.c's memory-ordering guarantees): full barriers.
+      PTFUZZ_CHECK(!InRcuReader(cpu));
+      if (relaxed_) {
+        for (const Cpu& c : cpus_) relaxed_->Fence(c.id, FenceKind::kMb);
+      }
+      FullFence(cpu);
+      ev.old_value = op.value;
       break;
     case OpKind::kIpiHandle:
     case OpKind::kDrain:
@@ -1520,6 +1588,7 @@ bool World::WaitsForDrain(const Cpu& cpu) const {
     case OpKind::kIpiSend:            // the ICR write is fenced
     case OpKind::kIpiWait:            // csd_lock_wait() then returns through fenced code
     case OpKind::kAllocPage:          // the zone / per-CPU list lock is a locked RMW
+    case OpKind::kSynchronizeRcu:     // a full barrier
     case OpKind::kTlbFlushLocal:      // INVLPG and CR3 writes are serializing instructions
     case OpKind::kTlbFlushBroadcast:  // INVLPGB/TLBSYNC, or a paravirt hypercall: serializing
     case OpKind::kTlbFill:            // the return to user mode (iret/sysret) serializes
@@ -1539,6 +1608,13 @@ bool World::Runnable(const Cpu& cpu) const {
       return ReadLoc(cpu.pending.addr) == 0;
     case OpKind::kIpiWait:
       return cpu.ipi_waiting_on == 0;
+    case OpKind::kSynchronizeRcu:
+      // The grace period: every other CPU outside a read-side section, or in one that began
+      // after the call.
+      for (const Cpu& c : cpus_) {
+        if (c.id != cpu.id && InRcuReader(c) && c.reader_since <= cpu.pending.value) return false;
+      }
+      return true;
     case OpKind::kWaitChange:
       for (const auto& [loc, seen] : cpu.wait_set) {
         if (ReadLoc(loc) != seen) return true;
@@ -1567,6 +1643,8 @@ void World::ReportDeadlock() {
           absl::StrAppend(&why, " ", t.id, t.irqs_disabled ? " (interrupts off)" : "");
         }
       }
+    } else if (cpu.pending.kind == OpKind::kSynchronizeRcu) {
+      absl::StrAppend(&why, " waits for a grace period");
     } else if (cpu.pending.kind == OpKind::kSpinLock) {
       absl::StrAppend(&why, " spins on a lock held by cpu ", ReadLoc(cpu.pending.addr) - 1);
     }
@@ -1724,8 +1802,9 @@ uint64_t World::StateDigest() const {
     h = MixHash(h, static_cast<uint64_t>(info.refcount));
     h = MixHash(h, static_cast<uint64_t>(info.mapcount) ^ (info.anon_exclusive << 62));
     // Only large folios have these (the digests of runs without any stay as they were).
-    if (info.compound_head != 0 || info.order != 0) {
-      h = MixHash(h, info.compound_head ^ (uint64_t{info.order} << 56));
+    if (info.compound_head != 0 || info.order != 0 || info.struct_page_ro != 0) {
+      h = MixHash(h, info.compound_head ^ (uint64_t{info.order} << 56) ^
+                         (info.struct_page_ro << 48));
     }
     if (info.state == FrameState::kPageTable) {
       for (const auto& [index, value] : memory_.NonZeroWords(f)) {

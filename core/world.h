@@ -390,6 +390,13 @@ class World {
     return static_cast<size_t>(lock);
   }
   bool Runnable(const Cpu& cpu) const;
+  // A write (or atomic RMW) to `frame`'s refcount: faults when HVO mapped its struct page
+  // read-only (Oracles::OnReadonlyStructPageWrite, Z16).
+  void CheckStructPageWritable(Cpu& cpu, FrameId frame) {
+    if (frame < memory_.num_frames() && memory_.frame(frame).struct_page_ro != 0) {
+      oracles_.OnReadonlyStructPageWrite(cpu, frame);
+    }
+  }
   // TSO: the pending op waits until this CPU's store buffer is empty (locked RMW, mfence, IPI,
   // return to user mode).
   bool WaitsForDrain(const Cpu& cpu) const;
@@ -421,6 +428,8 @@ class World {
   uint64_t RefcountRmw(Cpu& cpu, FrameId frame, RmwOp rmw, uint64_t a, uint64_t unless,
                        MemOrder order, bool* success);
   void FullFence(Cpu& cpu);
+  // Cpu::AllocFolio(): the head of the block allocated, or kNoFrame.
+  FrameId AllocFolio(Cpu& cpu, uint32_t order, TraceEvent& ev);
   // Relaxed: the allocation of `frame` zeroes it and sets its refcount; record those stores.
   void RecordAllocationStores(Cpu& cpu, FrameId frame);
   void ReportDeadlock();
@@ -496,6 +505,9 @@ class World {
 };
 
 inline void Cpu::RcuReadLock() { world->RcuReadLock(*this); }
+inline OpAwaiter Cpu::SynchronizeRcu() {
+  return {this, {OpKind::kSynchronizeRcu, 0, world->step()}};
+}
 inline void Cpu::RcuReadUnlock() { world->RcuReadUnlock(*this); }
 
 }  // namespace ptfuzz

@@ -36,6 +36,8 @@ int64_t LocFrame(Loc loc) {
     case LocSpace::kRefcount:
     case LocSpace::kMapcount:
     case LocSpace::kAnonExclusive:
+    case LocSpace::kCompoundHead:
+    case LocSpace::kVmemmap:
       return static_cast<int64_t>(LocPayload(loc));
     default: return -1;
   }
