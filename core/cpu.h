@@ -275,9 +275,10 @@ struct Cpu {
   // synchronize_rcu() (kernel/rcu/tree.c): returns once every other CPU has been outside an RCU
   // read-side section at some step since the call (World::Runnable); a full barrier.
   OpAwaiter SynchronizeRcu();
-  // alloc_pages(order) of a compound page (prep_compound_page()): a naturally aligned block of
-  // 2^order free frames, which one a Decider answer; the head's refcount 1, each tail's 0 and its
-  // compound_head naming the head. Returns the head, or kNoFrame when no block is free.
+  // alloc_pages(order) of a compound page: a naturally aligned block of 2^order free frames,
+  // which one a Decider answer; the head's refcount 1, each tail's 0 and the head's order set.
+  // The tails' compound_head words are written by the caller's prep_compound_page()
+  // (core/protocols/page_alloc.h). Returns the head, or kNoFrame when no block is free.
   OpAwaiter AllocFolio(uint32_t order) {
     return {this, {OpKind::kAllocPage, 0, ~uint64_t{0}, order}};
   }

@@ -62,6 +62,8 @@ enum class LocSpace : uint8_t {
   kWriteProtectSeq = 11,  // mm->write_protect_seq of mm `payload` (a seqcount, kernel/fork.c)
   kCompoundHead = 12,     // page->compound_head of frame `payload` (include/linux/mm_types.h)
   kVmemmap = 13,          // the vmemmap PTE mapping frame `payload`'s struct page: 1 read-only
+  kPageTail = 14,         // PG_tail of page->flags of frame `payload` (the two-word layout of
+                          // compound pages before 1d798ca3f164)
 };
 
 inline constexpr int kLocSpaceShift = 60;
@@ -107,6 +109,9 @@ inline constexpr Loc CompoundHeadLoc(FrameId frame) {
 // 1 once HVO remapped the vmemmap page holding frame `frame`'s struct page read-only
 // (mm/hugetlb_vmemmap.c vmemmap_remap_pte()): any write to that struct page then faults.
 inline constexpr Loc VmemmapLoc(FrameId frame) { return MakeLoc(LocSpace::kVmemmap, frame); }
+// PG_tail of frame `frame` in the two-word compound layout (CompoundHeadLayout): 1 for a tail,
+// whose head pointer (page->first_page) is then CompoundHeadLoc's word.
+inline constexpr Loc PageTailLoc(FrameId frame) { return MakeLoc(LocSpace::kPageTail, frame); }
 inline constexpr Loc AnonExclusiveLoc(FrameId frame) {
   return MakeLoc(LocSpace::kAnonExclusive, frame);
 }

@@ -74,6 +74,8 @@ struct FrameInfo {
   // HVO remapped the vmemmap page holding this frame's struct page read-only (VmemmapLoc).
   // Reset by every allocation.
   uint64_t struct_page_ro = 0;
+  // PG_tail in the two-word compound layout (PageTailLoc). Reset by every allocation.
+  uint64_t page_tail = 0;
   // History, for violation reports only.
   uint32_t alloc_step = 0;
   uint32_t free_step = 0;

@@ -744,6 +744,16 @@ void Oracles::OnReadonlyStructPageWrite(const Cpu& cpu, FrameId frame) {
              frame, frame, CompoundHeadOf(frame, info.compound_head), FrameHistory(frame)));
 }
 
+void Oracles::OnCompoundHeadNull(const Cpu& cpu, FrameId page) {
+  Report(cpu, ViolationKind::kCompoundHeadNull,
+         absl::StrFormat(
+             "compound_head(f%u) saw the page's tail flag set but read a NULL head pointer: the "
+             "flag and the pointer are two words, and the reader met them between "
+             "prep_compound_page()'s two stores (or out of order); the caller dereferences NULL "
+             "(%s)",
+             page, FrameHistory(page)));
+}
+
 void Oracles::OnRunEnd() {
   // Count the references the live page tables account for: one per present PTE or huge PMD for
   // a data page (the mapping's reference), one per table reachable from the pgd or deposited,

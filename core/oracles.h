@@ -149,6 +149,8 @@ class Oracles {
   void OnGupFolioReturned(const Cpu& cpu, VirtAddr vaddr, FrameId page, FrameId folio);
   // An atomic write to `frame`'s refcount while HVO has its struct page mapped read-only (Z16).
   void OnReadonlyStructPageWrite(const Cpu& cpu, FrameId frame);
+  // compound_head(page) found `page` a tail and read a NULL head pointer (Z18).
+  void OnCompoundHeadNull(const Cpu& cpu, FrameId page);
   void OnRunEnd();
 
  private:

@@ -17,6 +17,7 @@
 #include "core/protocols/hugetlb_vmemmap.h"
 #include "core/protocols/khugepaged.h"
 #include "core/protocols/munmap.h"
+#include "core/protocols/page_alloc.h"
 #include "core/protocols/pt_reclaim.h"
 #include "core/protocols/rmap_unmap.h"
 #include "core/protocols/split_huge_page.h"
@@ -151,6 +152,12 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
         break;
       case proto::ACTOR_HUGETLB_ALLOC_HVO:
         task = HugetlbAllocHvoActor(cpu);
+        break;
+      case proto::ACTOR_PFN_WALKER_PAGE_COUNT:
+        task = PfnWalkerPageCountActor(cpu, world.Translate(a.vaddr()));
+        break;
+      case proto::ACTOR_ALLOC_COMPOUND:
+        task = AllocCompoundActor(cpu);
         break;
       default:
         PTFUZZ_CHECK(false);  // ValidateScenario() admits only the kinds above

@@ -387,6 +387,10 @@ const char* ActorKindName(proto::ActorKind kind) {
       return "compaction";
     case proto::ACTOR_HUGETLB_ALLOC_HVO:
       return "hvo";
+    case proto::ACTOR_PFN_WALKER_PAGE_COUNT:
+      return "compaction";
+    case proto::ACTOR_ALLOC_COMPOUND:
+      return "alloc";
     default: return "unspecified";
   }
 }
@@ -466,6 +470,8 @@ MachineConfig MachineConfigOf(const proto::Scenario& s) {
   }
   for (const proto::Actor& a : s.actors()) {
     if (a.kind() == proto::ACTOR_FORK) config.num_mms = 2;  // mm 1 is the child
+    // MADV_DONTNEED that reclaims empty PTE tables: the kernel has CONFIG_PT_RECLAIM (v6.14+).
+    if (a.kind() == proto::ACTOR_MADV_DONTNEED_RANGE) config.pt_reclaim = true;
   }
   return config;
 }

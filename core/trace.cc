@@ -85,6 +85,8 @@ std::string LocName(const TraceEvent& e) {
                           : absl::StrFormat("mm%u->write_protect_seq", payload);
     case LocSpace::kCompoundHead:
       return absl::StrFormat("page(f%u)->compound_head", payload);
+    case LocSpace::kPageTail:
+      return absl::StrFormat("PageTail(f%u)", payload);
     case LocSpace::kVmemmap:
       return absl::StrFormat("vmemmap pte of page(f%u) (1: read-only)", payload);
   }

@@ -50,6 +50,18 @@ enum class LocklessOffset : uint8_t {
                // the generic pXd_addr_end() at folded levels
 };
 
+// How a compound page's tails name their head (include/linux/mm.h, include/linux/page-flags.h).
+enum class CompoundHeadLayout : uint8_t {
+  // One word, bit 0 the tail flag: page->compound_head (1d798ca3f164, v4.5).
+  kOneWord,
+  // PG_tail in page->flags and the pointer page->first_page: prep_compound_page() sets the flag,
+  // then the pointer; compound_head() tests the flag, then reads the pointer (before v3.19).
+  kTailFlagFirst,
+  // "mm: close PageTail race" (668f9abbd433, v3.19-v4.4): the pointer, smp_wmb(), the flag;
+  // compound_head() reads the flag, the pointer, smp_rmb(), the flag again.
+  kRecheck,
+};
+
 struct ProtocolVariant {
   // gup_fast_pte_range(): recheck the PTE after taking the reference (mm/gup.c). Off: the
   // reference may land on a page that was freed and reused after the first read.
@@ -135,6 +147,8 @@ struct ProtocolVariant {
   // pages read-only, and page_ref_add_unless() runs in an RCU read-side section and writes only a
   // nonzero count (page_count_writable()) (bd225530a4c7, v6.12; Z16).
   bool hvo_rcu_sync = true;
+  // Z18: the layout compound_head() and prep_compound_page() use.
+  CompoundHeadLayout compound_head_layout = CompoundHeadLayout::kOneWord;
   // tlb_flush_mmu(): invalidate the TLB before freeing the batched pages (include/asm-generic/
   // tlb.h). Off: free first, flush after.
   bool zap_flush_before_free = true;

@@ -31,6 +31,8 @@ absl::string_view ViolationKindName(ViolationKind kind) {
       return "ref_on_wrong_folio";
     case ViolationKind::kWriteToReadonlyStructPage:
       return "write_to_readonly_struct_page";
+    case ViolationKind::kCompoundHeadNull:
+      return "compound_head_null";
     case ViolationKind::kDeadlock: return "deadlock";
   }
   return "?";
@@ -97,6 +99,9 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
     case ViolationKind::kPinLostToCow:
       return "after a successful FOLL_PIN, the pinning process keeps mapping the pinned page: no "
              "COW replaces it while the pin is held";
+    case ViolationKind::kCompoundHeadNull:
+      return "compound_head() of a page returns the page itself or the head of a compound page "
+             "it belongs to, never NULL";
     case ViolationKind::kWriteToReadonlyStructPage:
       return "no refcount write (not even a failing atomic) reaches a struct page that HVO has "
              "remapped read-only";

@@ -86,6 +86,9 @@ enum class ViolationKind : uint8_t {
   // read-only: a speculative PFN walker's get_page_unless_zero() on a page that became a tail
   // of a hugetlb folio (Z16).
   kWriteToReadonlyStructPage,
+  // compound_head() of a page returned a NULL head pointer: the tail flag and the pointer were
+  // read from two words between or out of the order their writer stored them (Z18).
+  kCompoundHeadNull,
   // No CPU can run but some are unfinished (e.g. an IPI flush waiting on a CPU that waits for it).
   kDeadlock,
 };

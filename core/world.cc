@@ -648,6 +648,11 @@ void World::FreeFrame(Cpu& cpu, FrameId frame) {
                         MemOrder::kPlain);
       }
       WriteLoc(CompoundHeadLoc(tail), 0);
+      if (memory_.frame(tail).page_tail != 0) {
+        // The two-word layout: __ClearPageTail() too.
+        if (relaxed_) relaxed_->Store(cpu.id, PageTailLoc(tail), 1, 0, MemOrder::kPlain);
+        WriteLoc(PageTailLoc(tail), 0);
+      }
       if (memory_.frame(tail).refcount != 0) {
         oracles_.Report(cpu, ViolationKind::kFreeWithReferences,
                         absl::StrFormat("tail f%u of folio f%u is freed with the folio while its "
@@ -751,6 +756,8 @@ uint64_t World::ReadLoc(Loc loc) const {
       return memory_.frame(static_cast<FrameId>(payload)).compound_head;
     case LocSpace::kVmemmap:
       return memory_.frame(static_cast<FrameId>(payload)).struct_page_ro;
+    case LocSpace::kPageTail:
+      return memory_.frame(static_cast<FrameId>(payload)).page_tail;
     case LocSpace::kPtHalf: {
       const uint64_t word = memory_.ReadWord(AddrFrame(payload), AddrIndex(payload));
       return PtLocIsHigh(loc) ? EntryHigh(word) : EntryLow(word);
@@ -830,6 +837,9 @@ void World::WriteLoc(Loc loc, uint64_t value) {
       return;
     case LocSpace::kVmemmap:
       memory_.mutable_frame(static_cast<FrameId>(payload)).struct_page_ro = value;
+      return;
+    case LocSpace::kPageTail:
+      memory_.mutable_frame(static_cast<FrameId>(payload)).page_tail = value;
       return;
     case LocSpace::kPtHalf: {
       const PhysAddr entry = PtLocEntry(loc);
@@ -1167,14 +1177,10 @@ FrameId World::AllocFolio(Cpu& cpu, uint32_t order, TraceEvent& ev) {
     memory_.Allocate(head + i, FrameState::kData, PtLevel::kPte, step_, cpu.id);
     if (relaxed_) RecordAllocationStores(cpu, head + i);
     if (i == 0) continue;
-    // prep_compound_tail(): the tail's count stays 0 and it names the head.
+    // Only the head's count is set (set_page_refcounted()); the tails' stay 0. Their
+    // compound_head words are prep_compound_page()'s stores, steps of the caller.
     memory_.mutable_frame(head + i).refcount = 0;
-    memory_.mutable_frame(head + i).compound_head = CompoundHeadWord(head);
-    if (relaxed_) {
-      relaxed_->Store(cpu.id, RefcountLoc(head + i), 1, 0, MemOrder::kPlain);
-      relaxed_->Store(cpu.id, CompoundHeadLoc(head + i), 0, CompoundHeadWord(head),
-                      MemOrder::kPlain);
-    }
+    if (relaxed_) relaxed_->Store(cpu.id, RefcountLoc(head + i), 1, 0, MemOrder::kPlain);
   }
   memory_.mutable_frame(head).order = static_cast<uint8_t>(order);
   large_folios_ = true;
@@ -1802,9 +1808,10 @@ uint64_t World::StateDigest() const {
     h = MixHash(h, static_cast<uint64_t>(info.refcount));
     h = MixHash(h, static_cast<uint64_t>(info.mapcount) ^ (info.anon_exclusive << 62));
     // Only large folios have these (the digests of runs without any stay as they were).
-    if (info.compound_head != 0 || info.order != 0 || info.struct_page_ro != 0) {
+    if (info.compound_head != 0 || info.order != 0 || info.struct_page_ro != 0 ||
+        info.page_tail != 0) {
       h = MixHash(h, info.compound_head ^ (uint64_t{info.order} << 56) ^
-                         (info.struct_page_ro << 48));
+                         (info.struct_page_ro << 48) ^ (info.page_tail << 40));
     }
     if (info.state == FrameState::kPageTable) {
       for (const auto& [index, value] : memory_.NonZeroWords(f)) {

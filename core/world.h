@@ -87,6 +87,10 @@ struct MachineConfig {
   // tlb_remove_table() cannot allocate its batch page: tables are freed by
   // tlb_remove_table_one() (core/protocols/mmu_gather.h).
   bool table_batch_alloc_fails = false;
+  // The kernel has CONFIG_PT_RECLAIM (a scenario with ACTOR_MADV_DONTNEED_RANGE): empty PTE
+  // tables are freed by MADV_DONTNEED, so tlb_remove_table_one() frees by RCU too
+  // (__tlb_remove_table_one() -> call_rcu(), v6.14): __pte_offset_map() walkers rely on it.
+  bool pt_reclaim = false;
 };
 
 // Observes every step; the fuzz target derives its feedback from it. Must not affect the run.

@@ -38,6 +38,7 @@ int64_t LocFrame(Loc loc) {
     case LocSpace::kAnonExclusive:
     case LocSpace::kCompoundHead:
     case LocSpace::kVmemmap:
+    case LocSpace::kPageTail:
       return static_cast<int64_t>(LocPayload(loc));
     default: return -1;
   }

@@ -1,6 +1,7 @@
 #include "core/protocols/compaction.h"
 
 #include "core/protocols/folio_ref.h"
+#include "core/protocols/page_alloc.h"
 #include "core/world.h"
 
 namespace ptfuzz {
@@ -19,8 +20,8 @@ Task<bool> page_ref_add_unless(Cpu& cpu, FrameId page) {
     // is 0. The cmpxchg is a write whether or not it succeeds.
     uint64_t count = (co_await cpu.LoadLoc(RefcountLoc(page), MemOrder::kOnce)).value;
     while (count != 0) {
-      const uint64_t old =
-          co_await cpu.RmwLoc(RefcountLoc(page), RmwOp::kCmpxchg, count, count + 1, MemOrder::kFull);
+      const uint64_t old = co_await cpu.RmwLoc(RefcountLoc(page), RmwOp::kCmpxchg, count, count + 1,
+                                               MemOrder::kFull);
       if (old == count) {
         got = true;
         break;
@@ -30,6 +31,18 @@ Task<bool> page_ref_add_unless(Cpu& cpu, FrameId page) {
   }
   if (rcu) cpu.RcuReadUnlock();
   co_return got;
+}
+
+Task<void> PfnWalkerPageCountActor(Cpu& cpu, FrameId page) {
+  PTFUZZ_KERNEL_FUNC(cpu, "isolate_migratepages_range", "mm/compaction.c");
+  if (page == kNoFrame) co_return;
+  const FrameId head = co_await compound_head(cpu, page);
+  if (head == kNoFrame) {
+    cpu.world->oracles().OnCompoundHeadNull(cpu, page);
+    co_return;
+  }
+  // page_count(): atomic_read(&head->_count).
+  co_await cpu.LoadLoc(RefcountLoc(head), MemOrder::kOnce);
 }
 
 Task<void> PfnWalkerActor(Cpu& cpu, FrameId page) {

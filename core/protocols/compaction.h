@@ -21,6 +21,11 @@ namespace ptfuzz {
 // page_ref_add_unless(page, 1, 0): true when it took a reference on `page` itself.
 Task<bool> page_ref_add_unless(Cpu& cpu, FrameId page);
 
+// The ACTOR_PFN_WALKER_PAGE_COUNT actor: compaction's page_count(page) of pfn `page`
+// (isolate_migratepages_range(), v3.12-v4.4: the balloon-page check bf6bddf1924e added):
+// atomic_read(&compound_head(page)->_count), the head found as the layout allows (Z18).
+Task<void> PfnWalkerPageCountActor(Cpu& cpu, FrameId page);
+
 // The ACTOR_PFN_WALKER actor: isolate_migratepages_block() reaching pfn `page` (the frame the
 // setup mapped at the actor's address): a speculative reference, dropped again.
 Task<void> PfnWalkerActor(Cpu& cpu, FrameId page);

@@ -1,5 +1,6 @@
 #include "core/protocols/hugetlb_vmemmap.h"
 
+#include "core/protocols/page_alloc.h"
 #include "core/world.h"
 
 namespace ptfuzz {
@@ -9,6 +10,7 @@ Task<void> HugetlbAllocHvoActor(Cpu& cpu) {
   World& world = *cpu.world;
   const FrameId head = static_cast<FrameId>(co_await cpu.AllocFolio(kHugetlbOrder));
   if (head == kNoFrame) co_return;
+  co_await prep_compound_page(cpu, head, kHugetlbOrder);
   // folio_ref_freeze(folio, 1): the allocation's reference; nobody else can hold one yet.
   co_await cpu.RmwLoc(RefcountLoc(head), RmwOp::kCmpxchg, 1, 0, MemOrder::kFull);
   {

@@ -107,6 +107,13 @@ Task<void> pte_free_tlb(Cpu& cpu, MmuGather& tlb, FrameId table, VirtAddr addr) 
     // Not a grace period: enough for software walkers that disable interrupts; the hardware
     // walkers' caches are what the invalidation is for.
     if (world.variant().table_invalidate_before_one) co_await tlb_flush_mmu_tlbonly(cpu, tlb);
+    if (world.config().pt_reclaim) {
+      // CONFIG_PT_RECLAIM (v6.14): __tlb_remove_table_one() frees after a grace period
+      // (call_rcu() of __tlb_remove_table_one_rcu()), since lockless walkers that only hold
+      // rcu_read_lock() (__pte_offset_map()) now meet tables freed under them.
+      co_await cpu.CallRcuFreeTable(table);
+      co_return;
+    }
     co_await tlb_remove_table_sync_one(cpu);
     co_await cpu.RefPut(table, 1);
     co_return;

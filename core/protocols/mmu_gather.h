@@ -14,8 +14,9 @@
 // whole mm when it sees another (mm_tlb_flush_nested()), since it may have skipped entries the
 // other cleared and has not flushed yet (99baac21e458). The counter is shared memory only when
 // the scenario has several gathering actors in the mm (World::Contended()).
-// Not modelled yet: batch-full forced flushes, the tlb_remove_table_one() fallback, and delayed
-// rmap removal.
+// When the batch page cannot be allocated, tlb_remove_table_one() frees each table at once after
+// tlb_remove_table_sync_one() (or by RCU in a kernel with CONFIG_PT_RECLAIM).
+// Not modelled yet: batch-full forced flushes and delayed rmap removal.
 #ifndef PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_
 #define PTFUZZ_CORE_PROTOCOLS_MMU_GATHER_H_
 

@@ -12,8 +12,9 @@
 #include "core/scenarios/gup_vs_thp_collapse.h"
 #include "core/scenarios/gup_vs_zap.h"
 #include "core/scenarios/pae_fault_vs_fault.h"
-#include "core/scenarios/pfn_walker_vs_hvo.h"
 #include "core/scenarios/pae_gup_vs_refault.h"
+#include "core/scenarios/pfn_walker_vs_compound_alloc.h"
+#include "core/scenarios/pfn_walker_vs_hvo.h"
 #include "core/scenarios/tlb_remove_table_lazy.h"
 #include "core/scenarios/zap_vs_zap.h"
 
@@ -41,6 +42,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       GupPinVsForkSpec(),
       GupVsSplitSpec(),
       PfnWalkerVsHvoSpec(),
+      PfnWalkerVsCompoundAllocSpec(),
   };
   return *kScenarios;
 }

@@ -109,8 +109,8 @@ TEST(HvoTest, OldKernelWritesTheReadOnlyStructPageFixedWaits) {
 
 // Validation: the walker and the allocation are actors of this scenario only.
 TEST(HvoTest, ActorsBelongToTheirScenario) {
-  proto::Scenario s = testing::Configured("gup_vs_zap", "fixed", proto::TLB_FLUSH_IPI,
-                                          proto::MEMORY_MODEL_SC);
+  proto::Scenario s =
+      testing::Configured("gup_vs_zap", "fixed", proto::TLB_FLUSH_IPI, proto::MEMORY_MODEL_SC);
   AddActor(s, proto::ACTOR_HUGETLB_ALLOC_HVO, 2, 0x7f0000000000);
   s.set_num_cpus(3);
   EXPECT_FALSE(ValidateScenario(s).ok());
