@@ -1,77 +1,14 @@
 #include "core/protocols/split_huge_page.h"
 
 #include "core/protocols/folio_ref.h"
+#include "core/protocols/migrate.h"
 #include "core/protocols/pgtable.h"
 #include "core/protocols/pte_offset_map.h"
-#include "core/protocols/tlb_flush.h"
 #include "core/world.h"
 
 namespace ptfuzz {
 
 namespace {
-
-// The folio's pages, as the split sees them: the head, how many, and the address of the first
-// (the folio is mapped by consecutive PTEs of one table, page i at first_addr + i pages).
-struct FolioRange {
-  FrameId head = kNoFrame;
-  uint32_t nr = 0;
-  VirtAddr first_addr = 0;
-  PhysAddr pmdp = 0;
-  Dep pmd_dep = kNoDep;
-};
-
-// page_vma_mapped_walk()'s read of the PTE of the folio's page `i` (its PTL held, as `locked`
-// says): the first was read with the lock.
-Task<uint64_t> folio_pte(Cpu& cpu, const LockedPte& locked, uint32_t i) {
-  if (i == 0) co_return locked.pte.value;
-  const PhysAddr ptep = locked.ptep + 8 * i;
-  co_return (co_await pxx_get(cpu, ptep, PtLevel::kPte, MemOrder::kOnce, locked.pte.dep)).value;
-}
-
-// try_to_migrate() -> try_to_migrate_one() (mm/rmap.c): every PTE mapping a page of the folio
-// becomes a migration entry, under the PTL; each drops its mapping's reference on the folio.
-Task<void> try_to_migrate(Cpu& cpu, const FolioRange& f) {
-  PTFUZZ_KERNEL_FUNC(cpu, "try_to_migrate_one", "mm/rmap.c");
-  const LockedPte locked = co_await pte_offset_map_lock_get(cpu, f.pmdp, f.pmd_dep, f.first_addr);
-  if (locked.table == kNoFrame) co_return;
-  for (uint32_t i = 0; i < f.nr; ++i) {
-    const PhysAddr ptep = locked.ptep + 8 * i;
-    const VirtAddr addr = f.first_addr + uint64_t{i} * kPageSize;
-    // page_vma_mapped_walk(): the PTE must still map this page of the folio.
-    const uint64_t pte = co_await folio_pte(cpu, locked, i);
-    if (!EntryPresent(pte) || EntryFrame(pte) != f.head + i) continue;
-    // ptep_clear_flush(): clear, then flush_tlb_page() (the PTE was accessible).
-    const uint64_t pteval = co_await ptep_get_and_clear(cpu, ptep);
-    co_await flush_tlb_mm_range(cpu, addr, addr + kPageSize);
-    co_await set_pte(cpu, ptep, MigrationEntry(pteval));
-    // page_remove_rmap(subpage), then folio_put(folio): the mapping's reference, on the head.
-    co_await cpu.RmwLoc(MapcountLoc(f.head + i), RmwOp::kAdd, ~uint64_t{0}, 0, MemOrder::kFull);
-    co_await folio_put(cpu, f.head);
-  }
-  co_await pte_unmap_unlock(cpu, locked.table);
-}
-
-// remap_page() -> remove_migration_ptes() -> remove_migration_pte() (mm/migrate.c): each
-// migration entry of a page of the folio becomes the PTE it was, with a reference on the folio
-// the page belongs to now (after a split, the page itself).
-Task<void> remove_migration_ptes(Cpu& cpu, const FolioRange& f) {
-  PTFUZZ_KERNEL_FUNC(cpu, "remove_migration_pte", "mm/migrate.c");
-  const LockedPte locked = co_await pte_offset_map_lock_get(cpu, f.pmdp, f.pmd_dep, f.first_addr);
-  if (locked.table == kNoFrame) co_return;
-  for (uint32_t i = 0; i < f.nr; ++i) {
-    const PhysAddr ptep = locked.ptep + 8 * i;
-    const uint64_t entry = co_await folio_pte(cpu, locked, i);
-    if (!IsMigrationEntry(entry) || EntryFrame(entry) != f.head + i) continue;
-    const FrameId page = f.head + i;
-    // folio_get(): the folio holds references of its own (the split's), so never from zero.
-    co_await cpu.RefAdd(cpu.world->memory().FolioOf(page), 1);
-    // page_add_anon_rmap().
-    co_await cpu.RmwLoc(MapcountLoc(page), RmwOp::kAdd, 1, 0, MemOrder::kFull);
-    // set_pte_at(): pfn, writability, young and dirty from the migration entry.
-    co_await set_pte(cpu, ptep, (entry & ~kPteMigration) | kPtePresent);
-  }
-  co_await pte_unmap_unlock(cpu, locked.table);
-}
 
 // __split_huge_page(): re-own the tails, last first, then the head.
 Task<void> split_huge_page_locked(Cpu& cpu, const FolioRange& f) {
@@ -127,12 +64,12 @@ Task<int> split_huge_page_to_list(Cpu& cpu, const FolioRange& f) {
   if (old != 1) {
     // fail: someone holds a reference the split did not expect.
     co_await cpu.IrqEnable();
-    co_await remove_migration_ptes(cpu, f);
+    co_await remove_migration_ptes(cpu, f, f.head);
     co_return -11;
   }
   co_await split_huge_page_locked(cpu, f);
   co_await cpu.IrqEnable();
-  co_await remove_migration_ptes(cpu, f);
+  co_await remove_migration_ptes(cpu, f, f.head);
   // free_page_and_swap_cache(subpage) for every page but the one passed (the head): the tails'
   // unfreeze references. A tail nothing maps any more is freed here.
   for (uint32_t i = 1; i < f.nr; ++i) co_await folio_put(cpu, f.head + i);

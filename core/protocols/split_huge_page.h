@@ -29,20 +29,10 @@
 #define PTFUZZ_CORE_PROTOCOLS_SPLIT_HUGE_PAGE_H_
 
 #include "core/cpu.h"
+#include "core/protocols/migrate.h"
 #include "core/task.h"
 
 namespace ptfuzz {
-
-// A migration entry (include/linux/swapops.h make_writable_migration_entry()): not present, and
-// it keeps the pfn and, since v6.1 (2e3468778dbe), the young and dirty bits, so that
-// remove_migration_pte() rebuilds the PTE the page had.
-inline constexpr uint64_t kPteMigration = uint64_t{1} << 10;
-inline constexpr uint64_t MigrationEntry(uint64_t pte) {
-  return (pte & ~kPtePresent) | kPteMigration;
-}
-inline constexpr bool IsMigrationEntry(uint64_t entry) {
-  return (entry & kPtePresent) == 0 && (entry & kPteMigration) != 0;
-}
 
 // The ACTOR_SPLIT_HUGE_PAGE actor: MADV_PAGEOUT of `addr`, which splits the large folio mapped
 // there (nothing when the page there is not part of a large folio).
