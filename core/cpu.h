@@ -48,6 +48,8 @@ inline constexpr uint64_t kVmaLock = 0xfffffffdull;
 inline constexpr uint64_t kMmapLock = 0xfffffffcull;
 // A file's mapping->i_mmap_rwsem (i_mmap_lock_write()): a sleeping rwsem, modelled exclusive.
 inline constexpr uint64_t kIMmapLock = 0xfffffffbull;
+// The deferred split queue's lock (ds_queue->split_queue_lock, mm/huge_memory.c): a spinlock.
+inline constexpr uint64_t kSplitQueueLock = 0xfffffffaull;
 // Whether holding `lock` disables preemption (a spinlock), which makes its holder an RCU reader.
 inline constexpr bool LockDisablesPreemption(uint64_t lock) {
   return lock != kVmaLock && lock != kMmapLock && lock != kIMmapLock;

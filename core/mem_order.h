@@ -64,6 +64,7 @@ enum class LocSpace : uint8_t {
   kVmemmap = 13,          // the vmemmap PTE mapping frame `payload`'s struct page: 1 read-only
   kPageTail = 14,         // PG_tail of page->flags of frame `payload` (the two-word layout of
                           // compound pages before 1d798ca3f164)
+  kDeferredList = 15,     // where folio `payload`'s _deferred_list link is (DeferredListLoc)
 };
 
 inline constexpr int kLocSpaceShift = 60;
@@ -112,6 +113,15 @@ inline constexpr Loc VmemmapLoc(FrameId frame) { return MakeLoc(LocSpace::kVmemm
 // PG_tail of frame `frame` in the two-word compound layout (CompoundHeadLayout): 1 for a tail,
 // whose head pointer (page->first_page) is then CompoundHeadLoc's word.
 inline constexpr Loc PageTailLoc(FrameId frame) { return MakeLoc(LocSpace::kPageTail, frame); }
+// Folio `folio`'s _deferred_list link (include/linux/mm_types.h): kNotQueued, kOnSplitQueue (the
+// deferred split queue), or kOnScannerList (deferred_split_scan()'s private list). Changed under
+// kSplitQueueLock.
+inline constexpr Loc DeferredListLoc(FrameId folio) {
+  return MakeLoc(LocSpace::kDeferredList, folio);
+}
+inline constexpr uint64_t kNotQueued = 0;
+inline constexpr uint64_t kOnSplitQueue = 1;
+inline constexpr uint64_t kOnScannerList = 2;
 inline constexpr Loc AnonExclusiveLoc(FrameId frame) {
   return MakeLoc(LocSpace::kAnonExclusive, frame);
 }

@@ -31,6 +31,7 @@ void PhysMemory::Allocate(FrameId f, FrameState state, PtLevel level, uint32_t s
   info.order = 0;
   info.struct_page_ro = 0;
   info.page_tail = 0;
+  info.deferred_list = 0;
   info.alloc_step = step;
   info.alloc_cpu = cpu;
   words_[f].clear();

@@ -76,6 +76,9 @@ struct FrameInfo {
   uint64_t struct_page_ro = 0;
   // PG_tail in the two-word compound layout (PageTailLoc). Reset by every allocation.
   uint64_t page_tail = 0;
+  // DeferredListLoc: which deferred split list the folio is on. Reset by every allocation and
+  // every free (the free path's folio_undo_large_rmappable()).
+  uint64_t deferred_list = 0;
   // History, for violation reports only.
   uint32_t alloc_step = 0;
   uint32_t free_step = 0;

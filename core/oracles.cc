@@ -754,6 +754,29 @@ void Oracles::OnCompoundHeadNull(const Cpu& cpu, FrameId page) {
              page, FrameHistory(page)));
 }
 
+void Oracles::OnMigratedFolioReleased(const Cpu& cpu, FrameId folio, int64_t expected) {
+  const FrameInfo& info = world_.memory().frame(folio);
+  // A folio still on the deferred split queue is taken off it by the free path
+  // (folio_undo_large_rmappable() in __folio_put()); one on the shrinker's private list, or held
+  // by anyone else, will be touched by its holder after the release.
+  if (info.refcount == expected && info.deferred_list != kOnScannerList) return;
+  Report(cpu, ViolationKind::kRepurposedWhileReferenced,
+         absl::StrFormat(
+             "migration releases folio f%u as exclusive after an unfrozen check of its "
+             "refcount (%d, its isolation reference), but the count is %d and the folio is %s: "
+             "the deferred split shrinker took it with folio_try_get() around the check, and its "
+             "put or list_splice_tail() now works on a folio migration has released; after "
+             "mem_cgroup_migrate() the free path unqueues it under another queue's lock, so the "
+             "deferred list is corrupted or a freed folio goes back on it ('Bad page state', a "
+             "double free); freezing the count, and unqueueing while frozen, keeps the shrinker "
+             "out (%s)",
+             folio, expected, info.refcount,
+             info.deferred_list == kOnScannerList  ? "on the shrinker's private list"
+             : info.deferred_list == kOnSplitQueue ? "on the deferred split queue"
+                                                   : "on no deferred list",
+             FrameHistory(folio)));
+}
+
 void Oracles::OnRunEnd() {
   // Count the references the live page tables account for: one per present PTE or huge PMD for
   // a data page (the mapping's reference), one per table reachable from the pgd or deposited,

@@ -151,6 +151,10 @@ class Oracles {
   void OnReadonlyStructPageWrite(const Cpu& cpu, FrameId frame);
   // compound_head(page) found `page` a tail and read a NULL head pointer (Z18).
   void OnCompoundHeadNull(const Cpu& cpu, FrameId page);
+  // Migration releases folio `folio`, whose identity it moved away after finding (or freezing)
+  // its refcount at `expected`, as exclusive: the count must still be that, and the folio on no
+  // deferred split list (Z17).
+  void OnMigratedFolioReleased(const Cpu& cpu, FrameId folio, int64_t expected);
   void OnRunEnd();
 
  private:

@@ -16,6 +16,7 @@
 #include "core/protocols/hugetlb.h"
 #include "core/protocols/hugetlb_vmemmap.h"
 #include "core/protocols/khugepaged.h"
+#include "core/protocols/migrate.h"
 #include "core/protocols/munmap.h"
 #include "core/protocols/page_alloc.h"
 #include "core/protocols/pt_reclaim.h"
@@ -70,6 +71,14 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
   for (const proto::Actor& a : s.actors()) {
     if (GathersTlb(a.kind()) && ++gatherers[a.mm()] == 2) {
       world.MarkContended(TlbFlushPendingLoc(a.mm()));
+    }
+    if (a.kind() == proto::ACTOR_DEFERRED_SPLIT_SCAN) {
+      // The large folios are on the deferred split queue (deferred_split_folio() queued them).
+      for (const proto::Mapping& m : s.mappings()) {
+        if (m.folio_order() == 0) continue;
+        const FrameId page = world.Translate(m.vaddr());
+        if (page != kNoFrame) world.SetupQueueDeferredSplit(world.memory().FolioOf(page));
+      }
     }
     if (a.kind() == proto::ACTOR_FORK) {
       // The child (mm 1): dup_mmap() gives it the parent's VMAs and copy_page_range() allocates
@@ -159,6 +168,15 @@ RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptio
       case proto::ACTOR_ALLOC_COMPOUND:
         task = AllocCompoundActor(cpu);
         break;
+      case proto::ACTOR_MIGRATE_FOLIO:
+        task = MigrateFolioActor(cpu, a.vaddr());
+        break;
+      case proto::ACTOR_DEFERRED_SPLIT_SCAN: {
+        const FrameId page = world.Translate(a.vaddr());
+        task =
+            DeferredSplitScanActor(cpu, page == kNoFrame ? kNoFrame : world.memory().FolioOf(page));
+        break;
+      }
       default:
         PTFUZZ_CHECK(false);  // ValidateScenario() admits only the kinds above
     }

@@ -197,12 +197,11 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
     }
     if (m.folio_order() != 0) {
       const uint64_t folio_size = kPageSize << m.folio_order();
-      if (std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(),
-                    proto::ACTOR_SPLIT_HUGE_PAGE) == spec->actor_kinds.end()) {
+      if (!spec->large_folios) {
         return absl::InvalidArgumentError(absl::StrFormat(
-            "scenario.mappings[%d].folio_order = %u: only scenarios with a splitting actor model "
-            "large folios",
-            i, m.folio_order()));
+            "scenario.mappings[%d].folio_order = %u: the actors of %s do not handle large folios "
+            "(gup_vs_split and migrate_vs_deferred_split do)",
+            i, m.folio_order(), s.name()));
       }
       if (m.folio_order() > 2 || m.vaddr() % folio_size != 0 ||
           m.vaddr() / kPmdSize != (m.vaddr() + folio_size - 1) / kPmdSize) {
@@ -286,7 +285,7 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
     // kind, on a hugetlb_shared page.
     if (a.kind() == proto::ACTOR_TRUNCATE || a.kind() == proto::ACTOR_HUGETLB_UNSHARE ||
         a.kind() == proto::ACTOR_HUGETLB_REMAP || a.kind() == proto::ACTOR_FORK ||
-        a.kind() == proto::ACTOR_SPLIT_HUGE_PAGE) {
+        a.kind() == proto::ACTOR_SPLIT_HUGE_PAGE || a.kind() == proto::ACTOR_MIGRATE_FOLIO) {
       for (int j = 0; j < i; ++j) {
         if (s.actors(j).kind() == a.kind()) {
           return absl::InvalidArgumentError(
@@ -391,6 +390,10 @@ const char* ActorKindName(proto::ActorKind kind) {
       return "compaction";
     case proto::ACTOR_ALLOC_COMPOUND:
       return "alloc";
+    case proto::ACTOR_MIGRATE_FOLIO:
+      return "migrate";
+    case proto::ACTOR_DEFERRED_SPLIT_SCAN:
+      return "shrinker";
     default: return "unspecified";
   }
 }

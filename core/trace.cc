@@ -64,6 +64,7 @@ std::string LocName(const TraceEvent& e) {
       if (payload == 0xfffffffdull) return "vma->vm_lock";
       if (payload == 0xfffffffcull) return "mm->mmap_lock";
       if (payload == 0xfffffffbull) return "mapping->i_mmap_rwsem";
+      if (payload == 0xfffffffaull) return "ds_queue->split_queue_lock";
       return absl::StrFormat("ptl(f%u)", payload);
     case LocSpace::kVar:
       return absl::StrFormat("var%u", payload);
@@ -85,6 +86,9 @@ std::string LocName(const TraceEvent& e) {
                           : absl::StrFormat("mm%u->write_protect_seq", payload);
     case LocSpace::kCompoundHead:
       return absl::StrFormat("page(f%u)->compound_head", payload);
+    case LocSpace::kDeferredList:
+      return absl::StrFormat("folio(f%u)->_deferred_list (0 none, 1 split queue, 2 scanner's list)",
+                             payload);
     case LocSpace::kPageTail:
       return absl::StrFormat("PageTail(f%u)", payload);
     case LocSpace::kVmemmap:

@@ -149,6 +149,10 @@ struct ProtocolVariant {
   bool hvo_rcu_sync = true;
   // Z18: the layout compound_head() and prep_compound_page() use.
   CompoundHeadLayout compound_head_layout = CompoundHeadLayout::kOneWord;
+  // folio_migrate_mapping() of an anonymous (mapping-less) large folio freezes its refcount with
+  // the expected count and takes it off the deferred split queue while frozen, instead of only
+  // checking the count (Hugh Dickins, v6.10; Z17).
+  bool migrate_freeze_unmapped = true;
   // tlb_flush_mmu(): invalidate the TLB before freeing the batched pages (include/asm-generic/
   // tlb.h). Off: free first, flush after.
   bool zap_flush_before_free = true;

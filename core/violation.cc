@@ -33,6 +33,8 @@ absl::string_view ViolationKindName(ViolationKind kind) {
       return "write_to_readonly_struct_page";
     case ViolationKind::kCompoundHeadNull:
       return "compound_head_null";
+    case ViolationKind::kRepurposedWhileReferenced:
+      return "repurposed_while_referenced";
     case ViolationKind::kDeadlock: return "deadlock";
   }
   return "?";
@@ -99,6 +101,10 @@ absl::string_view ViolationInvariant(ViolationKind kind) {
     case ViolationKind::kPinLostToCow:
       return "after a successful FOLL_PIN, the pinning process keeps mapping the pinned page: no "
              "COW replaces it while the pin is held";
+    case ViolationKind::kRepurposedWhileReferenced:
+      return "a folio is repurposed (migrated away, released as exclusive) only while its refcount "
+             "is the one its repurposer checked or froze: no speculative reference taken after the "
+             "check is live";
     case ViolationKind::kCompoundHeadNull:
       return "compound_head() of a page returns the page itself or the head of a compound page "
              "it belongs to, never NULL";

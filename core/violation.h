@@ -89,6 +89,10 @@ enum class ViolationKind : uint8_t {
   // compound_head() of a page returned a NULL head pointer: the tail flag and the pointer were
   // read from two words between or out of the order their writer stored them (Z18).
   kCompoundHeadNull,
+  // A migrator moved a folio's identity to a new folio after a refcount check, while a
+  // reference taken after that check (a speculative getter's) is still live: the getter later
+  // puts a folio the migrator released as if exclusive (Z17).
+  kRepurposedWhileReferenced,
   // No CPU can run but some are unfinished (e.g. an IPI flush waiting on a CPU that waits for it).
   kDeadlock,
 };

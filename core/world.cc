@@ -136,7 +136,7 @@ World::World(const MachineConfig& config, const SimOptions& options, Decider& de
       decider_(decider),
       memory_(config.num_frames),
       cpus_(config.num_cpus),
-      lock_owner_(config.num_frames + 5, 0),
+      lock_owner_(config.num_frames + 6, 0),
       vars_(config.num_vars, 0),
       tlb_flush_pending_(config.num_mms, 0),
       write_protect_seq_(config.num_mms, 0),
@@ -637,6 +637,15 @@ void World::FreeFrame(Cpu& cpu, FrameId frame) {
   }
   oracles_.OnFree(cpu, frame);
   const uint32_t order = info.order;
+  if (info.deferred_list != kNotQueued) {
+    // __folio_put() -> folio_undo_large_rmappable(): off the deferred split list (its lock is
+    // not modelled here: the scenarios that queue folios check the race before the free).
+    if (relaxed_) {
+      relaxed_->Store(cpu.id, DeferredListLoc(frame), info.deferred_list, kNotQueued,
+                      MemOrder::kPlain);
+    }
+    WriteLoc(DeferredListLoc(frame), kNotQueued);
+  }
   memory_.Free(frame, step_, cpu.id);
   if (order > 0) {
     // free_pages_prepare() of a large folio: each tail's compound_head is cleared
@@ -758,6 +767,8 @@ uint64_t World::ReadLoc(Loc loc) const {
       return memory_.frame(static_cast<FrameId>(payload)).struct_page_ro;
     case LocSpace::kPageTail:
       return memory_.frame(static_cast<FrameId>(payload)).page_tail;
+    case LocSpace::kDeferredList:
+      return memory_.frame(static_cast<FrameId>(payload)).deferred_list;
     case LocSpace::kPtHalf: {
       const uint64_t word = memory_.ReadWord(AddrFrame(payload), AddrIndex(payload));
       return PtLocIsHigh(loc) ? EntryHigh(word) : EntryLow(word);
@@ -840,6 +851,9 @@ void World::WriteLoc(Loc loc, uint64_t value) {
       return;
     case LocSpace::kPageTail:
       memory_.mutable_frame(static_cast<FrameId>(payload)).page_tail = value;
+      return;
+    case LocSpace::kDeferredList:
+      memory_.mutable_frame(static_cast<FrameId>(payload)).deferred_list = value;
       return;
     case LocSpace::kPtHalf: {
       const PhysAddr entry = PtLocEntry(loc);
@@ -1809,9 +1823,10 @@ uint64_t World::StateDigest() const {
     h = MixHash(h, static_cast<uint64_t>(info.mapcount) ^ (info.anon_exclusive << 62));
     // Only large folios have these (the digests of runs without any stay as they were).
     if (info.compound_head != 0 || info.order != 0 || info.struct_page_ro != 0 ||
-        info.page_tail != 0) {
+        info.page_tail != 0 || info.deferred_list != 0) {
       h = MixHash(h, info.compound_head ^ (uint64_t{info.order} << 56) ^
-                         (info.struct_page_ro << 48) ^ (info.page_tail << 40));
+                         (info.struct_page_ro << 48) ^ (info.page_tail << 40) ^
+                         (info.deferred_list << 32));
     }
     if (info.state == FrameState::kPageTable) {
       for (const auto& [index, value] : memory_.NonZeroWords(f)) {

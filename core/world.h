@@ -169,6 +169,11 @@ class World {
   // PTE), the tails' 0. Its pages are in the TLBs of the CPUs in `tlb_cpus`. From then on
   // page_folio() is a step (large_folios()). Returns false when memory is exhausted.
   bool SetupMapLargeFolio(VirtAddr vaddr, uint32_t order, uint32_t tlb_cpus);
+  // deferred_split_folio() before the run: the large folio at `head` is on the deferred split
+  // queue (DeferredListLoc).
+  void SetupQueueDeferredSplit(FrameId head) {
+    memory_.mutable_frame(head).deferred_list = kOnSplitQueue;
+  }
   // Whether the machine has large folios: only then does page_folio() read compound_head as a
   // shared access. In a machine of order-0 pages the word is 0 and never written, so the read
   // commutes with every step: protocols skip it (the reduction of MarkContended()).
@@ -391,6 +396,7 @@ class World {
     if (lock == kVmaLock) return config_.num_frames + 2;
     if (lock == kMmapLock) return config_.num_frames + 3;
     if (lock == kIMmapLock) return config_.num_frames + 4;
+    if (lock == kSplitQueueLock) return config_.num_frames + 5;
     return static_cast<size_t>(lock);
   }
   bool Runnable(const Cpu& cpu) const;

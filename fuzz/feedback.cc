@@ -39,6 +39,7 @@ int64_t LocFrame(Loc loc) {
     case LocSpace::kCompoundHead:
     case LocSpace::kVmemmap:
     case LocSpace::kPageTail:
+    case LocSpace::kDeferredList:
       return static_cast<int64_t>(LocPayload(loc));
     default: return -1;
   }

@@ -215,9 +215,7 @@ void MutateScenario(proto::Scenario& s, const Pins& pins, Rng& rng) {
       s.set_num_frames(kMinFrames + rng.Below(16 - kMinFrames + 1));
       break;
     default:
-      if (s.mappings_size() > 0 && rng.OneIn(3) &&
-          std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(),
-                    proto::ACTOR_SPLIT_HUGE_PAGE) != spec->actor_kinds.end()) {
+      if (s.mappings_size() > 0 && rng.OneIn(3) && spec->large_folios) {
         // A page becomes the head of a large folio of another order (aligned to its size), or an
         // order-0 page.
         proto::Mapping* m = s.mutable_mappings(static_cast<int>(rng.Below(s.mappings_size())));

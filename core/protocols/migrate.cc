@@ -1,6 +1,7 @@
 #include "core/protocols/migrate.h"
 
 #include "core/protocols/folio_ref.h"
+#include "core/protocols/page_alloc.h"
 #include "core/protocols/pgtable.h"
 #include "core/protocols/pte_offset_map.h"
 #include "core/protocols/tlb_flush.h"
@@ -60,6 +61,92 @@ Task<void> remove_migration_ptes(Cpu& cpu, const FolioRange& f, FrameId dst) {
                      (entry & ~(kPteMigration | kPtePfnMask)) | kPtePresent | MakeEntry(page, 0));
   }
   co_await pte_unmap_unlock(cpu, locked.table);
+}
+
+Task<void> folio_undo_large_rmappable(Cpu& cpu, FrameId folio) {
+  PTFUZZ_KERNEL_FUNC(cpu, "folio_undo_large_rmappable", "mm/huge_memory.c");
+  // data_race(list_empty(&folio->_deferred_list)): nothing to do when it is on no list.
+  if ((co_await cpu.LoadLoc(DeferredListLoc(folio), MemOrder::kPlain)).value == kNotQueued) {
+    co_return;
+  }
+  co_await cpu.IrqDisable();  // spin_lock_irqsave()
+  co_await cpu.SpinLock(kSplitQueueLock);
+  // list_del_init(), from the queue or from a scanner's private list alike.
+  if ((co_await cpu.LoadLoc(DeferredListLoc(folio), MemOrder::kPlain)).value != kNotQueued) {
+    co_await cpu.StoreLoc(DeferredListLoc(folio), kNotQueued, MemOrder::kPlain);
+  }
+  co_await cpu.SpinUnlock(kSplitQueueLock);
+  co_await cpu.IrqEnable();
+}
+
+namespace {
+
+// folio_migrate_mapping() (mm/migrate.c) of an anonymous folio (no mapping), whose only expected
+// reference is the migration's isolation one: true when migration may proceed.
+Task<bool> folio_migrate_mapping(Cpu& cpu, FrameId folio) {
+  PTFUZZ_KERNEL_FUNC(cpu, "folio_migrate_mapping", "mm/migrate.c");
+  constexpr uint64_t kExpected = 1;
+  if (cpu.world->variant().migrate_freeze_unmapped) {
+    // folio_ref_freeze(folio, expected_count): cmpxchg to 0, fully ordered.
+    const uint64_t old =
+        co_await cpu.RmwLoc(RefcountLoc(folio), RmwOp::kCmpxchg, kExpected, 0, MemOrder::kFull);
+    if (old != kExpected) co_return false;  // -EAGAIN
+    // "Take off deferred split queue while frozen and memcg set."
+    co_await folio_undo_large_rmappable(cpu, folio);
+    // folio_ref_unfreeze(): atomic_set_release().
+    co_await cpu.StoreLoc(RefcountLoc(folio), kExpected, MemOrder::kRelease);
+  } else {
+    // if (folio_ref_count(folio) != expected_count) return -EAGAIN;
+    const Loaded count = co_await cpu.LoadLoc(RefcountLoc(folio), MemOrder::kOnce);
+    if (count.value != kExpected) co_return false;
+  }
+  // "No turning back from here": the folio's identity (memcg, flags, the anon_vma link) moves to
+  // the new folio (folio_migrate_flags(), mem_cgroup_migrate()).
+  co_return true;
+}
+
+}  // namespace
+
+Task<void> MigrateFolioActor(Cpu& cpu, VirtAddr addr) {
+  PTFUZZ_KERNEL_FUNC(cpu, "migrate_pages", "mm/migrate.c");
+  World& world = *cpu.world;
+  const PmdSlot slot = co_await walk_to_pmd(cpu, addr);
+  if (slot.pmdp == 0) co_return;
+  const LockedPte locked = co_await pte_offset_map_lock_get(cpu, slot.pmdp, slot.dep, addr);
+  if (locked.table == kNoFrame) co_return;
+  const uint64_t pte = locked.pte.value;
+  FolioRange f;
+  if (EntryPresent(pte) && EntryFrame(pte) < world.memory().num_frames()) {
+    f.head = co_await page_folio(cpu, EntryFrame(pte), locked.pte.dep);
+    f.nr = 1u << world.memory().frame(f.head).order;
+  }
+  if (f.nr <= 1) {
+    co_await pte_unmap_unlock(cpu, locked.table);
+    co_return;
+  }
+  const uint32_t order = world.memory().frame(f.head).order;
+  f.first_addr = addr - uint64_t{EntryFrame(pte) - f.head} * kPageSize;
+  f.pmdp = slot.pmdp;
+  f.pmd_dep = slot.dep;
+  // folio_get() + folio_isolate_lru(): the isolation reference, taken while the PTE maps it.
+  co_await cpu.RefAdd(f.head, 1);
+  co_await pte_unmap_unlock(cpu, locked.table);
+  co_await try_to_migrate(cpu, f);
+  const FrameId dst = static_cast<FrameId>(co_await cpu.AllocFolio(order));
+  if (dst != kNoFrame) co_await prep_compound_page(cpu, dst, order);
+  if (dst == kNoFrame || !co_await folio_migrate_mapping(cpu, f.head)) {
+    // -ENOMEM or -EAGAIN: the new folio goes back, the old one is mapped again and put back.
+    if (dst != kNoFrame) co_await folio_put(cpu, dst);
+    co_await remove_migration_ptes(cpu, f, f.head);
+    co_await folio_put(cpu, f.head);
+    co_return;
+  }
+  co_await remove_migration_ptes(cpu, f, dst);
+  // migrate_folio_done(src): the old folio is released as exclusive, its isolation reference the
+  // last one. Then the new folio's allocation reference (its mappings hold their own).
+  world.oracles().OnMigratedFolioReleased(cpu, f.head, 1);
+  co_await folio_put(cpu, f.head);
+  co_await folio_put(cpu, dst);
 }
 
 }  // namespace ptfuzz

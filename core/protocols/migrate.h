@@ -57,6 +57,14 @@ Task<void> try_to_migrate(Cpu& cpu, const FolioRange& f);
 // referenced on the folio it belongs to now, as after a split), with the old entry's bits.
 Task<void> remove_migration_ptes(Cpu& cpu, const FolioRange& f, FrameId dst);
 
+// folio_undo_large_rmappable() (mm/huge_memory.c): takes the folio off whichever deferred split
+// list it is on, under the queue's lock (a racy list_empty() first).
+Task<void> folio_undo_large_rmappable(Cpu& cpu, FrameId folio);
+
+// The ACTOR_MIGRATE_FOLIO actor: move_pages(2) of the large folio mapped at `addr` to a new
+// folio (nothing when the page there is not part of a large folio).
+Task<void> MigrateFolioActor(Cpu& cpu, VirtAddr addr);
+
 }  // namespace ptfuzz
 
 #endif  // PTFUZZ_CORE_PROTOCOLS_MIGRATE_H_

@@ -78,6 +78,36 @@ Task<int> split_huge_page_to_list(Cpu& cpu, const FolioRange& f) {
 
 }  // namespace
 
+Task<void> DeferredSplitScanActor(Cpu& cpu, FrameId folio) {
+  PTFUZZ_KERNEL_FUNC(cpu, "deferred_split_scan", "mm/huge_memory.c");
+  if (folio == kNoFrame) co_return;
+  co_await cpu.IrqDisable();  // spin_lock_irqsave()
+  co_await cpu.SpinLock(kSplitQueueLock);
+  bool got = false;
+  if ((co_await cpu.LoadLoc(DeferredListLoc(folio), MemOrder::kPlain)).value == kOnSplitQueue) {
+    if (co_await folio_try_get(cpu, folio)) {
+      // list_move(&folio->_deferred_list, &list).
+      co_await cpu.StoreLoc(DeferredListLoc(folio), kOnScannerList, MemOrder::kPlain);
+      got = true;
+    } else {
+      // "We lost race with folio_put()": list_del_init().
+      co_await cpu.StoreLoc(DeferredListLoc(folio), kNotQueued, MemOrder::kPlain);
+    }
+  }
+  co_await cpu.SpinUnlock(kSplitQueueLock);
+  co_await cpu.IrqEnable();
+  if (!got) co_return;
+  co_await folio_put(cpu, folio);
+  co_await cpu.IrqDisable();
+  co_await cpu.SpinLock(kSplitQueueLock);
+  // list_splice_tail(&list, &ds_queue->split_queue): what is still on the private list.
+  if ((co_await cpu.LoadLoc(DeferredListLoc(folio), MemOrder::kPlain)).value == kOnScannerList) {
+    co_await cpu.StoreLoc(DeferredListLoc(folio), kOnSplitQueue, MemOrder::kPlain);
+  }
+  co_await cpu.SpinUnlock(kSplitQueueLock);
+  co_await cpu.IrqEnable();
+}
+
 Task<void> SplitHugePageActor(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "madvise_cold_or_pageout_pte_range", "mm/madvise.c");
   World& world = *cpu.world;

@@ -34,6 +34,15 @@
 
 namespace ptfuzz {
 
+// The ACTOR_DEFERRED_SPLIT_SCAN actor: the deferred split shrinker, deferred_split_scan()
+// (mm/huge_memory.c, v6.10), over the queue holding `folio` (the large folio the setup mapped at
+// the actor's address, queued before the run): under the queue's lock each queued folio is
+// folio_try_get() and moved to a private list (or, at a zero count, just unqueued); then, the
+// lock dropped, folio_trylock() and split_folio() (not modelled: in these scenarios the folio
+// belongs to a migration, which holds its lock), folio_put(); then the private list is spliced
+// back onto the queue under the lock.
+Task<void> DeferredSplitScanActor(Cpu& cpu, FrameId folio);
+
 // The ACTOR_SPLIT_HUGE_PAGE actor: MADV_PAGEOUT of `addr`, which splits the large folio mapped
 // there (nothing when the page there is not part of a large folio).
 Task<void> SplitHugePageActor(Cpu& cpu, VirtAddr addr);

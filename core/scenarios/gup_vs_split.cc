@@ -38,6 +38,7 @@ ScenarioSpec GupVsSplitSpec() {
       "split_huge_page_to_list(), __split_huge_page_tail(); include/linux/page-flags.h "
       "compound_head(); c24d37322548";
   spec.zoo = "Z03";
+  spec.large_folios = true;
   spec.actor_kinds = {proto::ACTOR_GUP_FAST, proto::ACTOR_SPLIT_HUGE_PAGE};
   ProtocolVariant no_recheck;
   no_recheck.gup_folio_recheck = false;

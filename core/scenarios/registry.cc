@@ -11,6 +11,7 @@
 #include "core/scenarios/gup_vs_split.h"
 #include "core/scenarios/gup_vs_thp_collapse.h"
 #include "core/scenarios/gup_vs_zap.h"
+#include "core/scenarios/migrate_vs_deferred_split.h"
 #include "core/scenarios/pae_fault_vs_fault.h"
 #include "core/scenarios/pae_gup_vs_refault.h"
 #include "core/scenarios/pfn_walker_vs_compound_alloc.h"
@@ -43,6 +44,7 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       GupVsSplitSpec(),
       PfnWalkerVsHvoSpec(),
       PfnWalkerVsCompoundAllocSpec(),
+      MigrateVsDeferredSplitSpec(),
   };
   return *kScenarios;
 }

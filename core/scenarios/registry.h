@@ -55,6 +55,9 @@ struct ScenarioSpec {
   // Its actors walk any page-table geometry (core/geometry.h): only then may a schedule set
   // Scenario.geometry to something else than four levels, or arch ARCH_S390.
   bool geometry_aware = false;
+  // Its actors handle large folios (the refcount on the head, page_folio()): only then may a
+  // schedule set Mapping.folio_order.
+  bool large_folios = false;
   std::vector<proto::ActorKind> actor_kinds;
   std::vector<VariantSpec> variants;
   proto::Scenario (*default_scenario)();
