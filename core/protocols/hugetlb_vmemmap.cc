@@ -1,5 +1,6 @@
 #include "core/protocols/hugetlb_vmemmap.h"
 
+#include "core/protocols/folio_ref.h"
 #include "core/protocols/page_alloc.h"
 #include "core/world.h"
 
@@ -8,11 +9,22 @@ namespace ptfuzz {
 Task<void> HugetlbAllocHvoActor(Cpu& cpu) {
   PTFUZZ_KERNEL_FUNC(cpu, "alloc_fresh_hugetlb_folio", "mm/hugetlb.c");
   World& world = *cpu.world;
-  const FrameId head = static_cast<FrameId>(co_await cpu.AllocFolio(kHugetlbOrder));
+  FrameId head = kNoFrame;
+  for (int attempt = 0; attempt < 2 && head == kNoFrame; ++attempt) {
+    // alloc_buddy_hugetlb_folio(): alloc_pages(__GFP_COMP), then folio_ref_freeze(folio, 1).
+    head = static_cast<FrameId>(co_await cpu.AllocFolio(kHugetlbOrder));
+    if (head == kNoFrame) co_return;
+    co_await prep_compound_page(cpu, head, kHugetlbOrder);
+    const uint64_t old =
+        co_await cpu.RmwLoc(RefcountLoc(head), RmwOp::kCmpxchg, 1, 0, MemOrder::kFull);
+    if (old == 1) break;
+    // A speculative reference on the fresh pages (a PFN walker's): give them back, the holder's
+    // put frees them, and retry once ("HugeTLB head page unexpected inflated ref count" the
+    // second time).
+    co_await folio_put(cpu, head);
+    head = kNoFrame;
+  }
   if (head == kNoFrame) co_return;
-  co_await prep_compound_page(cpu, head, kHugetlbOrder);
-  // folio_ref_freeze(folio, 1): the allocation's reference; nobody else can hold one yet.
-  co_await cpu.RmwLoc(RefcountLoc(head), RmwOp::kCmpxchg, 1, 0, MemOrder::kFull);
   {
     PTFUZZ_KERNEL_FUNC(cpu, "hugetlb_vmemmap_optimize_folio", "mm/hugetlb_vmemmap.c");
     if (world.variant().hvo_rcu_sync) co_await cpu.SynchronizeRcu();

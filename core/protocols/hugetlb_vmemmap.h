@@ -5,7 +5,9 @@
 // folio's count frozen, calls synchronize_rcu() (bd225530a4c7) and remaps.
 //
 //   alloc_fresh_hugetlb_folio():   alloc_pages(order): head count 1, tails 0 and compound
-//   folio_ref_freeze(folio, 1)     the pool keeps free hugetlb folios frozen
+//   folio_ref_freeze(folio, 1)     the pool keeps free hugetlb folios frozen; a speculative
+//                                  reference makes it fail: the pages go back (its holder's put
+//                                  frees them) and the allocation is retried once
 //   hugetlb_vmemmap_optimize_folio():
 //     synchronize_rcu()            every speculative PFN walker that may have read a nonzero
 //                                  count of one of these pages in its previous life is done
