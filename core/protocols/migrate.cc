@@ -21,6 +21,31 @@ Task<uint64_t> folio_pte(Cpu& cpu, const LockedPte& locked, uint32_t i) {
 
 }  // namespace
 
+Task<FolioRange> get_large_folio(Cpu& cpu, VirtAddr addr) {
+  World& world = *cpu.world;
+  const PmdSlot slot = co_await walk_to_pmd(cpu, addr);
+  if (slot.pmdp == 0) co_return FolioRange{};
+  const LockedPte locked = co_await pte_offset_map_lock_get(cpu, slot.pmdp, slot.dep, addr);
+  if (locked.table == kNoFrame) co_return FolioRange{};
+  const uint64_t pte = locked.pte.value;
+  FolioRange f;
+  if (EntryPresent(pte) && EntryFrame(pte) < world.memory().num_frames()) {
+    f.head = co_await page_folio(cpu, EntryFrame(pte), locked.pte.dep);
+    f.nr = 1u << world.memory().frame(f.head).order;
+  }
+  if (f.nr <= 1) {
+    co_await pte_unmap_unlock(cpu, locked.table);
+    co_return FolioRange{};
+  }
+  f.first_addr = addr - uint64_t{EntryFrame(pte) - f.head} * kPageSize;
+  f.pmdp = slot.pmdp;
+  f.pmd_dep = slot.dep;
+  // The PTE holds a reference, so the count is not 0.
+  co_await cpu.RefAdd(f.head, 1);
+  co_await pte_unmap_unlock(cpu, locked.table);
+  co_return f;
+}
+
 Task<void> try_to_migrate(Cpu& cpu, const FolioRange& f) {
   PTFUZZ_KERNEL_FUNC(cpu, "try_to_migrate_one", "mm/rmap.c");
   const LockedPte locked = co_await pte_offset_map_lock_get(cpu, f.pmdp, f.pmd_dep, f.first_addr);
@@ -110,27 +135,10 @@ Task<bool> folio_migrate_mapping(Cpu& cpu, FrameId folio) {
 Task<void> MigrateFolioActor(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "migrate_pages", "mm/migrate.c");
   World& world = *cpu.world;
-  const PmdSlot slot = co_await walk_to_pmd(cpu, addr);
-  if (slot.pmdp == 0) co_return;
-  const LockedPte locked = co_await pte_offset_map_lock_get(cpu, slot.pmdp, slot.dep, addr);
-  if (locked.table == kNoFrame) co_return;
-  const uint64_t pte = locked.pte.value;
-  FolioRange f;
-  if (EntryPresent(pte) && EntryFrame(pte) < world.memory().num_frames()) {
-    f.head = co_await page_folio(cpu, EntryFrame(pte), locked.pte.dep);
-    f.nr = 1u << world.memory().frame(f.head).order;
-  }
-  if (f.nr <= 1) {
-    co_await pte_unmap_unlock(cpu, locked.table);
-    co_return;
-  }
+  // The isolation reference (folio_get() + folio_isolate_lru()).
+  const FolioRange f = co_await get_large_folio(cpu, addr);
+  if (f.head == kNoFrame) co_return;
   const uint32_t order = world.memory().frame(f.head).order;
-  f.first_addr = addr - uint64_t{EntryFrame(pte) - f.head} * kPageSize;
-  f.pmdp = slot.pmdp;
-  f.pmd_dep = slot.dep;
-  // folio_get() + folio_isolate_lru(): the isolation reference, taken while the PTE maps it.
-  co_await cpu.RefAdd(f.head, 1);
-  co_await pte_unmap_unlock(cpu, locked.table);
   co_await try_to_migrate(cpu, f);
   const FrameId dst = static_cast<FrameId>(co_await cpu.AllocFolio(order));
   if (dst != kNoFrame) co_await prep_compound_page(cpu, dst, order);

@@ -47,6 +47,12 @@ struct FolioRange {
   Dep pmd_dep = kNoDep;
 };
 
+// The large folio mapped at `addr` with a reference taken on it, as its unmappers find it: the
+// PTE under its PTL (pte_offset_map_lock()), vm_normal_folio() (page_folio() of the page it
+// maps), folio_get() while the PTE still maps it, pte_unmap_unlock(). head == kNoFrame (and no
+// reference) when the page there is not part of a large folio.
+Task<FolioRange> get_large_folio(Cpu& cpu, VirtAddr addr);
+
 // try_to_migrate() -> try_to_migrate_one() (mm/rmap.c): every PTE mapping a page of the folio
 // becomes a migration entry, under the PTL (ptep_clear_flush(): clear and flush); each drops its
 // mapping's reference on the folio.

@@ -2,8 +2,6 @@
 
 #include "core/protocols/folio_ref.h"
 #include "core/protocols/migrate.h"
-#include "core/protocols/pgtable.h"
-#include "core/protocols/pte_offset_map.h"
 #include "core/world.h"
 
 namespace ptfuzz {
@@ -110,29 +108,9 @@ Task<void> DeferredSplitScanActor(Cpu& cpu, FrameId folio) {
 
 Task<void> SplitHugePageActor(Cpu& cpu, VirtAddr addr) {
   PTFUZZ_KERNEL_FUNC(cpu, "madvise_cold_or_pageout_pte_range", "mm/madvise.c");
-  World& world = *cpu.world;
-  const PmdSlot slot = co_await walk_to_pmd(cpu, addr);
-  if (slot.pmdp == 0) co_return;
-  const LockedPte locked = co_await pte_offset_map_lock_get(cpu, slot.pmdp, slot.dep, addr);
-  if (locked.table == kNoFrame) co_return;
-  const uint64_t pte = locked.pte.value;
-  FolioRange f;
-  if (EntryPresent(pte) && EntryFrame(pte) < world.memory().num_frames()) {
-    // vm_normal_folio(): page_folio(pte_page(pte)), under the PTL.
-    f.head = co_await page_folio(cpu, EntryFrame(pte), locked.pte.dep);
-    f.nr = 1u << world.memory().frame(f.head).order;
-  }
-  if (f.nr <= 1) {
-    co_await pte_unmap_unlock(cpu, locked.table);
-    co_return;
-  }
-  f.first_addr = addr - uint64_t{EntryFrame(pte) - f.head} * kPageSize;
-  f.pmdp = slot.pmdp;
-  f.pmd_dep = slot.dep;
-  // folio_get(): the PTE holds a reference, so the count is not 0; then folio_trylock() and
-  // pte_unmap_unlock().
-  co_await cpu.RefAdd(f.head, 1);
-  co_await pte_unmap_unlock(cpu, locked.table);
+  // folio_get(), then folio_trylock() (the lock is not modelled: one split per scenario).
+  const FolioRange f = co_await get_large_folio(cpu, addr);
+  if (f.head == kNoFrame) co_return;
   co_await split_huge_page_to_list(cpu, f);
   // folio_unlock(); folio_put(): on the head, which the split left the caller's reference on.
   co_await folio_put(cpu, f.head);

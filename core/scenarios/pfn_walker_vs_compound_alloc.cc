@@ -1,27 +1,12 @@
 #include "core/scenarios/pfn_walker_vs_compound_alloc.h"
 
-#include "core/pte.h"
-
 namespace ptfuzz {
 
 namespace {
 
-constexpr uint64_t kPage = 0x7f0000000000;
-
 proto::Scenario DefaultPfnWalkerVsCompoundAlloc() {
-  proto::Scenario s;
-  s.set_name("pfn_walker_vs_compound_alloc");
-  s.set_variant("fixed");
-  s.set_num_cpus(3);
-  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
-  s.set_num_frames(8);
-  s.set_memory_model(proto::MEMORY_MODEL_SC);
-  s.add_mappings()->set_vaddr(kPage);
-  s.add_mappings()->set_vaddr(kPage + kPageSize);
-  AddActor(s, proto::ACTOR_PFN_WALKER_PAGE_COUNT, 0, kPage + kPageSize);
-  AddActor(s, proto::ACTOR_MADV_DONTNEED_RANGE, 1, kPage);
-  AddActor(s, proto::ACTOR_ALLOC_COMPOUND, 2, kPage);
-  return s;
+  return FreedBlockScenario("pfn_walker_vs_compound_alloc", proto::ACTOR_PFN_WALKER_PAGE_COUNT,
+                            proto::ACTOR_ALLOC_COMPOUND);
 }
 
 }  // namespace

@@ -1,27 +1,12 @@
 #include "core/scenarios/pfn_walker_vs_hvo.h"
 
-#include "core/pte.h"
-
 namespace ptfuzz {
 
 namespace {
 
-constexpr uint64_t kPage = 0x7f0000000000;
-
 proto::Scenario DefaultPfnWalkerVsHvo() {
-  proto::Scenario s;
-  s.set_name("pfn_walker_vs_hvo");
-  s.set_variant("fixed");
-  s.set_num_cpus(3);
-  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
-  s.set_num_frames(8);
-  s.set_memory_model(proto::MEMORY_MODEL_SC);
-  s.add_mappings()->set_vaddr(kPage);
-  s.add_mappings()->set_vaddr(kPage + kPageSize);
-  AddActor(s, proto::ACTOR_PFN_WALKER, 0, kPage + kPageSize);
-  AddActor(s, proto::ACTOR_MADV_DONTNEED_RANGE, 1, kPage);
-  AddActor(s, proto::ACTOR_HUGETLB_ALLOC_HVO, 2, kPage);
-  return s;
+  return FreedBlockScenario("pfn_walker_vs_hvo", proto::ACTOR_PFN_WALKER,
+                            proto::ACTOR_HUGETLB_ALLOC_HVO);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "core/scenarios/registry.h"
 
+#include <string>
+
 #include "absl/strings/str_split.h"
 #include "core/scenarios/contpte_lockless_read.h"
 #include "core/scenarios/geometry_walk.h"
@@ -47,6 +49,24 @@ const std::vector<ScenarioSpec>& BuiltinScenarios() {
       MigrateVsDeferredSplitSpec(),
   };
   return *kScenarios;
+}
+
+proto::Scenario FreedBlockScenario(absl::string_view name, proto::ActorKind walker,
+                                   proto::ActorKind allocator) {
+  constexpr uint64_t kPage = 0x7f0000000000;
+  proto::Scenario s;
+  s.set_name(std::string(name));
+  s.set_variant("fixed");
+  s.set_num_cpus(3);
+  s.set_tlb_flush(proto::TLB_FLUSH_IPI);
+  s.set_num_frames(8);
+  s.set_memory_model(proto::MEMORY_MODEL_SC);
+  s.add_mappings()->set_vaddr(kPage);
+  s.add_mappings()->set_vaddr(kPage + 4096);
+  AddActor(s, walker, 0, kPage + 4096);
+  AddActor(s, proto::ACTOR_MADV_DONTNEED_RANGE, 1, kPage);
+  AddActor(s, allocator, 2, kPage);
+  return s;
 }
 
 void AddActor(proto::Scenario& s, proto::ActorKind kind, uint32_t cpu, uint64_t vaddr) {

@@ -73,6 +73,12 @@ void AddActor(proto::Scenario& s, proto::ActorKind kind, uint32_t cpu, uint64_t 
 // both at that page, variant "fixed".
 proto::Scenario TwoActorScenario(absl::string_view name, proto::ActorKind cpu0,
                                  proto::ActorKind cpu1);
+// The default configuration of a speculative PFN walker against a page's next life: x86-64, IPI
+// flushes, SC, 8 frames, 3 CPUs; pages 0x7f0000000000 (f4) and 0x7f0000001000 (f5) mapped;
+// `walker` on CPU 0 at f5's address, MADV_DONTNEED of the range on CPU 1 (it frees both), and
+// `allocator` on CPU 2, whose compound allocation can then take f4-f7. Variant "fixed".
+proto::Scenario FreedBlockScenario(absl::string_view name, proto::ActorKind walker,
+                                   proto::ActorKind allocator);
 // nullptr when unknown.
 const ScenarioSpec* FindScenario(absl::string_view name);
 const VariantSpec* FindVariant(const ScenarioSpec& scenario, absl::string_view variant);
