@@ -19,6 +19,9 @@ int ScenariosCommand(const std::vector<std::string>& args);
 int RegressCommand(const std::vector<std::string>& args);
 // Runs ptfuzz_fuzzer, found beside this binary through /proc/self/exe.
 int FuzzCommand(const std::vector<std::string>& args);
+// `ptfuzz explore`: a baseline scheduler (random walk, random preemption) until the first
+// violation (replay/explore_command.cc).
+int ExploreCommand(const std::vector<std::string>& args);
 
 }  // namespace ptfuzz
 

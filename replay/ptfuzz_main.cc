@@ -21,6 +21,8 @@ constexpr char kHelp[] =
     "  minimize FILE -o OUT       shrink a violating schedule, keeping the same violation\n"
     "  scenarios [--json]         list built-in scenarios, variants and expected verdicts\n"
     "  fuzz [--scenario=...]      run a libFuzzer campaign, minimize and replay the finding\n"
+    "  explore [--strategy=...]   a baseline scheduler (random walk, random preemption) run\n"
+    "                             until the first violation\n"
     "  regress FILE...            check corpus files replay deterministically to their verdict\n"
     "  litmus FILE...             run LKMM C litmus tests under a memory model (docs/memory-models.md)\n"
     "\n"
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   if (command == "minimize") return ptfuzz::MinimizeCommand(args);
   if (command == "scenarios") return ptfuzz::ScenariosCommand(args);
   if (command == "fuzz") return ptfuzz::FuzzCommand(args);
+  if (command == "explore") return ptfuzz::ExploreCommand(args);
   if (command == "regress") return ptfuzz::RegressCommand(args);
   if (command == "litmus") return ptfuzz::LitmusCommand(args);
   std::fprintf(stderr, "ptfuzz: unknown command \"%s\"; see ptfuzz --help\n", command.c_str());

@@ -136,5 +136,18 @@ if [ -x "$(dirname "$ptfuzz")/ptfuzz_fuzzer" ]; then
   expect_in "the hunted kind is what was found" "$tmp/out" "ptfuzz: found torn_entry_used@"
 fi
 
+# explore: a baseline scheduler finds Z03's one-preemption bug, and what it saved replays.
+check "explore finds a buggy variant" 1 "$ptfuzz" explore --scenario=gup_vs_split \
+  --variant=no_folio_recheck --tlb-flush=broadcast --strategy=preempt --seed=1 --budget=100000 \
+  --out="$tmp/explored.textproto"
+expect_in "explore says what it found" "$tmp/out" "found ref_on_wrong_folio@gup_fast_pte_range after"
+check "explored schedule replays to its violation" 1 "$ptfuzz" replay "$tmp/explored.textproto"
+check "explore of a fixed variant within a budget exits 0" 0 "$ptfuzz" explore \
+  --scenario=gup_vs_split --tlb-flush=broadcast --strategy=preempt --budget=2000
+check "explore with an unknown strategy exits 2" 2 "$ptfuzz" explore --strategy=pct
+expect_in "unknown strategy named" "$tmp/err" 'unknown strategy "pct"'
+check "explore with a bad probability exits 2" 2 "$ptfuzz" explore --strategy=preempt --p=1.5
+expect_in "bad probability named" "$tmp/err" '--p: "1.5" is not a probability'
+
 echo "$failures failed"
 [ "$failures" -eq 0 ]
