@@ -26,8 +26,8 @@ std::optional<SamplingStrategy> SamplingStrategyFromName(absl::string_view name)
 SamplingDecider::SamplingDecider(const SamplingOptions& options, uint64_t run)
     : options_(options),
       state_(options.seed * 0x9e3779b97f4a7c15ull ^ (run + 1) * 0xbf58476d1ce4e5b9ull),
-      threshold_(static_cast<uint64_t>(
-          std::clamp(options.preemption_probability, 0.0, 1.0) * 4294967296.0)) {}
+      threshold_(static_cast<uint64_t>(std::clamp(options.preemption_probability, 0.0, 1.0) *
+                                       4294967296.0)) {}
 
 uint64_t SamplingDecider::Next() {
   // SplitMix64.

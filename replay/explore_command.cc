@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/bounded_dfs.h"
 #include "core/format_version.h"
 #include "core/run.h"
 #include "core/sampling_decider.h"
@@ -27,12 +28,15 @@ namespace {
 constexpr char kExploreUsage[] =
     "ptfuzz explore [--scenario=NAME] [--variant=V] [--tlb-flush=ipi|broadcast|paravirt]\n"
     "               [--memory-model=sc|tso|relaxed] [--arch=x86_64|x86_pae|arm64|s390]\n"
-    "               [--strategy=random|preempt] [--p=F] [--budget=N] [--seed=S] [--out=FILE]\n"
+    "               [--strategy=random|preempt|dfs] [--p=F] [--bound=K] [--budget=N] [--seed=S]\n"
+    "               [--out=FILE]\n"
     "  Runs the scenario's default configuration (default gup_vs_zap, variant fixed, with the\n"
     "  given flush mode, memory model and architecture) up to N times (default 1000000), each\n"
     "  run under a baseline scheduler seeded by S (default 1) and the run's index:\n"
     "    random   every choice uniform among its options (random walk)\n"
     "    preempt  the default answer unless, with probability F (default 0.05), another one\n"
+    "    dfs      every schedule within K (default 2) non-default answers of the default one,\n"
+    "             depth first, each once (core/bounded_dfs.h); the seed is unused\n"
     "  Stops at the first violation, prints after how many runs, and writes the schedule\n"
     "  (canonical, with its verdict) to FILE (default\n"
     "  out/explore/<scenario>-<variant>-<violation>.textproto).\n"
@@ -49,7 +53,7 @@ int ExploreCommand(const std::vector<std::string>& args) {
   CliArgs cli;
   if (absl::Status st = cli.Parse(args,
                                   {"scenario", "variant", "tlb-flush", "memory-model", "arch",
-                                   "strategy", "p", "budget", "seed", "out"},
+                                   "strategy", "p", "bound", "budget", "seed", "out"},
                                   {"help", "h"});
       !st.ok()) {
     return Fail(std::string(st.message()));
@@ -70,11 +74,12 @@ int ExploreCommand(const std::vector<std::string>& args) {
   }
   SamplingOptions sampling;
   const std::string strategy = cli.Get("strategy").value_or("random");
+  const bool dfs = strategy == "dfs";
   if (auto s = SamplingStrategyFromName(strategy)) {
     sampling.strategy = *s;
-  } else {
-    return Fail(absl::StrCat("--strategy: unknown strategy \"", strategy,
-                             "\" (random or preempt)"));
+  } else if (!dfs) {
+    return Fail(
+        absl::StrCat("--strategy: unknown strategy \"", strategy, "\" (random, preempt or dfs)"));
   }
   if (auto p = cli.Get("p")) {
     if (!absl::SimpleAtod(*p, &sampling.preemption_probability) ||
@@ -82,11 +87,12 @@ int ExploreCommand(const std::vector<std::string>& args) {
       return Fail(absl::StrCat("--p: \"", *p, "\" is not a probability in [0, 1]"));
     }
   }
-  long long budget = 1000000, seed = 1;
-  for (auto [flag, out] : {std::pair{"budget", &budget}, {"seed", &seed}}) {
+  long long budget = 1000000, seed = 1, bound = 2;
+  for (auto [flag, out] : {std::pair{"budget", &budget}, {"seed", &seed}, {"bound", &bound}}) {
     if (absl::Status st = cli.GetInt(flag, out); !st.ok()) return Fail(std::string(st.message()));
   }
   if (budget < 1) return Fail("--budget must be at least 1");
+  if (bound < 0 || bound > 16) return Fail("--bound must be between 0 and 16");
   sampling.seed = static_cast<uint64_t>(seed);
 
   proto::Scenario s = FindScenario(scenario)->default_scenario();
@@ -99,14 +105,23 @@ int ExploreCommand(const std::vector<std::string>& args) {
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  for (long long run = 0; run < budget; ++run) {
-    SamplingDecider decider(sampling, static_cast<uint64_t>(run));
-    const RunResult r = RunScenario(s, decider, options);
+  // What a run that found a violation leaves: the saved schedule and the report.
+  int exit_code = kExitClean;
+  long long runs = 0;
+  const std::string label =
+      dfs ? absl::StrCat("dfs (bound ", bound, ")")
+          : absl::StrCat(SamplingStrategyName(sampling.strategy), " (",
+                         sampling.strategy == SamplingStrategy::kRandomPreemption
+                             ? absl::StrCat("p ", sampling.preemption_probability)
+                             : std::string("uniform"),
+                         ", seed ", seed, ")");
+  auto on_run = [&](const RunResult& r) {
+    ++runs;
     if (!r.violation) {
-      if ((run + 1) % (1 << 18) == 0) {
-        std::fprintf(stderr, "ptfuzz: %lld runs, %.1f s, nothing yet\n", run + 1, elapsed());
+      if (runs % (1 << 18) == 0) {
+        std::fprintf(stderr, "ptfuzz: %lld runs, %.1f s, nothing yet\n", runs, elapsed());
       }
-      continue;
+      return runs < budget;
     }
     const double secs = elapsed();
     proto::Schedule found;
@@ -122,24 +137,33 @@ int ExploreCommand(const std::vector<std::string>& args) {
     }
     if (absl::Status st = SaveScheduleFile(found, path); !st.ok()) {
       std::fprintf(stderr, "ptfuzz: %s\n", std::string(st.message()).c_str());
-      return kExitUsage;
+      exit_code = kExitUsage;
+      return false;
     }
     std::printf(
-        "ptfuzz: %s (%s, seed %lld) found %s@%s after %lld runs (%.2f s): %u context switches, "
-        "%u preemptions, %u stale loads, %u buffered stores\n"
+        "ptfuzz: %s found %s@%s after %lld runs (%.2f s): %u context switches, %u preemptions, "
+        "%u stale loads, %u buffered stores\n"
         "ptfuzz: saved %s; replay with: ptfuzz replay %s\n",
-        std::string(SamplingStrategyName(sampling.strategy)).c_str(),
-        sampling.strategy == SamplingStrategy::kRandomPreemption
-            ? absl::StrCat("p ", sampling.preemption_probability).c_str()
-            : "uniform",
-        seed, std::string(ViolationKindName(r.violation->kind)).c_str(),
-        r.violation->site.c_str(), run + 1, secs, r.context_switches, r.preemptions,
-        r.stale_loads, r.buffered_stores, path.c_str(), path.c_str());
-    return kExitFound;
+        label.c_str(), std::string(ViolationKindName(r.violation->kind)).c_str(),
+        r.violation->site.c_str(), runs, secs, r.context_switches, r.preemptions, r.stale_loads,
+        r.buffered_stores, path.c_str(), path.c_str());
+    exit_code = kExitFound;
+    return false;
+  };
+  if (dfs) {
+    ExploreWithinDeviations(
+        s, static_cast<int>(bound), options,
+        [&](const std::vector<uint32_t>&, const RunResult& r) { return on_run(r); });
+  } else {
+    for (long long run = 0; run < budget; ++run) {
+      SamplingDecider decider(sampling, static_cast<uint64_t>(run));
+      if (!on_run(RunScenario(s, decider, options))) break;
+    }
   }
-  std::printf("ptfuzz: %s (seed %lld) found nothing in %lld runs (%.2f s) of %s/%s\n",
-              std::string(SamplingStrategyName(sampling.strategy)).c_str(), seed, budget,
-              elapsed(), scenario.c_str(), variant.c_str());
+  if (exit_code != kExitClean) return exit_code;
+  std::printf("ptfuzz: %s found nothing in %lld runs (%.2f s) of %s/%s%s\n", label.c_str(), runs,
+              elapsed(), scenario.c_str(), variant.c_str(),
+              dfs && runs < budget ? ": every schedule within the bound" : "");
   return kExitClean;
 }
 

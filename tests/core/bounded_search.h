@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/bounded_dfs.h"
 #include "core/run.h"
 #include "core/scenarios/registry.h"
 #include "core/tape_decider.h"
@@ -41,33 +42,21 @@ struct SearchStats {
   std::vector<uint32_t> first_violating_tape;
 };
 
-// Calls `visit` with every run's result.
+// Calls `visit` with every run's result (core/bounded_dfs.h, depth first).
 // `options`: how each run executes (e.g. with its trace recorded for `visit`).
 inline SearchStats BoundedSearch(const proto::Scenario& scenario, int max_deviations,
                                  const std::function<void(const RunResult&)>& visit = nullptr,
                                  const SimOptions& options = SimOptions{}) {
   SearchStats stats;
-  std::function<void(std::vector<uint32_t>, int)> explore = [&](std::vector<uint32_t> prefix,
-                                                                int budget) {
-    TapeDecider d(prefix);
-    const RunResult r = RunScenario(scenario, d, options);
-    ++stats.runs;
-    if (r.violation) {
-      if (stats.violations++ == 0) stats.first_violating_tape = prefix;
-    }
-    if (visit) visit(r);
-    if (budget == 0) return;
-    // Deviate at any decision after the prefix; earlier positions were explored by the parent.
-    for (size_t i = prefix.size(); i < r.tape.size(); ++i) {
-      for (uint32_t v = 1; v < r.tape[i].num_options; ++v) {
-        std::vector<uint32_t> next;
-        for (size_t k = 0; k < i; ++k) next.push_back(r.tape[k].value);
-        next.push_back(v);
-        explore(next, budget - 1);
-      }
-    }
-  };
-  explore({}, max_deviations);
+  ExploreWithinDeviations(scenario, max_deviations, options,
+                          [&](const std::vector<uint32_t>& prefix, const RunResult& r) {
+                            ++stats.runs;
+                            if (r.violation && stats.violations++ == 0) {
+                              stats.first_violating_tape = prefix;
+                            }
+                            if (visit) visit(r);
+                            return true;
+                          });
   return stats;
 }
 

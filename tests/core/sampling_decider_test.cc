@@ -1,10 +1,11 @@
 // The baseline schedulers (core/sampling_decider.h): deterministic per (seed, run), the default
 // schedule at p = 0, uniform answers, and what they find replays strictly.
+#include "core/sampling_decider.h"
+
 #include <array>
 #include <vector>
 
 #include "core/run.h"
-#include "core/sampling_decider.h"
 #include "core/scenarios/registry.h"
 #include "core/strict_decider.h"
 #include "gtest/gtest.h"
