@@ -2,9 +2,9 @@
 //
 // The simulator asks `Decide(kind, num_options)` whenever it has more than one way to continue:
 // which runnable CPU or agent steps next, which free frame the allocator hands out, and, under
-// the relaxed memory model, which store a load reads. The caller lists its options in a deterministic, documented order
-// (docs/schedule-format.md) with option 0 the default (no context switch, the hottest frame), so
-// "answer 0 forever" is the default policy that finishes any run.
+// the relaxed memory model, which store a load reads. The caller lists its options in a
+// deterministic, documented order (docs/schedule-format.md) with option 0 the default (no context
+// switch, the hottest frame), so "answer 0 forever" is the default policy that finishes any run.
 //
 // The tape is the list of answers. Two deciders implement this interface:
 //  - TapeDecider (core/tape_decider.h) interprets a raw tape modulo num_options, as the fuzzer
@@ -16,9 +16,10 @@
 #define PTFUZZ_CORE_DECIDER_H_
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace ptfuzz {
 
@@ -31,9 +32,12 @@ enum class DecisionKind : uint8_t {
 
 inline constexpr absl::string_view DecisionKindName(DecisionKind kind) {
   switch (kind) {
-    case DecisionKind::kSchedule: return "schedule";
-    case DecisionKind::kAllocFrame: return "alloc_frame";
-    case DecisionKind::kReadsFrom: return "reads_from";
+    case DecisionKind::kSchedule:
+      return "schedule";
+    case DecisionKind::kAllocFrame:
+      return "alloc_frame";
+    case DecisionKind::kReadsFrom:
+      return "reads_from";
   }
   return "?";
 }
@@ -48,6 +52,14 @@ class Decider {
   virtual absl::Status status() const { return absl::OkStatus(); }
   // Called once when the run ends, however it ends: a strict decider reports unused answers.
   virtual absl::Status Finish() { return status(); }
+  // Whether the decider wants to know who the options of each schedule choice are (a
+  // priority-based scheduler does); asked once per run.
+  virtual bool WantsScheduleOptions() const { return false; }
+  // With WantsScheduleOptions(): called just before each Decide(kSchedule, ids.size()) with the
+  // runner each option stands for (a CPU id, or kAgentRunnerBase + an agent's index), option 0
+  // first. Ids are stable for the whole run.
+  static constexpr uint32_t kAgentRunnerBase = 1u << 16;
+  virtual void OnScheduleOptions(absl::Span<const uint32_t> ids) { static_cast<void>(ids); }
 };
 
 }  // namespace ptfuzz

@@ -1689,6 +1689,7 @@ RunResult World::Run() {
   constexpr size_t kMaxRunners = 128;
   PTFUZZ_CHECK(cpus_.size() + agents_.size() <= kMaxRunners);
   int runners[kMaxRunners];
+  const bool wants_options = decider_.WantsScheduleOptions();
   // For an agent of a CPU: the position of that CPU (where the cyclic order resumes once the
   // agent has nothing left to do); for everything else, its own position.
   uint32_t home[kMaxRunners];
@@ -1769,6 +1770,14 @@ RunResult World::Run() {
     if (step_ >= options_.max_steps) {
       result.outcome = Outcome::kStepBound;
       break;
+    }
+    if (num_options > 1 && wants_options) {
+      uint32_t ids[kMaxRunners];
+      for (uint32_t i = 0; i < num_options; ++i) {
+        const int r = runners[options[i]];
+        ids[i] = r >= 0 ? static_cast<uint32_t>(r) : Decider::kAgentRunnerBase + ~r;
+      }
+      decider_.OnScheduleOptions(absl::MakeConstSpan(ids, num_options));
     }
     const uint32_t choice = num_options > 1 ? Decide(DecisionKind::kSchedule, num_options) : 0;
     const uint32_t pos = options[choice];

@@ -2,6 +2,7 @@
 // default configuration until the first violation or the budget, the schedule it found saved in
 // canonical form so that `ptfuzz replay` shows it. Wall time is measured here, for the report
 // only: nothing in a run depends on it.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "core/sampling_decider.h"
 #include "core/scenarios/registry.h"
 #include "core/schedule_io.h"
+#include "core/tape_decider.h"
 #include "fuzz/mutator.h"
 #include "replay/cli_args.h"
 #include "replay/commands.h"
@@ -28,13 +30,16 @@ namespace {
 constexpr char kExploreUsage[] =
     "ptfuzz explore [--scenario=NAME] [--variant=V] [--tlb-flush=ipi|broadcast|paravirt]\n"
     "               [--memory-model=sc|tso|relaxed] [--arch=x86_64|x86_pae|arm64|s390]\n"
-    "               [--strategy=random|preempt|dfs] [--p=F] [--bound=K] [--budget=N] [--seed=S]\n"
-    "               [--out=FILE]\n"
+    "               [--strategy=random|preempt|pct|dfs] [--p=F] [--depth=D] [--bound=K]\n"
+    "               [--budget=N] [--seed=S] [--out=FILE]\n"
     "  Runs the scenario's default configuration (default gup_vs_zap, variant fixed, with the\n"
     "  given flush mode, memory model and architecture) up to N times (default 1000000), each\n"
     "  run under a baseline scheduler seeded by S (default 1) and the run's index:\n"
     "    random   every choice uniform among its options (random walk)\n"
     "    preempt  the default answer unless, with probability F (default 0.05), another one\n"
+    "    pct      PCT with depth D (default 3): random runner priorities, D - 1 priority\n"
+    "             change points among the first k schedule choices (k: the steps of the\n"
+    "             default run)\n"
     "    dfs      every schedule within K (default 2) non-default answers of the default one,\n"
     "             depth first, each once (core/bounded_dfs.h); the seed is unused\n"
     "  Stops at the first violation, prints after how many runs, and writes the schedule\n"
@@ -53,7 +58,7 @@ int ExploreCommand(const std::vector<std::string>& args) {
   CliArgs cli;
   if (absl::Status st = cli.Parse(args,
                                   {"scenario", "variant", "tlb-flush", "memory-model", "arch",
-                                   "strategy", "p", "bound", "budget", "seed", "out"},
+                                   "strategy", "p", "depth", "bound", "budget", "seed", "out"},
                                   {"help", "h"});
       !st.ok()) {
     return Fail(std::string(st.message()));
@@ -78,8 +83,8 @@ int ExploreCommand(const std::vector<std::string>& args) {
   if (auto s = SamplingStrategyFromName(strategy)) {
     sampling.strategy = *s;
   } else if (!dfs) {
-    return Fail(
-        absl::StrCat("--strategy: unknown strategy \"", strategy, "\" (random, preempt or dfs)"));
+    return Fail(absl::StrCat("--strategy: unknown strategy \"", strategy,
+                             "\" (random, preempt, pct or dfs)"));
   }
   if (auto p = cli.Get("p")) {
     if (!absl::SimpleAtod(*p, &sampling.preemption_probability) ||
@@ -87,12 +92,15 @@ int ExploreCommand(const std::vector<std::string>& args) {
       return Fail(absl::StrCat("--p: \"", *p, "\" is not a probability in [0, 1]"));
     }
   }
-  long long budget = 1000000, seed = 1, bound = 2;
-  for (auto [flag, out] : {std::pair{"budget", &budget}, {"seed", &seed}, {"bound", &bound}}) {
+  long long budget = 1000000, seed = 1, bound = 2, depth = 3;
+  for (auto [flag, out] :
+       {std::pair{"budget", &budget}, {"seed", &seed}, {"bound", &bound}, {"depth", &depth}}) {
     if (absl::Status st = cli.GetInt(flag, out); !st.ok()) return Fail(std::string(st.message()));
   }
   if (budget < 1) return Fail("--budget must be at least 1");
   if (bound < 0 || bound > 16) return Fail("--bound must be between 0 and 16");
+  if (depth < 1 || depth > 16) return Fail("--depth must be between 1 and 16");
+  sampling.pct_depth = static_cast<uint32_t>(depth);
   sampling.seed = static_cast<uint64_t>(seed);
 
   proto::Scenario s = FindScenario(scenario)->default_scenario();
@@ -101,6 +109,12 @@ int ExploreCommand(const std::vector<std::string>& args) {
   SimOptions options;
   options.trace_hash = false;
   options.state_digest = false;
+  if (sampling.strategy == SamplingStrategy::kPct && !dfs) {
+    // k: an upper bound on a run's schedule choices, the steps of the default run (other
+    // schedules take about as many steps, and make a choice at most at each).
+    TapeDecider default_run({});
+    sampling.pct_steps = std::max<uint32_t>(RunScenario(s, default_run, options).steps, 1);
+  }
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -113,6 +127,8 @@ int ExploreCommand(const std::vector<std::string>& args) {
           : absl::StrCat(SamplingStrategyName(sampling.strategy), " (",
                          sampling.strategy == SamplingStrategy::kRandomPreemption
                              ? absl::StrCat("p ", sampling.preemption_probability)
+                         : sampling.strategy == SamplingStrategy::kPct
+                             ? absl::StrCat("depth ", depth, ", k ", sampling.pct_steps)
                              : std::string("uniform"),
                          ", seed ", seed, ")");
   auto on_run = [&](const RunResult& r) {

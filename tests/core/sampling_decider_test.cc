@@ -77,5 +77,42 @@ TEST(SamplingDeciderTest, FindingReplays) {
   FAIL() << "random preemption found nothing in 5000 runs";
 }
 
+// PCT at depth 1 has no change point: each choice runs the highest-priority runner, so no run
+// preempts a runner that can still go on. At depth 3 it finds Z03 and the finding replays.
+TEST(SamplingDeciderTest, PctDepthOneNeverPreempts) {
+  SamplingOptions o;
+  o.strategy = SamplingStrategy::kPct;
+  o.pct_depth = 1;
+  const proto::Scenario s = testing::Configured("gup_vs_split", "no_folio_recheck",
+                                                proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_SC);
+  for (uint64_t run = 0; run < 50; ++run) {
+    SamplingDecider d(o, run);
+    const RunResult r = RunScenario(s, d, SimOptions{});
+    EXPECT_EQ(r.preemptions, 0u) << "run " << run;
+  }
+}
+
+TEST(SamplingDeciderTest, PctFindsAndReplays) {
+  SamplingOptions o;
+  o.strategy = SamplingStrategy::kPct;
+  o.pct_depth = 3;
+  o.pct_steps = 60;
+  const proto::Scenario s = testing::Configured("gup_vs_split", "no_folio_recheck",
+                                                proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_SC);
+  for (uint64_t run = 0; run < 5000; ++run) {
+    SamplingDecider d(o, run);
+    const RunResult r = RunScenario(s, d, SimOptions{});
+    SamplingDecider again_decider(o, run);
+    EXPECT_EQ(RunScenario(s, again_decider, SimOptions{}).trace_hash, r.trace_hash);
+    if (!r.violation) continue;
+    StrictDecider strict(r.tape);
+    const RunResult again = RunScenario(s, strict, SimOptions{});
+    ASSERT_TRUE(again.violation.has_value());
+    EXPECT_EQ(again.trace_hash, r.trace_hash);
+    return;
+  }
+  FAIL() << "PCT found nothing in 5000 runs";
+}
+
 }  // namespace
 }  // namespace ptfuzz

@@ -144,11 +144,15 @@ expect_in "explore says what it found" "$tmp/out" "found ref_on_wrong_folio@gup_
 check "explored schedule replays to its violation" 1 "$ptfuzz" replay "$tmp/explored.textproto"
 check "explore of a fixed variant within a budget exits 0" 0 "$ptfuzz" explore \
   --scenario=gup_vs_split --tlb-flush=broadcast --strategy=preempt --budget=2000
+check "pct finds the buggy variant" 1 "$ptfuzz" explore --scenario=gup_vs_split \
+  --variant=no_folio_recheck --tlb-flush=broadcast --strategy=pct --depth=3 --seed=1 \
+  --budget=100000 --out="$tmp/pct.textproto"
+check "pct's schedule replays to its violation" 1 "$ptfuzz" replay "$tmp/pct.textproto"
 check "bounded dfs of a fixed variant exhausts its bound" 0 "$ptfuzz" explore \
   --scenario=gup_vs_split --tlb-flush=broadcast --strategy=dfs --bound=2
 expect_in "dfs says it covered the bound" "$tmp/out" "every schedule within the bound"
-check "explore with an unknown strategy exits 2" 2 "$ptfuzz" explore --strategy=pct
-expect_in "unknown strategy named" "$tmp/err" 'unknown strategy "pct"'
+check "explore with an unknown strategy exits 2" 2 "$ptfuzz" explore --strategy=pos
+expect_in "unknown strategy named" "$tmp/err" 'unknown strategy "pos"'
 check "explore with a bad probability exits 2" 2 "$ptfuzz" explore --strategy=preempt --p=1.5
 expect_in "bad probability named" "$tmp/err" '--p: "1.5" is not a probability'
 
