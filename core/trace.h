@@ -22,33 +22,33 @@
 namespace ptfuzz {
 
 enum class OpKind : uint8_t {
-  kLoad,             // a load of a location: READ_ONCE of a page-table entry, a litmus variable
-  kStore,            // a store: WRITE_ONCE / set_pte_at of an entry, a litmus variable
-  kXchg,             // ptep_get_and_clear: atomic exchange of an entry
-  kRefTryAdd,        // folio_ref_try_add_rcu / folio_try_get: add unless zero
-  kRefAdd,           // folio_ref_add: unconditional add
-  kRefPut,           // folio_put / put_page_testzero: frees the page (data or table) at zero
-  kIrqDisable,       // local_irq_save
-  kIrqEnable,        // local_irq_restore
-  kSpinLock,         // spin_lock (blocks while another CPU holds it)
-  kSpinUnlock,       // spin_unlock
-  kIpiSend,          // smp_call_function_many: raise the flush IPI on every other CPU
-  kIpiWait,          // ... and wait until each has handled it
-  kIpiHandle,        // the interrupt handler on the target (flush_tlb_func)
-  kTlbFlushLocal,    // flush_tlb_local / invlpg on this CPU
-  kTlbFlushBroadcast,// TLBI / INVLPGB: invalidate every CPU's TLB without interrupting it
-  kAllocPage,        // alloc_page / pte_alloc_one: the allocator hands out a frame
-  kTlbFill,          // the hardware walker fills this CPU's TLB on a user access
-  kRmw,              // xchg / cmpxchg / atomic_add(_return) / atomic_add_unless on any location
-  kFence,            // smp_mb and friends, when the memory model makes them a step
-  kDrain,            // a TSO store buffer writes its oldest store to memory (an agent's step)
-  kWaitChange,       // a retry loop's next pass, taken once the location it saw changes
-  kCallRcu,          // call_rcu / pte_free_defer: a callback queued for after a grace period
-  kRcuCallback,      // an RCU callback runs (an agent's step, after its grace period)
-  kHwWalk,           // a speculative hardware page walk (an agent's step): fills the
-                     // paging-structure cache and the TLB
-  kSynchronizeRcu,   // synchronize_rcu: taken once every CPU has passed a quiescent state since
-                     // the call (value: the step it was called at)
+  kLoad,               // a load of a location: READ_ONCE of a page-table entry, a litmus variable
+  kStore,              // a store: WRITE_ONCE / set_pte_at of an entry, a litmus variable
+  kXchg,               // ptep_get_and_clear: atomic exchange of an entry
+  kRefTryAdd,          // folio_ref_try_add_rcu / folio_try_get: add unless zero
+  kRefAdd,             // folio_ref_add: unconditional add
+  kRefPut,             // folio_put / put_page_testzero: frees the page (data or table) at zero
+  kIrqDisable,         // local_irq_save
+  kIrqEnable,          // local_irq_restore
+  kSpinLock,           // spin_lock (blocks while another CPU holds it)
+  kSpinUnlock,         // spin_unlock
+  kIpiSend,            // smp_call_function_many: raise the flush IPI on every other CPU
+  kIpiWait,            // ... and wait until each has handled it
+  kIpiHandle,          // the interrupt handler on the target (flush_tlb_func)
+  kTlbFlushLocal,      // flush_tlb_local / invlpg on this CPU
+  kTlbFlushBroadcast,  // TLBI / INVLPGB: invalidate every CPU's TLB without interrupting it
+  kAllocPage,          // alloc_page / pte_alloc_one: the allocator hands out a frame
+  kTlbFill,            // the hardware walker fills this CPU's TLB on a user access
+  kRmw,                // xchg / cmpxchg / atomic_add(_return) / atomic_add_unless on any location
+  kFence,              // smp_mb and friends, when the memory model makes them a step
+  kDrain,              // a TSO store buffer writes its oldest store to memory (an agent's step)
+  kWaitChange,         // a retry loop's next pass, taken once the location it saw changes
+  kCallRcu,            // call_rcu / pte_free_defer: a callback queued for after a grace period
+  kRcuCallback,        // an RCU callback runs (an agent's step, after its grace period)
+  kHwWalk,             // a speculative hardware page walk (an agent's step): fills the
+                       // paging-structure cache and the TLB
+  kSynchronizeRcu,     // synchronize_rcu: taken once every CPU has passed a quiescent state since
+                       // the call (value: the step it was called at)
 };
 
 absl::string_view OpKindName(OpKind op);

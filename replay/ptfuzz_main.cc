@@ -24,7 +24,8 @@ constexpr char kHelp[] =
     "  explore [--strategy=...]   a baseline scheduler (random walk, random preemption) run\n"
     "                             until the first violation\n"
     "  regress FILE...            check corpus files replay deterministically to their verdict\n"
-    "  litmus FILE...             run LKMM C litmus tests under a memory model (docs/memory-models.md)\n"
+    "  litmus FILE...             run LKMM C litmus tests under a memory model "
+    "(docs/memory-models.md)\n"
     "\n"
     "exit codes: 0 clean, 1 violation found, 2 usage or input error\n"
     "schedule format version: %u (docs/schedule-format.md)\n";
