@@ -37,6 +37,17 @@ void PhysMemory::Allocate(FrameId f, FrameState state, PtLevel level, uint32_t s
   words_[f].clear();
 }
 
+std::vector<FrameId> PhysMemory::FreeAlignedBlocks(uint32_t order) const {
+  const FrameId nr = FrameId{1} << order;
+  std::vector<FrameId> heads;
+  for (FrameId f = 0; f + nr <= num_frames(); f += nr) {
+    bool free = true;
+    for (FrameId i = 0; i < nr && free; ++i) free = frames_[f + i].state == FrameState::kFree;
+    if (free) heads.push_back(f);
+  }
+  return heads;
+}
+
 void PhysMemory::Free(FrameId f, uint32_t step, CpuId cpu) {
   PTFUZZ_CHECK(f < frames_.size() && frames_[f].state != FrameState::kFree);
   FrameInfo& info = frames_[f];

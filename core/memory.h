@@ -101,6 +101,10 @@ class PhysMemory {
   // Option `i` of an allocation: the i-th most recently freed frame.
   FrameId FreeFrameOption(uint32_t i) const { return free_list_[free_list_.size() - 1 - i]; }
 
+  // The heads of the naturally aligned blocks of 2^order frames that are all free, lowest first
+  // (the buddy allocator hands out aligned blocks).
+  std::vector<FrameId> FreeAlignedBlocks(uint32_t order) const;
+
   // Takes `f` off the free list, bumps its generation, zeroes it, refcount 1 (the allocation's).
   void Allocate(FrameId f, FrameState state, PtLevel level, uint32_t step, CpuId cpu);
   // Puts `f` at the hot end of the free list. REQUIRES: f is allocated.

@@ -246,14 +246,9 @@ bool World::SetupMapLargeFolio(VirtAddr vaddr, uint32_t order, uint32_t tlb_cpus
   // The tables first (as SetupMapAnonPage() allocates them), then the folio: the lowest naturally
   // aligned run of free frames (the buddy allocator hands out aligned blocks).
   if (!SetupMapAnonPage(vaddr, 0, 0, /*table_only=*/true)) return false;
-  FrameId head = kNoFrame;
-  for (FrameId f = 0; f + nr <= memory_.num_frames() && head == kNoFrame; f += nr) {
-    bool free = true;
-    for (uint32_t i = 0; i < nr; ++i)
-      free = free && memory_.frame(f + i).state == FrameState::kFree;
-    if (free) head = f;
-  }
-  if (head == kNoFrame) return false;
+  const std::vector<FrameId> blocks = memory_.FreeAlignedBlocks(order);
+  if (blocks.empty()) return false;
+  const FrameId head = blocks.front();
   const PhysAddr first = LeafSlot(vaddr);
   PTFUZZ_CHECK(first != 0);
   for (uint32_t i = 0; i < nr; ++i) {
@@ -629,6 +624,13 @@ void World::RecordAgent(int agent, TraceEvent event) {
   if (options_.record_trace) trace_.push_back(event);
 }
 
+void World::ClearOnFree(Cpu& cpu, Loc loc) {
+  const uint64_t old = ReadLoc(loc);
+  if (old == 0) return;
+  if (relaxed_) relaxed_->Store(cpu.id, loc, old, 0, MemOrder::kPlain);
+  WriteLoc(loc, 0);
+}
+
 void World::FreeFrame(Cpu& cpu, FrameId frame) {
   const FrameInfo& info = memory_.frame(frame);
   if (info.refcount != 0) {
@@ -637,31 +639,17 @@ void World::FreeFrame(Cpu& cpu, FrameId frame) {
   }
   oracles_.OnFree(cpu, frame);
   const uint32_t order = info.order;
-  if (info.deferred_list != kNotQueued) {
-    // __folio_put() -> folio_undo_large_rmappable(): off the deferred split list (its lock is
-    // not modelled here: the scenarios that queue folios check the race before the free).
-    if (relaxed_) {
-      relaxed_->Store(cpu.id, DeferredListLoc(frame), info.deferred_list, kNotQueued,
-                      MemOrder::kPlain);
-    }
-    WriteLoc(DeferredListLoc(frame), kNotQueued);
-  }
+  // __folio_put() -> folio_undo_large_rmappable(): off the deferred split list (its lock is not
+  // modelled here: the scenarios that queue folios check the race before the free).
+  ClearOnFree(cpu, DeferredListLoc(frame));
   memory_.Free(frame, step_, cpu.id);
   if (order > 0) {
     // free_pages_prepare() of a large folio: each tail's compound_head is cleared
     // (free_tail_page_prepare()) and the whole block goes back to the allocator.
     memory_.mutable_frame(frame).order = 0;
     for (FrameId tail = frame + 1; tail < frame + (FrameId{1} << order); ++tail) {
-      if (relaxed_) {
-        relaxed_->Store(cpu.id, CompoundHeadLoc(tail), ReadLoc(CompoundHeadLoc(tail)), 0,
-                        MemOrder::kPlain);
-      }
-      WriteLoc(CompoundHeadLoc(tail), 0);
-      if (memory_.frame(tail).page_tail != 0) {
-        // The two-word layout: __ClearPageTail() too.
-        if (relaxed_) relaxed_->Store(cpu.id, PageTailLoc(tail), 1, 0, MemOrder::kPlain);
-        WriteLoc(PageTailLoc(tail), 0);
-      }
+      ClearOnFree(cpu, CompoundHeadLoc(tail));
+      ClearOnFree(cpu, PageTailLoc(tail));  // the two-word layout: __ClearPageTail() too
       if (memory_.frame(tail).refcount != 0) {
         oracles_.Report(cpu, ViolationKind::kFreeWithReferences,
                         absl::StrFormat("tail f%u of folio f%u is freed with the folio while its "
@@ -1171,12 +1159,7 @@ uint64_t World::DoRmw(Cpu& cpu, Loc loc, RmwOp rmw, uint64_t a, uint64_t b, MemO
 
 FrameId World::AllocFolio(Cpu& cpu, uint32_t order, TraceEvent& ev) {
   const FrameId nr = FrameId{1} << order;
-  std::vector<FrameId> blocks;  // free naturally aligned blocks, lowest first
-  for (FrameId f = 0; f + nr <= memory_.num_frames(); f += nr) {
-    bool free = true;
-    for (FrameId i = 0; i < nr && free; ++i) free = memory_.frame(f + i).state == FrameState::kFree;
-    if (free) blocks.push_back(f);
-  }
+  const std::vector<FrameId> blocks = memory_.FreeAlignedBlocks(order);
   if (blocks.empty()) {
     ev.ok = false;
     return kNoFrame;

@@ -438,6 +438,8 @@ class World {
   uint64_t RefcountRmw(Cpu& cpu, FrameId frame, RmwOp rmw, uint64_t a, uint64_t unless,
                        MemOrder order, bool* success);
   void FullFence(Cpu& cpu);
+  // A struct page word the free path zeroes (a plain store by the freeing CPU), if it is not 0.
+  void ClearOnFree(Cpu& cpu, Loc loc);
   // Cpu::AllocFolio(): the head of the block allocated, or kNoFrame.
   FrameId AllocFolio(Cpu& cpu, uint32_t order, TraceEvent& ev);
   // Relaxed: the allocation of `frame` zeroes it and sets its refcount; record those stores.

@@ -37,8 +37,9 @@ Task<void> split_huge_page_locked(Cpu& cpu, const FolioRange& f) {
 }
 
 // split_huge_page_to_list(&folio->page, NULL) of an anonymous folio (anon_vma write-locked, the
-// folio locked and referenced by the caller). Returns 0 or -EAGAIN.
-Task<int> split_huge_page_to_list(Cpu& cpu, const FolioRange& f) {
+// folio locked and referenced by the caller). True when it split the folio, false for the
+// kernel's -EAGAIN (an unexpected reference, before the unmap or at the freeze).
+Task<bool> split_huge_page_to_list(Cpu& cpu, const FolioRange& f) {
   PTFUZZ_KERNEL_FUNC(cpu, "split_huge_page_to_list", "mm/huge_memory.c");
   World& world = *cpu.world;
   {
@@ -49,7 +50,7 @@ Task<int> split_huge_page_to_list(Cpu& cpu, const FolioRange& f) {
     int64_t mapcount = 0;
     for (uint32_t i = 0; i < f.nr; ++i) mapcount += world.memory().frame(f.head + i).mapcount;
     const Loaded ref = co_await cpu.LoadLoc(RefcountLoc(f.head), MemOrder::kOnce);
-    if (static_cast<int64_t>(ref.value) != mapcount + 1) co_return -11;
+    if (static_cast<int64_t>(ref.value) != mapcount + 1) co_return false;
   }
   {
     PTFUZZ_KERNEL_FUNC(cpu, "unmap_folio", "mm/huge_memory.c");
@@ -63,7 +64,7 @@ Task<int> split_huge_page_to_list(Cpu& cpu, const FolioRange& f) {
     // fail: someone holds a reference the split did not expect.
     co_await cpu.IrqEnable();
     co_await remove_migration_ptes(cpu, f, f.head);
-    co_return -11;
+    co_return false;
   }
   co_await split_huge_page_locked(cpu, f);
   co_await cpu.IrqEnable();
@@ -71,7 +72,7 @@ Task<int> split_huge_page_to_list(Cpu& cpu, const FolioRange& f) {
   // free_page_and_swap_cache(subpage) for every page but the one passed (the head): the tails'
   // unfreeze references. A tail nothing maps any more is freed here.
   for (uint32_t i = 1; i < f.nr; ++i) co_await folio_put(cpu, f.head + i);
-  co_return 0;
+  co_return true;
 }
 
 }  // namespace
