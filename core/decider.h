@@ -57,9 +57,28 @@ class Decider {
   virtual bool WantsScheduleOptions() const { return false; }
   // With WantsScheduleOptions(): called just before each Decide(kSchedule, ids.size()) with the
   // runner each option stands for (a CPU id, or kAgentRunnerBase + an agent's index), option 0
-  // first. Ids are stable for the whole run.
+  // first, and what each would do if chosen: AccessKey() of its pending shared access, 0 when it
+  // is none the World can name (an interrupt, a lock, an agent's step). Ids are stable for the
+  // whole run.
   static constexpr uint32_t kAgentRunnerBase = 1u << 16;
-  virtual void OnScheduleOptions(absl::Span<const uint32_t> ids) { static_cast<void>(ids); }
+  virtual void OnScheduleOptions(absl::Span<const uint32_t> ids,
+                                 absl::Span<const uint64_t> accesses) {
+    static_cast<void>(ids);
+    static_cast<void>(accesses);
+  }
+  // A pending access as OnScheduleOptions() names it: the location (a Loc, core/mem_order.h)
+  // hashed into the upper bits, bit 0 set for a write. Two accesses race when their locations
+  // are equal and either writes: AccessesRace().
+  static constexpr uint64_t AccessKey(uint64_t loc, bool write) {
+    uint64_t z = loc + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return ((z | 2) & ~uint64_t{1}) | (write ? 1 : 0);  // never 0
+  }
+  static constexpr bool AccessesRace(uint64_t a, uint64_t b) {
+    return a != 0 && b != 0 && (a >> 1) == (b >> 1) && ((a | b) & 1) != 0;
+  }
 };
 
 }  // namespace ptfuzz

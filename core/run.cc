@@ -1,5 +1,7 @@
 #include "core/run.h"
 
+#include "core/scenarios/background.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -16,6 +18,7 @@
 #include "core/protocols/hugetlb.h"
 #include "core/protocols/hugetlb_vmemmap.h"
 #include "core/protocols/khugepaged.h"
+#include "core/scenarios/background.h"
 #include "core/protocols/migrate.h"
 #include "core/protocols/munmap.h"
 #include "core/protocols/page_alloc.h"
@@ -48,7 +51,12 @@ bool GathersTlb(proto::ActorKind kind) {
 
 }  // namespace
 
-RunResult RunScenario(const proto::Scenario& s, Decider& decider, const SimOptions& options) {
+RunResult RunScenario(const proto::Scenario& scenario, Decider& decider,
+                      const SimOptions& options) {
+  // Background actors (core/scenarios/background.h) run as if the schedule listed them.
+  proto::Scenario with_background;
+  if (scenario.background_actors() != 0) with_background = WithBackgroundActors(scenario);
+  const proto::Scenario& s = scenario.background_actors() != 0 ? with_background : scenario;
   const MachineConfig config = MachineConfigOf(s);
   World world(config, options, decider);
   for (const proto::Mapping& m : s.mappings()) {

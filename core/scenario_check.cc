@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/str_format.h"
 #include "core/check.h"
+#include "core/scenarios/background.h"
 #include "core/scenarios/registry.h"
 
 namespace ptfuzz {
@@ -76,7 +77,38 @@ absl::Status CheckGeometry(const proto::Scenario& s, const ScenarioSpec& spec) {
 
 }  // namespace
 
+namespace {
+
+// `s` as it runs (background actors explicit): actors from `first_background` on are background
+// actors, whose kinds every scenario accepts and whose CPUs count beyond kMaxCpus.
+absl::Status ValidateRunnable(const proto::Scenario& s, int first_background);
+
+}  // namespace
+
 absl::Status ValidateScenario(const proto::Scenario& s) {
+  if (s.background_actors() == 0) return ValidateRunnable(s, s.actors_size());
+  if (s.background_actors() > kMaxBackgroundActors) {
+    return absl::InvalidArgumentError(absl::StrCat("scenario.background_actors = ",
+                                                   s.background_actors(), " is more than ",
+                                                   kMaxBackgroundActors));
+  }
+  // The scenario as written, then with its background actors.
+  proto::Scenario own = s;
+  own.clear_background_actors();
+  if (absl::Status st = ValidateRunnable(own, own.actors_size()); !st.ok()) return st;
+  if (absl::Status st = ValidateRunnable(WithBackgroundActors(s), s.actors_size()); !st.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("scenario.background_actors = ", s.background_actors(),
+                     ": the machine with them is invalid: ", st.message()));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status ValidateRunnable(const proto::Scenario& s, int first_background) {
+  const uint32_t max_cpus =
+      kMaxCpus + (first_background < s.actors_size() ? kMaxBackgroundActors : 0);
   const ScenarioSpec* spec = FindScenario(s.name());
   if (spec == nullptr) {
     std::string known;
@@ -91,9 +123,9 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
                                                    s.variant(), "\" of ", s.name(),
                                                    " (known:", known, ")"));
   }
-  if (s.num_cpus() < 1 || s.num_cpus() > kMaxCpus) {
+  if (s.num_cpus() < 1 || s.num_cpus() > max_cpus) {
     return absl::InvalidArgumentError(
-        absl::StrCat("scenario.num_cpus = ", s.num_cpus(), " is outside 1..", kMaxCpus));
+        absl::StrCat("scenario.num_cpus = ", s.num_cpus(), " is outside 1..", max_cpus));
   }
   if (s.num_frames() < kMinFrames || s.num_frames() > kMaxFrames) {
     return absl::InvalidArgumentError(absl::StrCat("scenario.num_frames = ", s.num_frames(),
@@ -263,8 +295,9 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
   uint32_t cpus_used = 0;
   for (int i = 0; i < s.actors_size(); ++i) {
     const proto::Actor& a = s.actors(i);
-    if (std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(), a.kind()) ==
-        spec->actor_kinds.end()) {
+    if (i < first_background &&
+        std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(), a.kind()) ==
+            spec->actor_kinds.end()) {
       return absl::InvalidArgumentError(absl::StrCat("scenario.actors[", i, "].kind = ",
                                                      proto::ActorKind_Name(a.kind()),
                                                      " is not an actor of ", s.name()));
@@ -350,6 +383,8 @@ absl::Status ValidateScenario(const proto::Scenario& s) {
   }
   return absl::OkStatus();
 }
+
+}  // namespace
 
 const char* ActorKindName(proto::ActorKind kind) {
   switch (kind) {

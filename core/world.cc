@@ -1756,11 +1756,14 @@ RunResult World::Run() {
     }
     if (num_options > 1 && wants_options) {
       uint32_t ids[kMaxRunners];
+      uint64_t accesses[kMaxRunners];
       for (uint32_t i = 0; i < num_options; ++i) {
         const int r = runners[options[i]];
         ids[i] = r >= 0 ? static_cast<uint32_t>(r) : Decider::kAgentRunnerBase + ~r;
+        accesses[i] = r >= 0 ? PendingAccess(cpus_[r]) : 0;
       }
-      decider_.OnScheduleOptions(absl::MakeConstSpan(ids, num_options));
+      decider_.OnScheduleOptions(absl::MakeConstSpan(ids, num_options),
+                                 absl::MakeConstSpan(accesses, num_options));
     }
     const uint32_t choice = num_options > 1 ? Decide(DecisionKind::kSchedule, num_options) : 0;
     const uint32_t pos = options[choice];
@@ -1803,6 +1806,25 @@ RunResult World::Run() {
   result.tape = std::move(tape_);
   if (options_.record_trace) result.trace = std::move(trace_);
   return result;
+}
+
+uint64_t World::PendingAccess(const Cpu& cpu) {
+  if (cpu.ipi_pending_from != 0 && !cpu.irqs_disabled) return 0;
+  const PendingOp& op = cpu.pending;
+  switch (op.kind) {
+    case OpKind::kLoad:
+      return Decider::AccessKey(op.addr, false);
+    case OpKind::kStore:
+    case OpKind::kXchg:
+    case OpKind::kRmw:
+      return Decider::AccessKey(op.addr, true);
+    case OpKind::kRefTryAdd:
+    case OpKind::kRefAdd:
+    case OpKind::kRefPut:
+      return Decider::AccessKey(RefcountLoc(static_cast<FrameId>(op.addr)), true);
+    default:
+      return 0;
+  }
 }
 
 uint64_t World::StateDigest() const {

@@ -446,6 +446,9 @@ class World {
   void RecordAllocationStores(Cpu& cpu, FrameId frame);
   void ReportDeadlock();
   uint64_t StateDigest() const;
+  // Decider::AccessKey() of what `cpu` would do as its next step, 0 for anything but a shared
+  // memory access (an interrupt it is about to take, a lock, an IPI, an allocation).
+  static uint64_t PendingAccess(const Cpu& cpu);
 
   MachineConfig config_;
   SimOptions options_;

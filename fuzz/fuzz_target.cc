@@ -10,7 +10,8 @@
 // --tlb-flush=ipi|broadcast|paravirt, --memory-model=sc|tso|relaxed,
 // --arch=x86_64|x86_pae|arm64|s390 (the "--" prefix
 // makes libFuzzer ignore them), or the environment variables PTFUZZ_SCENARIO, PTFUZZ_VARIANT,
-// PTFUZZ_TLB_FLUSH, PTFUZZ_MEMORY_MODEL, PTFUZZ_ARCH; flags win. --violation=KIND
+// PTFUZZ_TLB_FLUSH, PTFUZZ_MEMORY_MODEL, PTFUZZ_ARCH; flags win. --background=K
+// (PTFUZZ_BACKGROUND) runs every input on a busy machine (Scenario.background_actors = K). --violation=KIND
 // (PTFUZZ_VIOLATION) makes only that violation kind a finding. Inputs that do not
 // carry the pinned values are rejected, not rewritten, and the mutator writes the pins into every
 // input it makes: every input that runs, and so every crash file, replays as it ran.
@@ -22,6 +23,7 @@
 
 #include "core/format_version.h"
 #include "core/run.h"
+#include "core/scenarios/background.h"
 #include "core/schedule_io.h"
 #include "core/tape_decider.h"
 #include "fuzz/feedback.h"
@@ -37,6 +39,9 @@ uint8_t extra_counters[1 << 10];
 
 // Set once by LLVMFuzzerInitialize; constant while inputs run.
 ptfuzz::Pins pins;
+// PTFUZZ_FEEDBACK=code: code coverage alone, without the interleaving features of
+// fuzz/feedback.h (the ablation of `ptfuzz bench --strategies=fuzz-code-only`).
+bool interleaving_feedback = true;
 // --violation=KIND / PTFUZZ_VIOLATION: only this violation kind is a finding; runs that end in
 // another are treated as clean (their coverage still counts). "" = every violation.
 std::string only_violation;
@@ -65,6 +70,27 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
     std::fprintf(stderr, "ptfuzz_fuzzer: %s\n", std::string(st.message()).c_str());
     std::exit(2);
   }
+  if (const std::string k = FlagOrEnv(*argc, *argv, "background", "PTFUZZ_BACKGROUND");
+      !k.empty()) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(k.c_str(), &end, 10);
+    if (end == k.c_str() || *end != '\0' || n > ptfuzz::kMaxBackgroundActors) {
+      std::fprintf(stderr, "ptfuzz_fuzzer: --background=%s is not a count in 0..%u\n", k.c_str(),
+                   ptfuzz::kMaxBackgroundActors);
+      std::exit(2);
+    }
+    pins.background = static_cast<uint32_t>(n);
+  }
+  if (const std::string f = FlagOrEnv(*argc, *argv, "feedback", "PTFUZZ_FEEDBACK"); !f.empty()) {
+    if (f != "code" && f != "all") {
+      std::fprintf(stderr, "ptfuzz_fuzzer: --feedback=%s: expected code or all\n", f.c_str());
+      std::exit(2);
+    }
+    interleaving_feedback = f == "all";
+    std::fprintf(stderr, "ptfuzz_fuzzer: feedback: %s\n",
+                 interleaving_feedback ? "code coverage and interleaving features"
+                                       : "code coverage only");
+  }
   only_violation = FlagOrEnv(*argc, *argv, "violation", "PTFUZZ_VIOLATION");
   if (!only_violation.empty() && !ptfuzz::ViolationKindFromName(only_violation)) {
     std::fprintf(stderr, "ptfuzz_fuzzer: unknown violation kind \"%s\"\n", only_violation.c_str());
@@ -74,15 +100,16 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
     std::fprintf(stderr, "ptfuzz_fuzzer: only %s is a finding\n", only_violation.c_str());
   }
   if (!pins.scenario.empty() || !pins.variant.empty() || pins.tlb_flush || pins.memory_model ||
-      pins.arch) {
+      pins.arch || pins.background) {
     std::fprintf(stderr,
                  "ptfuzz_fuzzer: pinned scenario=%s variant=%s tlb_flush=%s memory_model=%s "
-                 "arch=%s\n",
+                 "arch=%s background=%s\n",
                  pins.scenario.empty() ? "*" : pins.scenario.c_str(),
                  pins.variant.empty() ? "*" : pins.variant.c_str(),
                  !pins.tlb_flush ? "*" : ptfuzz::TlbFlushName(*pins.tlb_flush),
                  pins.memory_model ? ptfuzz::MemoryModelFlagName(*pins.memory_model) : "*",
-                 !pins.arch ? "*" : ptfuzz::ArchFlagName(*pins.arch));
+                 !pins.arch ? "*" : ptfuzz::ArchFlagName(*pins.arch),
+                 pins.background ? std::to_string(*pins.background).c_str() : "*");
   }
   return 0;
 }
@@ -102,12 +129,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ptfuzz::proto::Schedule& schedule = mutant != nullptr ? *mutant : parsed;
   ptfuzz::FeedbackObserver observer(extra_counters);
   ptfuzz::SimOptions options;
-  options.observer = &observer;
+  if (interleaving_feedback) options.observer = &observer;
   options.trace_hash = false;
   options.state_digest = false;
   const std::vector<uint32_t> raw = ptfuzz::RawTape(schedule);
   ptfuzz::TapeDecider decider(raw);
   const ptfuzz::RunResult result = ptfuzz::RunScenario(schedule.scenario(), decider, options);
+  ptfuzz::NoteRunDecisions(result.tape.size());
   if (result.violation &&
       (only_violation.empty() ||
        ptfuzz::ViolationKindName(result.violation->kind) == only_violation)) {

@@ -54,10 +54,29 @@ uint64_t RandomVaddr(const proto::Scenario& s, Rng& rng) {
   return v % kTaskSize & ~(kPageSize - 1);
 }
 
+// The most decisions a run of this campaign has made (NoteRunDecisions()), at least 16.
+uint32_t run_decisions = 16;
+constexpr uint32_t kMaxRunDecisions = 4096;
+
+// A preemption point at decision `at`: a non-default answer there (1 is "the next runner" for a
+// schedule choice, "the next store back" for a reads-from one), zeros padding the tape up to it.
+void PlacePreemption(google::protobuf::RepeatedField<uint32_t>* tape, int at, Rng& rng) {
+  while (tape->size() <= at) tape->Add(0);
+  tape->Set(at, rng.OneIn(4) ? 2 + rng.Below(3) : 1);
+}
+
 void MutateTape(proto::Schedule& s, Rng& rng) {
   auto* tape = s.mutable_raw_tape();
   const int n = tape->size();
-  switch (rng.Below(9)) {
+  switch (rng.Below(11)) {
+    case 9:
+    case 10: {
+      // Place a preemption anywhere in a run, as PCT's change points and the preemption-bounded
+      // searches do; the tape's length does not bound where (a seed's tape is empty).
+      const uint32_t range = std::max<uint32_t>(run_decisions, static_cast<uint32_t>(n));
+      PlacePreemption(tape, static_cast<int>(rng.Below(range)), rng);
+      return;
+    }
     case 0:  // change an answer
       if (n > 0) {
         tape->Set(static_cast<int>(rng.Below(n)), RandomAnswer(rng));
@@ -261,7 +280,7 @@ MutatorCache& Cache() {
 
 bool SamePins(const Pins& a, const Pins& b) {
   return a.scenario == b.scenario && a.variant == b.variant && a.tlb_flush == b.tlb_flush &&
-         a.memory_model == b.memory_model && a.arch == b.arch;
+         a.memory_model == b.memory_model && a.arch == b.arch && a.background == b.background;
 }
 
 // Parses `bytes`; anything that is not a valid schedule becomes the pinned default scenario.
@@ -393,6 +412,7 @@ void ApplyPins(const Pins& pins, proto::Scenario* s) {
   if (pins.tlb_flush) s->set_tlb_flush(*pins.tlb_flush);
   if (pins.memory_model) s->set_memory_model(*pins.memory_model);
   if (pins.arch) s->set_arch(*pins.arch);
+  if (pins.background) s->set_background_actors(*pins.background);
 }
 
 const proto::Schedule* LastMutant(absl::string_view bytes) {
@@ -405,7 +425,14 @@ bool MatchesPins(const Pins& pins, const proto::Scenario& s) {
          (pins.variant.empty() || s.variant() == pins.variant) &&
          (!pins.tlb_flush || s.tlb_flush() == *pins.tlb_flush) &&
          (!pins.memory_model || s.memory_model() == *pins.memory_model) &&
-         (!pins.arch || s.arch() == *pins.arch);
+         (!pins.arch || s.arch() == *pins.arch) &&
+         (!pins.background || s.background_actors() == *pins.background);
+}
+
+void NoteRunDecisions(size_t decisions) {
+  if (decisions > run_decisions) {
+    run_decisions = static_cast<uint32_t>(std::min<size_t>(decisions, kMaxRunDecisions));
+  }
 }
 
 size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed,

@@ -10,9 +10,11 @@
 //
 // Outputs are raw binary schedules with the campaign's pins applied and fit in max_size: when too
 // large the tape is cut from the end, which is what makes libFuzzer's -minimize_crash shrink
-// schedules. All randomness comes from a local generator seeded by libFuzzer's seed. The only
-// state kept between calls is speed: a memo of parsed inputs and the last mutant (LastMutant()),
-// neither of which changes what any call returns.
+// schedules. All randomness comes from a local generator seeded by libFuzzer's seed. State kept
+// between calls: for speed, a memo of parsed inputs and the last mutant (LastMutant()), which
+// change no output; and, for aim, how many decisions the campaign's runs make
+// (NoteRunDecisions()), so that a preemption can be placed anywhere in a run and not only within
+// the input's tape. A campaign with a fixed -seed therefore still mutates the same way each time.
 #ifndef PTFUZZ_FUZZ_MUTATOR_H_
 #define PTFUZZ_FUZZ_MUTATOR_H_
 
@@ -34,6 +36,8 @@ struct Pins {
   std::optional<proto::TlbFlushMode> tlb_flush;
   std::optional<proto::MemoryModel> memory_model;
   std::optional<proto::Arch> arch;
+  // Scenario.background_actors (core/scenarios/background.h): the busy machine a campaign runs on.
+  std::optional<uint32_t> background;
 };
 
 // kInvalidArgument for an unknown scenario, variant of it, flush mode name ("ipi"/"broadcast"),
@@ -55,6 +59,10 @@ bool MatchesPins(const Pins& pins, const proto::Scenario& scenario);
 // passes CheckSchedule() and MatchesPins(): the fuzz target runs it without parsing. Valid until
 // the next mutation.
 const proto::Schedule* LastMutant(absl::string_view bytes);
+
+// The fuzz target reports how many decisions each run made; the mutator keeps the largest seen
+// (capped) as the range over which it places preemption points past the end of a tape.
+void NoteRunDecisions(size_t decisions);
 
 size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed,
                       const Pins& pins);

@@ -19,9 +19,12 @@ int ScenariosCommand(const std::vector<std::string>& args);
 int RegressCommand(const std::vector<std::string>& args);
 // Runs ptfuzz_fuzzer, found beside this binary through /proc/self/exe.
 int FuzzCommand(const std::vector<std::string>& args);
-// `ptfuzz explore`: a baseline scheduler (random walk, random preemption) until the first
-// violation (replay/explore_command.cc).
+// `ptfuzz explore`: a baseline strategy (random walk, random preemption, PCT, PCTWM, POS, SURW,
+// bounded DFS) until the first violation (replay/explore_command.cc).
 int ExploreCommand(const std::vector<std::string>& args);
+// `ptfuzz bench`: the zoo benchmark, every strategy on every buggy variant
+// (replay/bench_command.cc).
+int BenchCommand(const std::vector<std::string>& args);
 
 }  // namespace ptfuzz
 

@@ -15,9 +15,10 @@
 #include "core/format_version.h"
 #include "core/run.h"
 #include "core/sampling_decider.h"
+#include "core/scenarios/background.h"
 #include "core/scenarios/registry.h"
 #include "core/schedule_io.h"
-#include "core/tape_decider.h"
+#include "core/strategies.h"
 #include "fuzz/mutator.h"
 #include "replay/cli_args.h"
 #include "replay/commands.h"
@@ -30,18 +31,28 @@ namespace {
 constexpr char kExploreUsage[] =
     "ptfuzz explore [--scenario=NAME] [--variant=V] [--tlb-flush=ipi|broadcast|paravirt]\n"
     "               [--memory-model=sc|tso|relaxed] [--arch=x86_64|x86_pae|arm64|s390]\n"
-    "               [--strategy=random|preempt|pct|dfs] [--p=F] [--depth=D] [--bound=K]\n"
-    "               [--budget=N] [--seed=S] [--out=FILE]\n"
+    "               [--strategy=random|preempt|pct|pctwm|pos|surw|dfs] [--p=F] [--depth=D]\n"
+    "               [--rf-changes=C] [--history=H] [--bound=K] [--budget=N] [--seed=S]\n"
+    "               [--background=K] [--out=FILE]\n"
     "  Runs the scenario's default configuration (default gup_vs_zap, variant fixed, with the\n"
     "  given flush mode, memory model and architecture) up to N times (default 1000000), each\n"
     "  run under a baseline scheduler seeded by S (default 1) and the run's index:\n"
     "    random   every choice uniform among its options (random walk)\n"
     "    preempt  the default answer unless, with probability F (default 0.05), another one\n"
     "    pct      PCT with depth D (default 3): random runner priorities, D - 1 priority\n"
-    "             change points among the first k schedule choices (k: the steps of the\n"
+    "             change points among the first k schedule choices (k: the choices of the\n"
     "             default run)\n"
+    "    pctwm    PCT's schedule, and loads read the newest store except at C (default 1)\n"
+    "             change points among the default run's reads-from choices, where they read\n"
+    "             one of the H (default 2) stores just older\n"
+    "    pos      partial order sampling: random priorities per pending step, re-drawn for\n"
+    "             the steps that race with the one that ran\n"
+    "    surw     selectively uniform random walk: each runner weighted by the contested\n"
+    "             steps it has left (counted in the default run)\n"
     "    dfs      every schedule within K (default 2) non-default answers of the default one,\n"
     "             depth first, each once (core/bounded_dfs.h); the seed is unused\n"
+    "  --background=K runs it on a busy machine: K more CPUs with GUP-fast walks, faults\n"
+    "  and zaps on pages of their own (0..12, default 0; core/scenarios/background.h).\n"
     "  Stops at the first violation, prints after how many runs, and writes the schedule\n"
     "  (canonical, with its verdict) to FILE (default\n"
     "  out/explore/<scenario>-<variant>-<violation>.textproto).\n"
@@ -58,7 +69,7 @@ int ExploreCommand(const std::vector<std::string>& args) {
   CliArgs cli;
   if (absl::Status st = cli.Parse(args,
                                   {"scenario", "variant", "tlb-flush", "memory-model", "arch",
-                                   "strategy", "p", "depth", "bound", "budget", "seed", "out"},
+                                   "strategy", "p", "depth", "rf-changes", "history", "bound", "budget", "seed", "background", "out"},
                                   {"help", "h"});
       !st.ok()) {
     return Fail(std::string(st.message()));
@@ -84,7 +95,7 @@ int ExploreCommand(const std::vector<std::string>& args) {
     sampling.strategy = *s;
   } else if (!dfs) {
     return Fail(absl::StrCat("--strategy: unknown strategy \"", strategy,
-                             "\" (random, preempt, pct or dfs)"));
+                             "\" (random, preempt, pct, pctwm, pos, surw or dfs)"));
   }
   if (auto p = cli.Get("p")) {
     if (!absl::SimpleAtod(*p, &sampling.preemption_probability) ||
@@ -92,15 +103,25 @@ int ExploreCommand(const std::vector<std::string>& args) {
       return Fail(absl::StrCat("--p: \"", *p, "\" is not a probability in [0, 1]"));
     }
   }
-  long long budget = 1000000, seed = 1, bound = 2, depth = 3;
+  long long budget = 1000000, seed = 1, bound = 2, depth = 3, rf_changes = 1, history = 2,
+            background = 0;
   for (auto [flag, out] :
-       {std::pair{"budget", &budget}, {"seed", &seed}, {"bound", &bound}, {"depth", &depth}}) {
+       {std::pair{"budget", &budget}, {"seed", &seed}, {"bound", &bound}, {"depth", &depth},
+        {"rf-changes", &rf_changes}, {"history", &history}, {"background", &background}}) {
     if (absl::Status st = cli.GetInt(flag, out); !st.ok()) return Fail(std::string(st.message()));
   }
   if (budget < 1) return Fail("--budget must be at least 1");
   if (bound < 0 || bound > 16) return Fail("--bound must be between 0 and 16");
   if (depth < 1 || depth > 16) return Fail("--depth must be between 1 and 16");
+  if (rf_changes < 0 || rf_changes > 16) return Fail("--rf-changes must be between 0 and 16");
+  if (history < 1 || history > 64) return Fail("--history must be between 1 and 64");
+  if (background > kMaxBackgroundActors) {
+    return Fail(absl::StrCat("--background must be between 0 and ", kMaxBackgroundActors));
+  }
+  if (background > 0) pins.background = static_cast<uint32_t>(background);
   sampling.pct_depth = static_cast<uint32_t>(depth);
+  sampling.rf_changes = static_cast<uint32_t>(rf_changes);
+  sampling.rf_history = static_cast<uint32_t>(history);
   sampling.seed = static_cast<uint64_t>(seed);
 
   proto::Scenario s = FindScenario(scenario)->default_scenario();
@@ -109,12 +130,9 @@ int ExploreCommand(const std::vector<std::string>& args) {
   SimOptions options;
   options.trace_hash = false;
   options.state_digest = false;
-  if (sampling.strategy == SamplingStrategy::kPct && !dfs) {
-    // k: an upper bound on a run's schedule choices, the steps of the default run (other
-    // schedules take about as many steps, and make a choice at most at each).
-    TapeDecider default_run({});
-    sampling.pct_steps = std::max<uint32_t>(RunScenario(s, default_run, options).steps, 1);
-  }
+  // PCT's k, PCTWM's k_rf and SURW's steps per CPU: what the default run decides (other
+  // schedules make about as many choices).
+  if (!dfs) CalibrateSampling(s, options, &sampling);
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -129,6 +147,14 @@ int ExploreCommand(const std::vector<std::string>& args) {
                              ? absl::StrCat("p ", sampling.preemption_probability)
                          : sampling.strategy == SamplingStrategy::kPct
                              ? absl::StrCat("depth ", depth, ", k ", sampling.pct_steps)
+                         : sampling.strategy == SamplingStrategy::kPctwm
+                             ? absl::StrCat("depth ", depth, ", k ", sampling.pct_steps, ", ",
+                                            rf_changes, " reads-from changes among ",
+                                            sampling.rf_steps, ", history ", history)
+                         : sampling.strategy == SamplingStrategy::kSurw
+                             ? absl::StrCat(sampling.runner_steps.size(), " weighted runners")
+                         : sampling.strategy == SamplingStrategy::kPos
+                             ? std::string("race-aware priorities")
                              : std::string("uniform"),
                          ", seed ", seed, ")");
   auto on_run = [&](const RunResult& r) {
@@ -171,10 +197,7 @@ int ExploreCommand(const std::vector<std::string>& args) {
         s, static_cast<int>(bound), options,
         [&](const std::vector<uint32_t>&, const RunResult& r) { return on_run(r); });
   } else {
-    for (long long run = 0; run < budget; ++run) {
-      SamplingDecider decider(sampling, static_cast<uint64_t>(run));
-      if (!on_run(RunScenario(s, decider, options))) break;
-    }
+    SampleRuns(s, sampling, static_cast<uint64_t>(budget), options, on_run);
   }
   if (exit_code != kExitClean) return exit_code;
   std::printf("ptfuzz: %s found nothing in %lld runs (%.2f s) of %s/%s%s\n", label.c_str(), runs,

@@ -7,10 +7,6 @@
 // OUT/crashing/<violation>-<trace hash>.textproto (STYLE.md 2.8; the same finding rewrites the same
 // file) and print its replay. Nothing else in OUT is deleted or overwritten except OUT/corpus
 // seed-* entries of the same name.
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -19,17 +15,15 @@
 #include "absl/strings/str_format.h"
 #include "core/format_version.h"
 #include "core/run.h"
+#include "core/scenarios/background.h"
 #include "core/scenarios/registry.h"
 #include "core/schedule_io.h"
 #include "fuzz/mutator.h"
 #include "replay/cli_args.h"
 #include "replay/commands.h"
+#include "replay/fuzzer_process.h"
 #include "replay/minimize.h"
 #include "replay/report.h"
-
-#ifndef PTFUZZ_SOURCE_DIR
-#define PTFUZZ_SOURCE_DIR "."
-#endif
 
 namespace ptfuzz {
 
@@ -41,6 +35,7 @@ constexpr char kFuzzUsage[] =
     "ptfuzz fuzz [--scenario=NAME] [--variant=V] [--tlb-flush=ipi|broadcast|paravirt]\n"
     "            [--memory-model=sc|tso|relaxed] [--arch=x86_64|x86_pae|arm64|s390] [--max-time=S]\n"
     "            [--out=DIR] [--corpus=DIR] [--seed=N] [--runs=N] [--jobs=N] [--violation=KIND]\n"
+    "            [--background=K]\n"
     "  Runs ptfuzz_fuzzer on the scenario (default gup_vs_zap) with the variant (default fixed)\n"
     "  and, when given, the TLB flush mode, memory model and architecture pinned; what is not\n"
     "  pinned the fuzzer explores (every flush mode; SC, TSO and the relaxed model; the\n"
@@ -51,38 +46,13 @@ constexpr char kFuzzUsage[] =
     "  corpus/<scenario>/seed. --jobs=N runs N fuzzing processes (libFuzzer -fork=N).\n"
     "  --violation=KIND makes only that violation kind (e.g. torn_entry_used) a finding: runs\n"
     "  that end in another one count as clean, so a shallower bug does not stop the hunt.\n"
+    "  --background=K fuzzes the scenario on a busy machine: K more CPUs with GUP-fast walks,\n"
+    "  faults and zaps on pages of their own (0..12; core/scenarios/background.h).\n"
     "  Exit: 0 nothing found, 1 violation found, 2 usage error or fuzzer failure.";
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "ptfuzz: %s\n", message.c_str());
   return kExitUsage;
-}
-
-fs::path SelfDir() {
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path(".") : exe.parent_path();
-}
-
-// Runs `argv` with `env` added to the environment; returns its exit status, or -1.
-int RunChild(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  std::fflush(stdout);
-  std::fflush(stderr);
-  const pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    std::perror("ptfuzz: exec ptfuzz_fuzzer");
-    _exit(127);
-  }
-  int status = 0;
-  if (waitpid(pid, &status, 0) < 0) return -1;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
 }
 
 }  // namespace
@@ -92,7 +62,7 @@ int FuzzCommand(const std::vector<std::string>& args) {
   if (absl::Status st = cli.Parse(
           args,
           {"scenario", "variant", "tlb-flush", "memory-model", "arch", "max-time", "out", "corpus",
-           "seed", "runs", "jobs", "violation"},
+           "seed", "runs", "jobs", "violation", "background"},
           {"help", "h"});
       !st.ok()) {
     std::fprintf(stderr, "ptfuzz: %s\nusage: %s\n", std::string(st.message()).c_str(), kFuzzUsage);
@@ -115,11 +85,15 @@ int FuzzCommand(const std::vector<std::string>& args) {
   if (absl::Status st = MakePins(scenario, variant, flush, &pins, model, arch); !st.ok()) {
     return Fail(std::string(st.message()));
   }
-  long long max_time = 60, seed = -1, runs = -1, jobs = 0;
+  long long max_time = 60, seed = -1, runs = -1, jobs = 0, background = 0;
   for (auto [flag, out] : {std::pair{"max-time", &max_time}, {"seed", &seed}, {"runs", &runs},
-                           {"jobs", &jobs}}) {
+                           {"jobs", &jobs}, {"background", &background}}) {
     if (absl::Status st = cli.GetInt(flag, out); !st.ok()) return Fail(std::string(st.message()));
   }
+  if (background > kMaxBackgroundActors) {
+    return Fail(absl::StrCat("--background must be between 0 and ", kMaxBackgroundActors));
+  }
+  if (background > 0) pins.background = static_cast<uint32_t>(background);
   const fs::path fuzzer = SelfDir() / "ptfuzz_fuzzer";
   if (!fs::exists(fuzzer)) {
     return Fail(absl::StrCat(fuzzer.string(), " not found: build with clang and "
@@ -137,36 +111,10 @@ int FuzzCommand(const std::vector<std::string>& args) {
   if (ec) return Fail(absl::StrCat(run_dir.string(), ": ", ec.message()));
 
   // Seeds, pinned, as binary.
-  const fs::path seed_dir = cli.Get("corpus").value_or(
-      (fs::path(PTFUZZ_SOURCE_DIR) / "corpus" / scenario / "seed").string());
-  int seeds = 0;
-  if (fs::is_directory(seed_dir)) {
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(seed_dir)) files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) {
-      absl::StatusOr<proto::Schedule> s = LoadScheduleFile(f.string());
-      if (!s.ok()) return Fail(std::string(s.status().message()));
-      ApplyPins(pins, s->mutable_scenario());
-      s->clear_expect();
-      if (absl::Status st = SaveScheduleFile(*s, (corpus_dir / ("seed-" + f.stem().string())).string());
-          !st.ok()) {
-        return Fail(std::string(st.message()));
-      }
-      ++seeds;
-    }
-  } else if (cli.Has("corpus")) {
-    return Fail(absl::StrCat(seed_dir.string(), ": not a directory"));
-  }
-  if (seeds == 0) {
-    proto::Schedule s;
-    s.set_format_version(kFormatVersion);
-    *s.mutable_scenario() = FindScenario(scenario)->default_scenario();
-    ApplyPins(pins, s.mutable_scenario());
-    if (absl::Status st = SaveScheduleFile(s, (corpus_dir / "seed-default").string()); !st.ok()) {
-      return Fail(std::string(st.message()));
-    }
-  }
+  const absl::StatusOr<int> seeds =
+      PinSeedCorpus(cli.Get("corpus").value_or(DefaultSeedDir(scenario).string()),
+                    cli.Has("corpus"), pins, corpus_dir);
+  if (!seeds.ok()) return Fail(std::string(seeds.status().message()));
 
   std::vector<std::string> argv = {fuzzer.string(), corpus_dir.string(),
                                    absl::StrCat("-artifact_prefix=", run_dir.string(), "/"),
@@ -178,11 +126,7 @@ int FuzzCommand(const std::vector<std::string>& args) {
     argv.push_back(absl::StrCat("-fork=", jobs));
     argv.push_back("-ignore_crashes=0");
   }
-  std::vector<std::string> env = {absl::StrCat("PTFUZZ_SCENARIO=", scenario),
-                                  absl::StrCat("PTFUZZ_VARIANT=", variant)};
-  if (!flush.empty()) env.push_back(absl::StrCat("PTFUZZ_TLB_FLUSH=", flush));
-  if (!model.empty()) env.push_back(absl::StrCat("PTFUZZ_MEMORY_MODEL=", model));
-  if (!arch.empty()) env.push_back(absl::StrCat("PTFUZZ_ARCH=", arch));
+  std::vector<std::string> env = PinEnvironment(scenario, variant, flush, model, arch, pins);
   if (!only_violation.empty()) env.push_back(absl::StrCat("PTFUZZ_VIOLATION=", only_violation));
   std::fprintf(stderr,
                "ptfuzz: fuzzing %s/%s (tlb flush %s, memory model %s%s%s) for up to %llds; corpus "
@@ -190,7 +134,7 @@ int FuzzCommand(const std::vector<std::string>& args) {
                scenario.c_str(), variant.c_str(),
                pins.tlb_flush ? TlbFlushName(*pins.tlb_flush) : "ipi+broadcast+paravirt",
                model.empty() ? "sc+tso+relaxed" : model.c_str(), pins.arch ? ", arch " : "",
-               pins.arch ? ArchFlagName(*pins.arch) : "", max_time, corpus_dir.c_str(), std::max(seeds, 1), run_dir.c_str());
+               pins.arch ? ArchFlagName(*pins.arch) : "", max_time, corpus_dir.c_str(), std::max(*seeds, 1), run_dir.c_str());
   const int status = RunChild(argv, env);
 
   std::vector<fs::path> crashes;

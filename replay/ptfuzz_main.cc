@@ -21,8 +21,10 @@ constexpr char kHelp[] =
     "  minimize FILE -o OUT       shrink a violating schedule, keeping the same violation\n"
     "  scenarios [--json]         list built-in scenarios, variants and expected verdicts\n"
     "  fuzz [--scenario=...]      run a libFuzzer campaign, minimize and replay the finding\n"
-    "  explore [--strategy=...]   a baseline scheduler (random walk, random preemption) run\n"
-    "                             until the first violation\n"
+    "  explore [--strategy=...]   a baseline strategy (random walk, random preemption, PCT,\n"
+    "                             PCTWM, POS, SURW, bounded DFS) run until the first violation\n"
+    "  bench [--trials=K]         the zoo benchmark: every strategy and the fuzzer on every\n"
+    "                             buggy variant, one CSV row per trial\n"
     "  regress FILE...            check corpus files replay deterministically to their verdict\n"
     "  litmus FILE...             run LKMM C litmus tests under a memory model "
     "(docs/memory-models.md)\n"
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   if (command == "scenarios") return ptfuzz::ScenariosCommand(args);
   if (command == "fuzz") return ptfuzz::FuzzCommand(args);
   if (command == "explore") return ptfuzz::ExploreCommand(args);
+  if (command == "bench") return ptfuzz::BenchCommand(args);
   if (command == "regress") return ptfuzz::RegressCommand(args);
   if (command == "litmus") return ptfuzz::LitmusCommand(args);
   std::fprintf(stderr, "ptfuzz: unknown command \"%s\"; see ptfuzz --help\n", command.c_str());

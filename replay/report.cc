@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/run.h"
+#include "core/scenarios/background.h"
 #include "core/violation.h"
 
 namespace ptfuzz {
@@ -13,10 +14,11 @@ const char* ModeName(proto::TlbFlushMode mode) {
   return TlbFlushName(mode);
 }
 
-const char* ActorLabel(const proto::Schedule& schedule, const TraceEvent& e) {
+// `s` is the scenario as it ran (background actors explicit).
+const char* ActorLabel(const proto::Scenario& s, const TraceEvent& e) {
   if (e.agent >= 0) return e.func->name;  // an agent (core/agent.h): "store_buffer"
-  if (e.actor < 0 || e.actor >= schedule.scenario().actors_size()) return "(irq)";
-  return ActorKindName(schedule.scenario().actors(e.actor).kind());
+  if (e.actor < 0 || e.actor >= s.actors_size()) return "(irq)";
+  return ActorKindName(s.actors(e.actor).kind());
 }
 
 }  // namespace
@@ -53,18 +55,27 @@ std::string FormatViolation(const Violation& v) {
 }
 
 std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& result) {
-  const proto::Scenario& s = schedule.scenario();
+  // Background actors are listed as they run, after the scenario's own.
+  const proto::Scenario s = WithBackgroundActors(schedule.scenario());
+  const int own_actors = schedule.scenario().actors_size();
   std::string out = absl::StrFormat(
       "scenario %s, variant %s: %u cpus, tlb flush %s, %u frames, %s, memory model %s\n",
       s.name(), s.variant(), s.num_cpus(), ModeName(s.tlb_flush()), s.num_frames(),
       ArchFlagName(s.arch()), MemoryModelName(MemoryModelOf(s)));
+  if (schedule.scenario().background_actors() != 0) {
+    absl::StrAppendFormat(&out, "  background: %u actors on cpus %u-%u (busy machine)\n",
+                          schedule.scenario().background_actors(),
+                          schedule.scenario().num_cpus(), s.num_cpus() - 1);
+  }
   for (const proto::Mapping& m : s.mappings()) {
     absl::StrAppendFormat(&out, "  mapped  %#x (in the TLB of cpus %#x)\n", m.vaddr(),
                           m.tlb_cpus());
   }
-  for (const proto::Actor& a : s.actors()) {
-    absl::StrAppendFormat(&out, "  cpu %u   %s at %#x\n", a.cpu(), proto::ActorKind_Name(a.kind()),
-                          a.vaddr());
+  for (int i = 0; i < s.actors_size(); ++i) {
+    const proto::Actor& a = s.actors(i);
+    absl::StrAppendFormat(&out, "  cpu %u   %s at %#x%s\n", a.cpu(),
+                          proto::ActorKind_Name(a.kind()), a.vaddr(),
+                          i >= own_actors ? " (background)" : "");
   }
   absl::StrAppendFormat(&out, "  tape    %s, %d answers\n",
                         schedule.canonical() ? "canonical" : "raw",
@@ -76,7 +87,7 @@ std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& r
     for (const TraceEvent& e : result.trace) {
       const bool switched = e.cpu != prev || e.agent != prev_agent;
       absl::StrAppendFormat(&out, "%5u %c%3u  %-12s %-24s %s\n", e.step, switched ? '>' : ' ',
-                            e.cpu, ActorLabel(schedule, e), e.func->name, DescribeOp(e));
+                            e.cpu, ActorLabel(s, e), e.func->name, DescribeOp(e));
       prev = e.cpu;
       prev_agent = e.agent;
     }
@@ -107,7 +118,8 @@ std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& r
 }
 
 std::string FormatJsonReport(const proto::Schedule& schedule, const RunResult& result) {
-  const proto::Scenario& s = schedule.scenario();
+  // num_cpus counts the background actors' CPUs (background_actors of them), as the trace does.
+  const proto::Scenario s = WithBackgroundActors(schedule.scenario());
   std::string out = absl::StrFormat(
       "{\"scenario\":\"%s\",\"variant\":\"%s\",\"num_cpus\":%u,\"tlb_flush\":\"%s\","
       "\"num_frames\":%u,\"memory_model\":\"%s\",\"verdict\":\"%s\",\"outcome\":\"%s\",\"steps\":%u,"
@@ -119,6 +131,10 @@ std::string FormatJsonReport(const proto::Schedule& schedule, const RunResult& r
       result.context_switches, result.preemptions, result.stale_loads, result.buffered_stores,
       result.tape.size(), result.trace_hash,
       result.state_digest);
+  if (schedule.scenario().background_actors() != 0) {
+    absl::StrAppendFormat(&out, ",\"background_actors\":%u",
+                          schedule.scenario().background_actors());
+  }
   if (result.violation) {
     const Violation& v = *result.violation;
     absl::StrAppendFormat(&out,
@@ -137,7 +153,7 @@ std::string FormatJsonReport(const proto::Schedule& schedule, const RunResult& r
     absl::StrAppendFormat(&out,
                           "%s{\"step\":%u,\"cpu\":%u,\"actor\":\"%s\",\"function\":\"%s\","
                           "\"op\":\"%s\",\"addr\":%u,\"old\":%u,\"new\":%u,\"text\":\"%s\"}",
-                          i ? "," : "", e.step, e.cpu, ActorLabel(schedule, e), e.func->name,
+                          i ? "," : "", e.step, e.cpu, ActorLabel(s, e), e.func->name,
                           OpKindName(e.op), e.addr, e.old_value, e.new_value,
                           JsonEscape(DescribeOp(e)));
   }

@@ -151,10 +151,49 @@ check "pct's schedule replays to its violation" 1 "$ptfuzz" replay "$tmp/pct.tex
 check "bounded dfs of a fixed variant exhausts its bound" 0 "$ptfuzz" explore \
   --scenario=gup_vs_split --tlb-flush=broadcast --strategy=dfs --bound=2
 expect_in "dfs says it covered the bound" "$tmp/out" "every schedule within the bound"
-check "explore with an unknown strategy exits 2" 2 "$ptfuzz" explore --strategy=pos
-expect_in "unknown strategy named" "$tmp/err" 'unknown strategy "pos"'
+for strategy in pctwm pos surw; do
+  check "$strategy finds the buggy variant" 1 "$ptfuzz" explore --scenario=gup_vs_split \
+    --variant=no_folio_recheck --tlb-flush=broadcast --strategy=$strategy --seed=1 \
+    --budget=100000 --out="$tmp/$strategy.textproto"
+  check "$strategy's schedule replays to its violation" 1 "$ptfuzz" replay "$tmp/$strategy.textproto"
+done
+check "explore on a busy machine finds the buggy variant" 1 "$ptfuzz" explore \
+  --scenario=gup_vs_split --variant=no_folio_recheck --tlb-flush=broadcast --strategy=pct \
+  --background=6 --seed=1 --budget=100000 --out="$tmp/busy.textproto"
+check "its schedule replays with the background actors" 1 "$ptfuzz" replay "$tmp/busy.textproto"
+expect_in "the replay shows a background actor" "$tmp/out" "cpu 7   ACTOR_ZAP at 0x7f0040a00000 (background)"
+check "explore with too many background actors exits 2" 2 "$ptfuzz" explore --background=13
+expect_in "background bound named" "$tmp/err" "--background must be between 0 and 12"
+check "explore with an unknown strategy exits 2" 2 "$ptfuzz" explore --strategy=chess
+expect_in "unknown strategy named" "$tmp/err" 'unknown strategy "chess"'
 check "explore with a bad probability exits 2" 2 "$ptfuzz" explore --strategy=preempt --p=1.5
 expect_in "bad probability named" "$tmp/err" '--p: "1.5" is not a probability'
+
+# bench: the entries, and a small run of the in-process strategies with its CSV.
+check "bench lists its entries" 0 "$ptfuzz" bench --list
+expect_in "a zoo entry in its first buggy configuration" "$tmp/out" "gup_vs_split"
+expect_in "no_folio_recheck is benchmarked under broadcast flushes" "$tmp/out" \
+  "no_folio_recheck           broadcast"
+check "bench runs the baselines" 0 "$ptfuzz" bench --scenario=gup_vs_split \
+  --variant=no_folio_recheck --strategies=pct,dfs,random --trials=2 --budget=20000 \
+  --csv="$tmp/bench.csv"
+expect_in "bench csv has its header" "$tmp/bench.csv" \
+  "entry,zoo,scenario,variant,tlb_flush,arch,memory_model,background,strategy,trial,found"
+expect_in "pct found it in the csv" "$tmp/bench.csv" ",pct,1,1,ref_on_wrong_folio,"
+expect_in "dfs names its bound" "$tmp/bench.csv" ",dfs,1,1,ref_on_wrong_folio,9,"
+rows=$(grep -c "^[0-9]" "$tmp/bench.csv")
+[ "$rows" -eq 5 ] && echo "ok   bench wrote 2 + 1 + 2 trial rows" || {
+  echo "FAIL bench wrote $rows rows, expected 5"; failures=$((failures + 1)); }
+if [ -x "$(dirname "$ptfuzz")/ptfuzz_fuzzer" ]; then
+  check "bench runs the fuzzer" 0 "$ptfuzz" bench --scenario=gup_vs_split \
+    --variant=no_folio_recheck --strategies=fuzz --trials=1 --budget=100000 --max-time=30 \
+    --csv="$tmp/fuzz.csv"
+  expect_in "the fuzzer trial found it" "$tmp/fuzz.csv" ",fuzz,1,1,ref_on_wrong_folio,"
+fi
+check "bench with a bad shard exits 2" 2 "$ptfuzz" bench --shard=2/2
+expect_in "bad shard named" "$tmp/err" '--shard: "2/2" is not I/N'
+check "bench with an unknown strategy exits 2" 2 "$ptfuzz" bench --strategies=pct,chess
+expect_in "bench names the unknown strategy" "$tmp/err" 'unknown strategy "chess"'
 
 echo "$failures failed"
 [ "$failures" -eq 0 ]

@@ -48,6 +48,32 @@ TEST(MutatorTest, OutputsAreValidSchedulesAndMutationsVary) {
   EXPECT_TRUE(scenario_changed);
 }
 
+// A seed's tape is empty; the mutator still places preemptions anywhere in the run, up to the
+// most decisions a run of the campaign has made (NoteRunDecisions()), padding with defaults.
+TEST(MutatorTest, PlacesPreemptionsPastTheEndOfTheTape) {
+  proto::Schedule seed;
+  seed.set_format_version(kFormatVersion);
+  *seed.mutable_scenario() = FindScenario("gup_vs_zap")->default_scenario();
+  const std::string bytes = seed.SerializeAsString();
+  NoteRunDecisions(60);
+  int far = 0;
+  for (uint32_t seed_value = 0; seed_value < 3000; ++seed_value) {
+    std::vector<uint8_t> buf(bytes.begin(), bytes.end());
+    buf.resize(4096);
+    const size_t n = MutateSchedule(buf.data(), bytes.size(), buf.size(), seed_value, Pins{});
+    const proto::Schedule s = Parse(buf, n);
+    const int len = s.raw_tape_size();
+    if (len <= 16 || s.raw_tape(len - 1) == 0) continue;
+    // Zeros up to one non-default answer: a single preemption deep in the run.
+    int nonzero = 0;
+    for (uint32_t v : s.raw_tape()) nonzero += v != 0;
+    // One placement (other stacked mutations may append a few answers after it).
+    if (nonzero == 1) ++far;
+    EXPECT_LE(len, 60 + 3 * 4);
+  }
+  EXPECT_GT(far, 50);
+}
+
 TEST(MutatorTest, SameSeedSameOutput) {
   const std::string bytes = DefaultBytes();
   std::vector<uint8_t> a(bytes.begin(), bytes.end()), b(bytes.begin(), bytes.end());

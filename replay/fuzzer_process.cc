@@ -1,0 +1,111 @@
+#include "replay/fuzzer_process.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "core/format_version.h"
+#include "core/scenarios/registry.h"
+#include "core/schedule_io.h"
+
+#ifndef PTFUZZ_SOURCE_DIR
+#define PTFUZZ_SOURCE_DIR "."
+#endif
+
+namespace ptfuzz {
+
+namespace fs = std::filesystem;
+
+fs::path SelfDir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path(".") : exe.parent_path();
+}
+
+fs::path DefaultSeedDir(const std::string& scenario) {
+  return fs::path(PTFUZZ_SOURCE_DIR) / "corpus" / scenario / "seed";
+}
+
+absl::StatusOr<int> PinSeedCorpus(const fs::path& seed_dir, bool seed_dir_required,
+                                  const Pins& pins, const fs::path& corpus_dir) {
+  int seeds = 0;
+  if (fs::is_directory(seed_dir)) {
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(seed_dir)) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& f : files) {
+      absl::StatusOr<proto::Schedule> s = LoadScheduleFile(f.string());
+      if (!s.ok()) return s.status();
+      ApplyPins(pins, s->mutable_scenario());
+      s->clear_expect();
+      if (absl::Status st =
+              SaveScheduleFile(*s, (corpus_dir / ("seed-" + f.stem().string())).string());
+          !st.ok()) {
+        return st;
+      }
+      ++seeds;
+    }
+  } else if (seed_dir_required) {
+    return absl::InvalidArgumentError(absl::StrCat(seed_dir.string(), ": not a directory"));
+  }
+  if (seeds == 0) {
+    proto::Schedule s;
+    s.set_format_version(kFormatVersion);
+    *s.mutable_scenario() = FindScenario(pins.scenario)->default_scenario();
+    ApplyPins(pins, s.mutable_scenario());
+    if (absl::Status st = SaveScheduleFile(s, (corpus_dir / "seed-default").string()); !st.ok()) {
+      return st;
+    }
+  }
+  return seeds;
+}
+
+std::vector<std::string> PinEnvironment(const std::string& scenario, const std::string& variant,
+                                        const std::string& flush, const std::string& model,
+                                        const std::string& arch, const Pins& pins) {
+  std::vector<std::string> env = {absl::StrCat("PTFUZZ_SCENARIO=", scenario),
+                                  absl::StrCat("PTFUZZ_VARIANT=", variant)};
+  if (!flush.empty()) env.push_back(absl::StrCat("PTFUZZ_TLB_FLUSH=", flush));
+  if (!model.empty()) env.push_back(absl::StrCat("PTFUZZ_MEMORY_MODEL=", model));
+  if (!arch.empty()) env.push_back(absl::StrCat("PTFUZZ_ARCH=", arch));
+  if (pins.background) env.push_back(absl::StrCat("PTFUZZ_BACKGROUND=", *pins.background));
+  return env;
+}
+
+int RunChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+             const std::string& log) {
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
+    if (!log.empty()) {
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd < 0) {
+        std::perror(log.c_str());
+        _exit(127);
+      }
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    std::perror(("ptfuzz: exec " + argv[0]).c_str());
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return -1;
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+}  // namespace ptfuzz

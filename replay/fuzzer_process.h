@@ -1,0 +1,40 @@
+// Running ptfuzz_fuzzer from the ptfuzz CLI (`ptfuzz fuzz`, `ptfuzz bench`): where it is, its
+// seed corpus, and the child process.
+#ifndef PTFUZZ_REPLAY_FUZZER_PROCESS_H_
+#define PTFUZZ_REPLAY_FUZZER_PROCESS_H_
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "fuzz/mutator.h"
+
+namespace ptfuzz {
+
+// The directory of the running binary (through /proc/self/exe), "." when unknown.
+std::filesystem::path SelfDir();
+
+// The default seed directory of a scenario: corpus/<scenario>/seed in the source tree.
+std::filesystem::path DefaultSeedDir(const std::string& scenario);
+
+// Writes every schedule of `seed_dir` (which must all load), with `pins` applied and no
+// expectation, into `corpus_dir` as binary seed-<stem> files; when `seed_dir` is not a directory
+// (and `seed_dir_required` is false) or holds none, the pinned default scenario as seed-default.
+// Returns how many seed files came from `seed_dir`.
+absl::StatusOr<int> PinSeedCorpus(const std::filesystem::path& seed_dir, bool seed_dir_required,
+                                  const Pins& pins, const std::filesystem::path& corpus_dir);
+
+// The environment that pins a ptfuzz_fuzzer campaign (fuzz/fuzz_target.cc), as NAME=VALUE.
+std::vector<std::string> PinEnvironment(const std::string& scenario, const std::string& variant,
+                                        const std::string& flush, const std::string& model,
+                                        const std::string& arch, const Pins& pins);
+
+// Runs `argv` with `env` added to the environment, its stdout and stderr into `log` when not
+// empty; returns its exit status (128 + signal when killed), or -1 when it could not run.
+int RunChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+             const std::string& log = "");
+
+}  // namespace ptfuzz
+
+#endif  // PTFUZZ_REPLAY_FUZZER_PROCESS_H_
