@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bug-zoo table of docs/benchmarks.md: for each configuration, `ptfuzz fuzz` with seeds
+# The bug-zoo table of docs/BENCHMARKS.md: for each configuration, `ptfuzz fuzz` with seeds
 # 1..K, one core each, and the figures the table reports.
 #   found:  median and worst wall seconds and executions to the first violation over the K seeds
 #           (the seed corpus included), and the preemptions and reordered accesses (stale loads

@@ -165,14 +165,19 @@ uint32_t SamplingDecider::DecideReadsFromPctwm(uint32_t num_options) {
 }
 
 uint32_t ProfilingDecider::Decide(DecisionKind kind, uint32_t num_options) {
-  static_cast<void>(num_options);
   if (kind == DecisionKind::kSchedule) ++schedule_choices_;
   if (kind == DecisionKind::kReadsFrom) ++rf_choices_;
-  return 0;
+  if (!random_) return 0;
+  uint64_t z = (*random_ += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return static_cast<uint32_t>((z >> 32) * num_options >> 32);
 }
 
 void ProfilingDecider::OnStep(const TraceEvent& event, uint64_t func_hash) {
   static_cast<void>(func_hash);
+  ++steps_;
   if (!IsCpuStep(event)) return;
   for (auto& [id, steps] : runner_steps_) {
     if (id == event.cpu) {
@@ -184,7 +189,9 @@ void ProfilingDecider::OnStep(const TraceEvent& event, uint64_t func_hash) {
 }
 
 void ProfilingDecider::Calibrate(SamplingOptions* options) const {
-  options->pct_steps = std::max<uint32_t>(schedule_choices_, 1);
+  // PCT's k bounds the run's length in steps (Burckhardt et al.), of which schedule choices are
+  // a part; change points beyond a run's last choice are simply not reached.
+  options->pct_steps = std::max<uint32_t>(std::max(schedule_choices_, steps_), 1);
   options->rf_steps = std::max<uint32_t>(rf_choices_, 1);
   options->runner_steps = runner_steps_;
 }

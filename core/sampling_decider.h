@@ -60,18 +60,21 @@ struct SamplingOptions {
   uint32_t pct_steps = 64;
   // kPctwm: reads-from change points, the stores older than the newest one a change point
   // picks among, and k_rf, how many reads-from choices a run makes.
-  uint32_t rf_changes = 1;
+  uint32_t rf_changes = 2;
   uint32_t rf_history = 2;
   uint32_t rf_steps = 16;
   // kSurw: (CPU id, steps it takes in a run), from ProfilingDecider.
   std::vector<std::pair<uint32_t, uint32_t>> runner_steps;
 };
 
-// Answers every choice with the default and counts what a run decides and does: the k of PCT
-// and PCTWM, and SURW's steps per CPU (as the run's StepObserver). Calibrate() writes them into
-// `options`.
+// Counts what a run decides and does: the k of PCT and PCTWM, and SURW's steps per CPU (as the
+// run's StepObserver); Calibrate() writes them into `options`. It answers every choice with the
+// default, or, given a seed, uniformly (a random walk interleaves stores and loads, so its runs
+// show the reads-from choices that the default run, one CPU after another, seldom makes).
 class ProfilingDecider : public Decider, public StepObserver {
  public:
+  ProfilingDecider() = default;
+  explicit ProfilingDecider(uint64_t random_walk_seed) : random_(random_walk_seed) {}
   uint32_t Decide(DecisionKind kind, uint32_t num_options) override;
   void OnStep(const TraceEvent& event, uint64_t func_hash) override;
   void Calibrate(SamplingOptions* options) const;
@@ -79,7 +82,9 @@ class ProfilingDecider : public Decider, public StepObserver {
  private:
   uint32_t schedule_choices_ = 0;
   uint32_t rf_choices_ = 0;
+  uint32_t steps_ = 0;  // seen only when the decider is also the run's observer
   std::vector<std::pair<uint32_t, uint32_t>> runner_steps_;  // first-seen order
+  std::optional<uint64_t> random_;                           // SplitMix64 state of a random walk
 };
 
 // Whether a step is a CPU's own (not an agent's drain, RCU callback or speculative walk).

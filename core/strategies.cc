@@ -1,5 +1,7 @@
 #include "core/strategies.h"
 
+#include <algorithm>
+
 #include "core/bounded_dfs.h"
 #include "core/run.h"
 
@@ -12,6 +14,19 @@ void CalibrateSampling(const proto::Scenario& scenario, const SimOptions& option
   profiling.observer = &profile;
   RunScenario(scenario, profile, profiling);
   profile.Calibrate(sampling);
+  // k and k_rf: the most steps and reads-from choices of the default run and of 16 random walks
+  // (seeds fixed, so the calibration is the same every time). PCT's k bounds a run's length;
+  // the default run, one CPU after another, is often shorter than the buggy one.
+  for (uint64_t seed = 1; seed <= 16; ++seed) {
+    ProfilingDecider walk(seed);
+    SimOptions walking = options;
+    walking.observer = &walk;
+    RunScenario(scenario, walk, walking);
+    SamplingOptions seen;
+    walk.Calibrate(&seen);
+    sampling->pct_steps = std::max(sampling->pct_steps, seen.pct_steps);
+    sampling->rf_steps = std::max(sampling->rf_steps, seen.rf_steps);
+  }
 }
 
 uint64_t SampleRuns(const proto::Scenario& scenario, const SamplingOptions& sampling,

@@ -14,8 +14,10 @@
 
 namespace ptfuzz {
 
-// Fills PCT's k, PCTWM's k_rf and SURW's steps per CPU from one run of `scenario` with every
-// choice at its default. REQUIRES: ValidateScenario(scenario).ok().
+// Fills SURW's steps per CPU from one run of `scenario` with every choice at its default, and
+// PCT's k and PCTWM's k_rf from the most steps and reads-from choices of that run and of 16
+// random walks.
+// REQUIRES: ValidateScenario(scenario).ok().
 void CalibrateSampling(const proto::Scenario& scenario, const SimOptions& options,
                        SamplingOptions* sampling);
 

@@ -11,7 +11,9 @@
 // --arch=x86_64|x86_pae|arm64|s390 (the "--" prefix
 // makes libFuzzer ignore them), or the environment variables PTFUZZ_SCENARIO, PTFUZZ_VARIANT,
 // PTFUZZ_TLB_FLUSH, PTFUZZ_MEMORY_MODEL, PTFUZZ_ARCH; flags win. --background=K
-// (PTFUZZ_BACKGROUND) runs every input on a busy machine (Scenario.background_actors = K). --violation=KIND
+// (PTFUZZ_BACKGROUND) runs every input on a busy machine (Scenario.background_actors = K).
+// --mutate-shape=1 (PTFUZZ_MUTATE_SHAPE) lets the mutator change the machine's shape too
+// (fuzz/mutator.h). --violation=KIND
 // (PTFUZZ_VIOLATION) makes only that violation kind a finding. Inputs that do not
 // carry the pinned values are rejected, not rewritten, and the mutator writes the pins into every
 // input it makes: every input that runs, and so every crash file, replays as it ran.
@@ -91,6 +93,14 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
                  interleaving_feedback ? "code coverage and interleaving features"
                                        : "code coverage only");
   }
+  if (const std::string m = FlagOrEnv(*argc, *argv, "mutate-shape", "PTFUZZ_MUTATE_SHAPE");
+      !m.empty()) {
+    if (m != "0" && m != "1") {
+      std::fprintf(stderr, "ptfuzz_fuzzer: --mutate-shape=%s: expected 0 or 1\n", m.c_str());
+      std::exit(2);
+    }
+    pins.mutate_shape = m == "1";
+  }
   only_violation = FlagOrEnv(*argc, *argv, "violation", "PTFUZZ_VIOLATION");
   if (!only_violation.empty() && !ptfuzz::ViolationKindFromName(only_violation)) {
     std::fprintf(stderr, "ptfuzz_fuzzer: unknown violation kind \"%s\"\n", only_violation.c_str());
@@ -135,7 +145,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<uint32_t> raw = ptfuzz::RawTape(schedule);
   ptfuzz::TapeDecider decider(raw);
   const ptfuzz::RunResult result = ptfuzz::RunScenario(schedule.scenario(), decider, options);
-  ptfuzz::NoteRunDecisions(result.tape.size());
+  ptfuzz::NoteRunDecisions(bytes, result.tape.size());
   if (result.violation &&
       (only_violation.empty() ||
        ptfuzz::ViolationKindName(result.violation->kind) == only_violation)) {

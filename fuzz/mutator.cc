@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -10,6 +11,7 @@
 #include "core/run.h"
 #include "core/scenarios/registry.h"
 #include "core/schedule_io.h"
+#include "core/tape_decider.h"
 #include "core/world.h"
 
 namespace ptfuzz {
@@ -54,10 +56,6 @@ uint64_t RandomVaddr(const proto::Scenario& s, Rng& rng) {
   return v % kTaskSize & ~(kPageSize - 1);
 }
 
-// The most decisions a run of this campaign has made (NoteRunDecisions()), at least 16.
-uint32_t run_decisions = 16;
-constexpr uint32_t kMaxRunDecisions = 4096;
-
 // A preemption point at decision `at`: a non-default answer there (1 is "the next runner" for a
 // schedule choice, "the next store back" for a reads-from one), zeros padding the tape up to it.
 void PlacePreemption(google::protobuf::RepeatedField<uint32_t>* tape, int at, Rng& rng) {
@@ -65,15 +63,17 @@ void PlacePreemption(google::protobuf::RepeatedField<uint32_t>* tape, int at, Rn
   tape->Set(at, rng.OneIn(4) ? 2 + rng.Below(3) : 1);
 }
 
-void MutateTape(proto::Schedule& s, Rng& rng) {
+// `decisions`: how many decisions the input's run makes.
+void MutateTape(proto::Schedule& s, uint32_t decisions, Rng& rng) {
   auto* tape = s.mutable_raw_tape();
   const int n = tape->size();
   switch (rng.Below(11)) {
     case 9:
     case 10: {
-      // Place a preemption anywhere in a run, as PCT's change points and the preemption-bounded
-      // searches do; the tape's length does not bound where (a seed's tape is empty).
-      const uint32_t range = std::max<uint32_t>(run_decisions, static_cast<uint32_t>(n));
+      // Place a preemption anywhere in the input's run, as PCT's change points and the
+      // preemption-bounded searches do: the tape's length does not bound where (a seed's tape is
+      // empty), the run's decisions do (a few more: the preemption may lengthen the run).
+      const uint32_t range = std::max<uint32_t>(decisions + 4, static_cast<uint32_t>(n));
       PlacePreemption(tape, static_cast<int>(rng.Below(range)), rng);
       return;
     }
@@ -153,10 +153,19 @@ void MutateTape(proto::Schedule& s, Rng& rng) {
   for (int i = 0; i < k; ++i) tape->Add(RandomAnswer(rng));
 }
 
+// Whether a scenario mutation can change anything: a campaign dimension left open, or the shape.
+bool ScenarioOpen(const Pins& pins) {
+  return pins.mutate_shape || !pins.tlb_flush || !pins.memory_model || !pins.arch ||
+         pins.variant.empty();
+}
+
 void MutateScenario(proto::Scenario& s, const Pins& pins, Rng& rng) {
   const ScenarioSpec* spec = FindScenario(s.name());
   if (spec == nullptr) return;
-  switch (rng.Below(10)) {
+  // Without shape mutations only the dimensions the campaign leaves open change: flush mode (0),
+  // memory model or architecture (9), variant (1).
+  static constexpr uint32_t kDimensions[] = {0, 9, 1};
+  switch (pins.mutate_shape ? rng.Below(10) : kDimensions[rng.Below(3)]) {
     case 0:
       if (!pins.tlb_flush) {
         // Another flush mode; paravirt with arm64 is invalid and undone by the caller.
@@ -266,11 +275,16 @@ proto::Scenario DefaultScenario(const Pins& pins) {
 //  - ParseOrDefault() of corpus inputs, which libFuzzer mutates over and over: a memo of a pure
 //    function of (bytes, pins), cleared when full.
 // Both are dropped when a call comes with other pins (a campaign's are fixed; tests vary them).
+// A parsed input and how many decisions its run makes (nullopt: not known yet).
+struct Parsed {
+  proto::Schedule schedule;
+  std::optional<uint32_t> decisions;
+};
 struct MutatorCache {
   Pins pins;
   std::string last_bytes;
-  proto::Schedule last;
-  absl::flat_hash_map<std::string, proto::Schedule> parsed;
+  Parsed last;
+  absl::flat_hash_map<std::string, Parsed> parsed;
 };
 constexpr size_t kParseMemoCapacity = 1 << 13;
 MutatorCache& Cache() {
@@ -280,7 +294,8 @@ MutatorCache& Cache() {
 
 bool SamePins(const Pins& a, const Pins& b) {
   return a.scenario == b.scenario && a.variant == b.variant && a.tlb_flush == b.tlb_flush &&
-         a.memory_model == b.memory_model && a.arch == b.arch && a.background == b.background;
+         a.memory_model == b.memory_model && a.arch == b.arch && a.background == b.background &&
+         a.mutate_shape == b.mutate_shape;
 }
 
 // Parses `bytes`; anything that is not a valid schedule becomes the pinned default scenario.
@@ -297,9 +312,25 @@ proto::Schedule ParseOrDefaultUncached(const uint8_t* data, size_t size, const P
   return s;
 }
 
+// How many decisions `p`'s run makes: from the fuzz target (NoteRunDecisions()) when it ran it
+// last, else by running it here (once per memo entry; libFuzzer resets its coverage counters
+// before each input it runs, so this run leaves no feedback behind).
+uint32_t Decisions(Parsed& p) {
+  if (!p.decisions) {
+    const std::vector<uint32_t> raw = RawTape(p.schedule);
+    TapeDecider decider(raw);
+    SimOptions options;
+    options.trace_hash = false;
+    options.state_digest = false;
+    p.decisions =
+        static_cast<uint32_t>(RunScenario(p.schedule.scenario(), decider, options).tape.size());
+  }
+  return *p.decisions;
+}
+
 // ParseOrDefaultUncached(), from the last mutant or the memo when it can. The reference is valid
 // until the next call or mutation.
-const proto::Schedule& ParseOrDefault(const uint8_t* data, size_t size, const Pins& pins) {
+Parsed& ParseOrDefault(const uint8_t* data, size_t size, const Pins& pins) {
   const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
   MutatorCache& cache = Cache();
   if (!SamePins(cache.pins, pins)) {
@@ -311,7 +342,8 @@ const proto::Schedule& ParseOrDefault(const uint8_t* data, size_t size, const Pi
   if (!cache.last_bytes.empty() && bytes == cache.last_bytes) return cache.last;
   if (auto it = cache.parsed.find(bytes); it != cache.parsed.end()) return it->second;
   if (cache.parsed.size() >= kParseMemoCapacity) cache.parsed.clear();
-  return cache.parsed.emplace(std::string(bytes), ParseOrDefaultUncached(data, size, pins))
+  return cache.parsed
+      .emplace(std::string(bytes), Parsed{ParseOrDefaultUncached(data, size, pins), std::nullopt})
       .first->second;
 }
 
@@ -331,7 +363,7 @@ size_t Emit(proto::Schedule& s, uint8_t* out, size_t max_size) {
   if (bytes.size() > max_size) return 0;
   std::memcpy(out, bytes.data(), bytes.size());
   MutatorCache& cache = Cache();
-  cache.last = std::move(s);
+  cache.last = Parsed{std::move(s), std::nullopt};
   cache.last_bytes = std::move(bytes);
   return cache.last_bytes.size();
 }
@@ -417,7 +449,7 @@ void ApplyPins(const Pins& pins, proto::Scenario* s) {
 
 const proto::Schedule* LastMutant(absl::string_view bytes) {
   const MutatorCache& cache = Cache();
-  return !cache.last_bytes.empty() && bytes == cache.last_bytes ? &cache.last : nullptr;
+  return !cache.last_bytes.empty() && bytes == cache.last_bytes ? &cache.last.schedule : nullptr;
 }
 
 bool MatchesPins(const Pins& pins, const proto::Scenario& s) {
@@ -429,24 +461,27 @@ bool MatchesPins(const Pins& pins, const proto::Scenario& s) {
          (!pins.background || s.background_actors() == *pins.background);
 }
 
-void NoteRunDecisions(size_t decisions) {
-  if (decisions > run_decisions) {
-    run_decisions = static_cast<uint32_t>(std::min<size_t>(decisions, kMaxRunDecisions));
+void NoteRunDecisions(absl::string_view bytes, size_t decisions) {
+  MutatorCache& cache = Cache();
+  if (!cache.last_bytes.empty() && bytes == cache.last_bytes) {
+    cache.last.decisions = static_cast<uint32_t>(decisions);
   }
 }
 
 size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed,
                       const Pins& pins) {
   Rng rng(seed);
-  proto::Schedule s = ParseOrDefault(data, size, pins);
+  Parsed& parsed = ParseOrDefault(data, size, pins);
+  const uint32_t decisions = Decisions(parsed);
+  proto::Schedule s = parsed.schedule;
   const int mutations = 1 + static_cast<int>(rng.Below(3));
   for (int i = 0; i < mutations; ++i) {
-    if (rng.OneIn(8)) {
+    if (rng.OneIn(8) && ScenarioOpen(pins)) {
       proto::Scenario before = s.scenario();
       MutateScenario(*s.mutable_scenario(), pins, rng);
       if (!ValidateScenario(s.scenario()).ok()) *s.mutable_scenario() = std::move(before);
     } else {
-      MutateTape(s, rng);
+      MutateTape(s, decisions, rng);
     }
   }
   // 0 only when the scenario alone exceeds max_size: an empty input, which is rejected.
@@ -456,9 +491,9 @@ size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed
 size_t CrossOverSchedules(const uint8_t* data1, size_t size1, const uint8_t* data2, size_t size2,
                           uint8_t* out, size_t max_out_size, uint32_t seed, const Pins& pins) {
   Rng rng(seed);
-  proto::Schedule a = ParseOrDefault(data1, size1, pins);
+  proto::Schedule a = ParseOrDefault(data1, size1, pins).schedule;
   // Read before Emit() replaces the last mutant, which `b` may be.
-  const proto::Schedule& b = ParseOrDefault(data2, size2, pins);
+  const proto::Schedule& b = ParseOrDefault(data2, size2, pins).schedule;
   // A's scenario, A's tape up to a cut, then B's tape from another cut.
   const int cut_a = static_cast<int>(rng.Below(a.raw_tape_size() + 1));
   const int cut_b = static_cast<int>(rng.Below(b.raw_tape_size() + 1));

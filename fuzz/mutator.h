@@ -2,19 +2,24 @@
 // no reorder operation, the one a schedule fuzzer needs most: fuzzing-notes.md).
 //
 // Inputs are binary (or text) Schedules. Most mutations edit the tape, where interleavings live:
-// change an answer, insert or delete one (shifting every later decision), swap neighbours, move a
-// preemption point, zero a range, duplicate a range elsewhere (splice), append. Fewer edit the
-// scenario: flush mode, variant, actors (kind, CPU, address among addresses that share or do not
-// share page tables with the others), CPU and frame counts, mappings and TLB contents. A scenario
+// place a preemption anywhere in the run, change an answer, insert or delete one (shifting every
+// later decision), swap neighbours, move a preemption point, zero a range, duplicate a range
+// elsewhere (splice), append. A reads-from choice is an answer like a schedule choice, so the same
+// edits place and move weak-memory change points. Fewer (one in eight) edit the scenario: the
+// dimensions the campaign leaves open (flush mode, memory model or architecture, variant) and,
+// with Pins::mutate_shape, the machine's shape: actors (kind, CPU, address among addresses that
+// share or do not share page tables with the others), CPU and frame counts, mappings, TLB
+// contents, hardware walkers, folio orders. Shape edits are off by default: on campaigns pinned to
+// a variant they doubled the executions to the first violation (docs/BENCHMARKS.md). A scenario
 // edit that fails ValidateScenario() is undone, so outputs are valid whenever the input parsed.
 //
 // Outputs are raw binary schedules with the campaign's pins applied and fit in max_size: when too
 // large the tape is cut from the end, which is what makes libFuzzer's -minimize_crash shrink
-// schedules. All randomness comes from a local generator seeded by libFuzzer's seed. State kept
-// between calls: for speed, a memo of parsed inputs and the last mutant (LastMutant()), which
-// change no output; and, for aim, how many decisions the campaign's runs make
-// (NoteRunDecisions()), so that a preemption can be placed anywhere in a run and not only within
-// the input's tape. A campaign with a fixed -seed therefore still mutates the same way each time.
+// schedules. All randomness comes from a local generator seeded by libFuzzer's seed. A preemption
+// is placed anywhere in the input's run, not only within its tape: the mutator knows how many
+// decisions the run makes (told by the fuzz target through NoteRunDecisions(), or by running it).
+// The only state kept between calls is speed: a memo of parsed inputs with their decision counts
+// and the last mutant (LastMutant()), none of which changes what any call returns.
 #ifndef PTFUZZ_FUZZ_MUTATOR_H_
 #define PTFUZZ_FUZZ_MUTATOR_H_
 
@@ -38,6 +43,10 @@ struct Pins {
   std::optional<proto::Arch> arch;
   // Scenario.background_actors (core/scenarios/background.h): the busy machine a campaign runs on.
   std::optional<uint32_t> background;
+  // Not a pin: whether the mutator may change the machine's shape (actors, mappings, CPUs,
+  // frames, TLB contents, hardware walkers, folio orders), or only the tape and the dimensions
+  // left open above.
+  bool mutate_shape = false;
 };
 
 // kInvalidArgument for an unknown scenario, variant of it, flush mode name ("ipi"/"broadcast"),
@@ -60,9 +69,9 @@ bool MatchesPins(const Pins& pins, const proto::Scenario& scenario);
 // the next mutation.
 const proto::Schedule* LastMutant(absl::string_view bytes);
 
-// The fuzz target reports how many decisions each run made; the mutator keeps the largest seen
-// (capped) as the range over which it places preemption points past the end of a tape.
-void NoteRunDecisions(size_t decisions);
+// The fuzz target reports how many decisions the run of `bytes` made, so that the mutator need
+// not run it again to learn where preemptions can go (a cache: results do not depend on it).
+void NoteRunDecisions(absl::string_view bytes, size_t decisions);
 
 size_t MutateSchedule(uint8_t* data, size_t size, size_t max_size, uint32_t seed,
                       const Pins& pins);

@@ -37,14 +37,14 @@ namespace {
 
 constexpr char kBenchUsage[] =
     "ptfuzz bench [--trials=K] [--budget=N] [--max-time=S] [--strategies=LIST]\n"
-    "             [--scenario=NAME] [--variant=V] [--background=K,...] [--shard=I/N]\n"
-    "             [--csv=FILE] [--list]\n"
+    "             [--scenario=NAME,...] [--variant=V,...] [--background=K,...]\n"
+    "             [--shard=I/N] [--csv=FILE] [--list]\n"
     "  The zoo benchmark: every buggy variant of every scenario (or those named), in the first\n"
     "  configuration where it is expected to violate (IPI before broadcast flushes, SC before\n"
     "  TSO before the relaxed model, x86-64 before arm64), searched by each strategy K times\n"
     "  (default 10, seeds 1..K) until the first violation, N runs (default 200000) or, for the\n"
     "  fuzzer, S seconds (default 60). Strategies (default all): random, preempt (p 0.05),\n"
-    "  pct (depth 3), pctwm (depth 3, one reads-from change, history 2), pos, surw, dfs\n"
+    "  pct (depth 3), pctwm (depth 3, two reads-from changes, history 2), pos, surw, dfs\n"
     "  (iterative deepening of bounded DFS; deterministic, so one trial), fuzz (ptfuzz_fuzzer\n"
     "  beside this binary, seeded with the scenario's corpus/<scenario>/seed), fuzz-code-only\n"
     "  (the fuzzer with code coverage alone: the ablation of the interleaving feedback,\n"
@@ -259,10 +259,17 @@ int BenchCommand(const std::vector<std::string>& args) {
       return Fail(absl::StrCat("--shard: \"", *spec, "\" is not I/N with 0 <= I < N"));
     }
   }
+  // --scenario and --variant: comma-separated names, each matching any listed one.
+  auto listed = [&](const char* flag, const std::string& name) {
+    if (!cli.Has(flag)) return true;
+    for (absl::string_view n : absl::StrSplit(*cli.Get(flag), ',', absl::SkipEmpty())) {
+      if (n == name) return true;
+    }
+    return false;
+  };
   std::vector<Entry> entries;
   for (Entry& e : BenchEntries()) {
-    if (cli.Has("scenario") && e.scenario != *cli.Get("scenario")) continue;
-    if (cli.Has("variant") && e.variant != *cli.Get("variant")) continue;
+    if (!listed("scenario", e.scenario) || !listed("variant", e.variant)) continue;
     entries.push_back(std::move(e));
   }
   if (entries.empty()) return Fail("no buggy variant matches --scenario / --variant");

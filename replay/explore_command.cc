@@ -42,7 +42,7 @@ constexpr char kExploreUsage[] =
     "    pct      PCT with depth D (default 3): random runner priorities, D - 1 priority\n"
     "             change points among the first k schedule choices (k: the choices of the\n"
     "             default run)\n"
-    "    pctwm    PCT's schedule, and loads read the newest store except at C (default 1)\n"
+    "    pctwm    PCT's schedule, and loads read the newest store except at C (default 2)\n"
     "             change points among the default run's reads-from choices, where they read\n"
     "             one of the H (default 2) stores just older\n"
     "    pos      partial order sampling: random priorities per pending step, re-drawn for\n"
@@ -103,7 +103,7 @@ int ExploreCommand(const std::vector<std::string>& args) {
       return Fail(absl::StrCat("--p: \"", *p, "\" is not a probability in [0, 1]"));
     }
   }
-  long long budget = 1000000, seed = 1, bound = 2, depth = 3, rf_changes = 1, history = 2,
+  long long budget = 1000000, seed = 1, bound = 2, depth = 3, rf_changes = 2, history = 2,
             background = 0;
   for (auto [flag, out] :
        {std::pair{"budget", &budget}, {"seed", &seed}, {"bound", &bound}, {"depth", &depth},

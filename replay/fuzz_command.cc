@@ -35,7 +35,7 @@ constexpr char kFuzzUsage[] =
     "ptfuzz fuzz [--scenario=NAME] [--variant=V] [--tlb-flush=ipi|broadcast|paravirt]\n"
     "            [--memory-model=sc|tso|relaxed] [--arch=x86_64|x86_pae|arm64|s390] [--max-time=S]\n"
     "            [--out=DIR] [--corpus=DIR] [--seed=N] [--runs=N] [--jobs=N] [--violation=KIND]\n"
-    "            [--background=K]\n"
+    "            [--background=K] [--mutate-shape]\n"
     "  Runs ptfuzz_fuzzer on the scenario (default gup_vs_zap) with the variant (default fixed)\n"
     "  and, when given, the TLB flush mode, memory model and architecture pinned; what is not\n"
     "  pinned the fuzzer explores (every flush mode; SC, TSO and the relaxed model; the\n"
@@ -48,6 +48,9 @@ constexpr char kFuzzUsage[] =
     "  that end in another one count as clean, so a shallower bug does not stop the hunt.\n"
     "  --background=K fuzzes the scenario on a busy machine: K more CPUs with GUP-fast walks,\n"
     "  faults and zaps on pages of their own (0..12; core/scenarios/background.h).\n"
+    "  --mutate-shape lets the mutator change the machine's shape too (actors, mappings, CPUs,\n"
+    "  frames, TLB contents, hardware walkers, folio orders); by default it mutates the\n"
+    "  schedule and the dimensions left unpinned (fuzz/mutator.h).\n"
     "  Exit: 0 nothing found, 1 violation found, 2 usage error or fuzzer failure.";
 
 int Fail(const std::string& message) {
@@ -63,7 +66,7 @@ int FuzzCommand(const std::vector<std::string>& args) {
           args,
           {"scenario", "variant", "tlb-flush", "memory-model", "arch", "max-time", "out", "corpus",
            "seed", "runs", "jobs", "violation", "background"},
-          {"help", "h"});
+          {"help", "h", "mutate-shape"});
       !st.ok()) {
     std::fprintf(stderr, "ptfuzz: %s\nusage: %s\n", std::string(st.message()).c_str(), kFuzzUsage);
     return kExitUsage;
@@ -94,6 +97,7 @@ int FuzzCommand(const std::vector<std::string>& args) {
     return Fail(absl::StrCat("--background must be between 0 and ", kMaxBackgroundActors));
   }
   if (background > 0) pins.background = static_cast<uint32_t>(background);
+  pins.mutate_shape = cli.Has("mutate-shape");
   const fs::path fuzzer = SelfDir() / "ptfuzz_fuzzer";
   if (!fs::exists(fuzzer)) {
     return Fail(absl::StrCat(fuzzer.string(), " not found: build with clang and "

@@ -74,6 +74,7 @@ std::vector<std::string> PinEnvironment(const std::string& scenario, const std::
   if (!model.empty()) env.push_back(absl::StrCat("PTFUZZ_MEMORY_MODEL=", model));
   if (!arch.empty()) env.push_back(absl::StrCat("PTFUZZ_ARCH=", arch));
   if (pins.background) env.push_back(absl::StrCat("PTFUZZ_BACKGROUND=", *pins.background));
+  if (pins.mutate_shape) env.push_back("PTFUZZ_MUTATE_SHAPE=1");
   return env;
 }
 

@@ -48,14 +48,15 @@ TEST(MutatorTest, OutputsAreValidSchedulesAndMutationsVary) {
   EXPECT_TRUE(scenario_changed);
 }
 
-// A seed's tape is empty; the mutator still places preemptions anywhere in the run, up to the
-// most decisions a run of the campaign has made (NoteRunDecisions()), padding with defaults.
+// A seed's tape is empty; the mutator still places preemptions anywhere in the seed's run (which
+// makes 30-odd decisions), padding with defaults.
 TEST(MutatorTest, PlacesPreemptionsPastTheEndOfTheTape) {
   proto::Schedule seed;
   seed.set_format_version(kFormatVersion);
   *seed.mutable_scenario() = FindScenario("gup_vs_zap")->default_scenario();
   const std::string bytes = seed.SerializeAsString();
-  NoteRunDecisions(60);
+  const size_t decisions = RunSchedule(seed, SimOptions{}).tape.size();
+  ASSERT_GT(decisions, 20u);
   int far = 0;
   for (uint32_t seed_value = 0; seed_value < 3000; ++seed_value) {
     std::vector<uint8_t> buf(bytes.begin(), bytes.end());
@@ -63,15 +64,41 @@ TEST(MutatorTest, PlacesPreemptionsPastTheEndOfTheTape) {
     const size_t n = MutateSchedule(buf.data(), bytes.size(), buf.size(), seed_value, Pins{});
     const proto::Schedule s = Parse(buf, n);
     const int len = s.raw_tape_size();
-    if (len <= 16 || s.raw_tape(len - 1) == 0) continue;
+    if (len <= 8 || s.raw_tape(len - 1) == 0) continue;
     // Zeros up to one non-default answer: a single preemption deep in the run.
     int nonzero = 0;
     for (uint32_t v : s.raw_tape()) nonzero += v != 0;
     // One placement (other stacked mutations may append a few answers after it).
     if (nonzero == 1) ++far;
-    EXPECT_LE(len, 60 + 3 * 4);
+    EXPECT_LE(static_cast<size_t>(len), decisions + 4 + 3 * 4);
   }
   EXPECT_GT(far, 50);
+}
+
+// A campaign that pins every dimension leaves the scenario alone unless shape mutations are on.
+TEST(MutatorTest, ShapeMutationsOnlyWhenAsked) {
+  const std::string bytes = DefaultBytes();
+  Pins pins;
+  ASSERT_TRUE(MakePins("gup_vs_zap", "fixed", "ipi", &pins, "sc", "x86_64").ok());
+  proto::Scenario pinned = FindScenario("gup_vs_zap")->default_scenario();
+  ApplyPins(pins, &pinned);
+  for (bool shape : {false, true}) {
+    pins.mutate_shape = shape;
+    int changed = 0;
+    for (uint32_t seed = 0; seed < 2000; ++seed) {
+      std::vector<uint8_t> buf(bytes.begin(), bytes.end());
+      buf.resize(4096);
+      const size_t n = MutateSchedule(buf.data(), bytes.size(), buf.size(), seed, pins);
+      const proto::Schedule s = Parse(buf, n);
+      EXPECT_TRUE(MatchesPins(pins, s.scenario()));
+      changed += s.scenario().SerializeAsString() != pinned.SerializeAsString();
+    }
+    if (shape) {
+      EXPECT_GT(changed, 100);
+    } else {
+      EXPECT_EQ(changed, 0);
+    }
+  }
 }
 
 TEST(MutatorTest, SameSeedSameOutput) {
