@@ -38,7 +38,7 @@ namespace {
 constexpr char kBenchUsage[] =
     "ptfuzz bench [--trials=K] [--budget=N] [--max-time=S] [--strategies=LIST]\n"
     "             [--scenario=NAME,...] [--variant=V,...] [--background=K,...]\n"
-    "             [--shard=I/N] [--csv=FILE] [--list]\n"
+    "             [--shard=I/N] [--csv=FILE] [--fuzzer-flags=F,...] [--list]\n"
     "  The zoo benchmark: every buggy variant of every scenario (or those named), in the first\n"
     "  configuration where it is expected to violate (IPI before broadcast flushes, SC before\n"
     "  TSO before the relaxed model, x86-64 before arm64), searched by each strategy K times\n"
@@ -50,7 +50,8 @@ constexpr char kBenchUsage[] =
     "  (the fuzzer with code coverage alone: the ablation of the interleaving feedback,\n"
     "  fuzz/feedback.h). --background runs each entry again with K background actors\n"
     "  (core/scenarios/background.h), e.g. --background=0,2,6,12. --shard=I/N takes every N-th\n"
-    "  entry from the I-th (0-based), to split the work over processes.\n"
+    "  entry from the I-th (0-based), to split the work over processes. --fuzzer-flags passes\n"
+    "  more libFuzzer flags to the fuzzer trials (comma-separated, e.g. -entropic=0).\n"
     "  Writes one CSV row per trial to FILE (default stdout): entry, zoo, scenario, variant,\n"
     "  tlb_flush, arch, memory_model, background, strategy, trial, found, violation, execs,\n"
     "  seconds, detail; progress goes to stderr. --list prints the entries and exits.\n"
@@ -133,7 +134,9 @@ std::string Csv(const std::string& field) {
 // One fuzzer trial: a fresh pinned seed corpus, ptfuzz_fuzzer -seed=trial+1 until the first
 // violation, `budget` executions or `max_time` seconds.
 absl::StatusOr<Trial> FuzzTrial(const Entry& e, const Pins& pins, bool code_only, int trial,
-                                uint64_t budget, long long max_time, const fs::path& work) {
+                                uint64_t budget, long long max_time,
+                                const std::vector<std::string>& extra_flags,
+                                const fs::path& work) {
   const fs::path fuzzer = SelfDir() / "ptfuzz_fuzzer";
   std::error_code ec;
   fs::remove_all(work, ec);
@@ -149,6 +152,7 @@ absl::StatusOr<Trial> FuzzTrial(const Entry& e, const Pins& pins, bool code_only
                                    absl::StrCat("-runs=", budget),
                                    absl::StrCat("-seed=", trial + 1),
                                    "-print_final_stats=1"};
+  argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   std::vector<std::string> env =
       PinEnvironment(e.scenario, e.variant, e.flush, e.model, e.arch, pins);
   if (code_only) env.push_back("PTFUZZ_FEEDBACK=code");
@@ -203,7 +207,7 @@ int BenchCommand(const std::vector<std::string>& args) {
   CliArgs cli;
   if (absl::Status st = cli.Parse(args,
                                   {"trials", "budget", "max-time", "strategies", "scenario",
-                                   "variant", "background", "shard", "csv"},
+                                   "variant", "background", "shard", "csv", "fuzzer-flags"},
                                   {"list", "help", "h"});
       !st.ok()) {
     return Fail(std::string(st.message()));
@@ -250,6 +254,15 @@ int BenchCommand(const std::vector<std::string>& args) {
       backgrounds.push_back(n);
     }
     if (backgrounds.empty()) return Fail("--background: no count given");
+  }
+  std::vector<std::string> fuzzer_flags;
+  if (auto flags = cli.Get("fuzzer-flags")) {
+    for (absl::string_view f : absl::StrSplit(*flags, ',', absl::SkipEmpty())) {
+      if (f.empty() || f[0] != '-') {
+        return Fail(absl::StrCat("--fuzzer-flags: \"", f, "\" is not a libFuzzer flag (-name=value)"));
+      }
+      fuzzer_flags.emplace_back(f);
+    }
   }
   int shard = 0, shards = 1;
   if (auto spec = cli.Get("shard")) {
@@ -328,7 +341,8 @@ int BenchCommand(const std::vector<std::string>& args) {
           Trial t;
           if (strategy == "fuzz" || strategy == "fuzz-code-only") {
             absl::StatusOr<Trial> r = FuzzTrial(e, pins, strategy == "fuzz-code-only", trial,
-                                                static_cast<uint64_t>(budget), max_time, work);
+                                                static_cast<uint64_t>(budget), max_time,
+                                                fuzzer_flags, work);
             if (!r.ok()) {
               std::fprintf(stderr, "ptfuzz bench: %s/%s %s trial %d: %s\n", e.scenario.c_str(),
                            e.variant.c_str(), strategy.c_str(), trial + 1,

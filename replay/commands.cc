@@ -146,10 +146,12 @@ int MinimizeCommand(const std::vector<std::string>& args) {
   }
   const MinimizeStats& s = m->stats;
   std::printf(
-      "minimized %s -> %s\n  violation %s\n  decisions %d -> %d (non-default %d -> %d), actors %d "
-      "-> %d, %d candidate runs\n  %u context switches remain (%u of them preemptions), "
-      "%u stale loads, %u buffered stores\n",
-      path.c_str(), out->c_str(), m->signature.c_str(), s.decisions_before, s.decisions_after,
+      "minimized %s -> %s\n  violation %s\n  preemptions %u -> %u, context switches %u -> %u\n"
+      "  decisions %d -> %d (non-default %d -> %d), actors %d -> %d, %d candidate runs\n"
+      "  %u context switches remain (%u of them preemptions), %u stale loads, %u buffered "
+      "stores\n",
+      path.c_str(), out->c_str(), m->signature.c_str(), s.preemptions_before, s.preemptions,
+      s.context_switches_before, s.context_switches, s.decisions_before, s.decisions_after,
       s.non_default_before, s.non_default_after, s.actors_before, s.actors_after,
       s.candidate_runs, s.context_switches, s.preemptions, s.stale_loads, s.buffered_stores);
   return kExitClean;

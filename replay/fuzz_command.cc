@@ -179,12 +179,12 @@ int FuzzCommand(const std::vector<std::string>& args) {
   std::cout << "\n" << FormatTextReport(m->schedule, m->result);
   const MinimizeStats& s = m->stats;
   std::printf(
-      "\nptfuzz: found %s. Crash file %s minimized (%d candidate runs): decisions %d -> %d, "
-      "%u context switches (%u preemptions), %u stale loads, %u buffered stores.\nptfuzz: saved "
-      "%s; replay with: ptfuzz replay %s\n",
-      m->signature.c_str(), crashes.front().c_str(), s.candidate_runs, s.decisions_before,
-      s.decisions_after, s.context_switches, s.preemptions, s.stale_loads, s.buffered_stores,
-      saved.c_str(), saved.c_str());
+      "\nptfuzz: found %s. Crash file %s minimized (%d candidate runs): preemptions %u -> %u, "
+      "decisions %d -> %d, %u context switches (%u preemptions), %u stale loads, %u buffered "
+      "stores.\nptfuzz: saved %s; replay with: ptfuzz replay %s\n",
+      m->signature.c_str(), crashes.front().c_str(), s.candidate_runs, s.preemptions_before,
+      s.preemptions, s.decisions_before, s.decisions_after, s.context_switches, s.preemptions,
+      s.stale_loads, s.buffered_stores, saved.c_str(), saved.c_str());
   return kExitFound;
 }
 

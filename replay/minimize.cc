@@ -233,6 +233,8 @@ absl::StatusOr<Minimized> MinimizeSchedule(const proto::Schedule& input,
   out.stats.decisions_before = static_cast<int>(original.tape.size());
   out.stats.non_default_before = NonDefault(original.tape);
   out.stats.actors_before = input.scenario().actors_size();
+  out.stats.context_switches_before = original.context_switches;
+  out.stats.preemptions_before = original.preemptions;
 
   Minimizer m(out.signature, options);
   proto::Schedule best = input;

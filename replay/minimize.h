@@ -36,6 +36,8 @@ struct MinimizeStats {
   int non_default_after = 0;
   int actors_before = 0;
   int actors_after = 0;
+  uint32_t context_switches_before = 0;  // of the original run
+  uint32_t preemptions_before = 0;
   uint32_t context_switches = 0;  // of the minimized run
   uint32_t preemptions = 0;
   uint32_t stale_loads = 0;       // relaxed-model loads of an older store, in the minimized run
