@@ -35,8 +35,8 @@ COLORS = {
     "pct": "#0072b2",
     "pctwm": "#009e73",
     "dfs": "#8c564b",
-    "fuzz": "#d55e00",
-    "fuzz-code-only": "#f0c000",
+    "fuzz": "#000000",
+    "fuzz-code-only": "#d55e00",
 }
 
 
@@ -88,6 +88,19 @@ def fmt_int(n):
     if n >= 1e4:
         return "%.0fk" % (n / 1e3)
     return "{:,}".format(int(round(n)))
+
+
+def marker(strategy, cx, cy, fill, stroke, title=""):
+    """A circle for the baselines, a diamond for the fuzzer."""
+    inner = "<title>%s</title>" % title if title else ""
+    if strategy.startswith("fuzz"):
+        r = 5.5
+        pts = "%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f" % (cx, cy - r, cx + r, cy, cx, cy + r,
+                                                          cx - r, cy)
+        return ('<polygon points="%s" fill="%s" stroke="%s" stroke-width="1.5">%s</polygon>' %
+                (pts, fill, stroke, inner))
+    return ('<circle cx="%.1f" cy="%.1f" r="4" fill="%s" stroke="%s" stroke-width="1.5">%s'
+            '</circle>' % (cx, cy, fill, stroke, inner))
 
 
 def geomean(values):
@@ -238,20 +251,19 @@ def main():
             if c is None:
                 continue
             fill = "none" if c.censored else COLORS[s]
-            svg.append('<circle cx="%.1f" cy="%.1f" r="4" fill="%s" stroke="%s" '
-                       'stroke-width="1.5"><title>%s: %s</title></circle>' %
-                       (x(c.median_execs()), y, fill, COLORS[s], LABELS[s],
-                        fmt_int(c.median_execs())))
+            svg.append(marker(s, x(c.median_execs()), y, fill, COLORS[s],
+                              "%s: %s" % (LABELS[s], fmt_int(c.median_execs()))))
     ly = top + row_h * len(ks) + 35
     lx = left
     for s in present:
-        svg.append('<circle cx="%d" cy="%d" r="4" fill="%s"/>' % (lx, ly, COLORS[s]))
-        svg.append('<text x="%d" y="%d" dominant-baseline="middle">%s</text>' %
-                   (lx + 8, ly, LABELS[s]))
-        lx += 8 + 7 * len(LABELS[s]) + 18
-        if lx > width - 150:
+        item = 8 + int(6.2 * len(LABELS[s])) + 18
+        if lx + item > width - right:
             lx = left
             ly += 18
+        svg.append(marker(s, lx, ly, COLORS[s], COLORS[s]))
+        svg.append('<text x="%d" y="%d" dominant-baseline="middle">%s</text>' %
+                   (lx + 8, ly, LABELS[s]))
+        lx += item
     svg.append('<text x="%d" y="%d" fill="#555">hollow: the median trial found nothing within '
                'the budget</text>' % (left, ly + 20))
     svg.append("</svg>")

@@ -6,6 +6,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "core/bounded_dfs.h"
 #include "core/run.h"
 #include "core/scenarios/registry.h"
 #include "core/tape_decider.h"
@@ -15,6 +16,10 @@
 namespace ptfuzz {
 
 namespace {
+
+// The deepest bounded search the minimizer tries (each bound costs about the runs of the last
+// times the decisions of a run; the run budget stops it earlier on large scenarios).
+constexpr int kMaxDeviationBound = 6;
 
 int NonDefault(const std::vector<CanonicalDecision>& tape) {
   return static_cast<int>(
@@ -27,6 +32,9 @@ class Minimizer {
       : signature_(std::move(signature)), options_(options) {}
 
   int runs() const { return runs_; }
+  const std::string& signature() const { return signature_; }
+  // A run made elsewhere (a bounded search) on this minimizer's budget.
+  void CountRun() { ++runs_; }
   // Runs `s` as a raw schedule; every run, tested or exploratory, counts against the budget.
   RunResult Explore(const proto::Schedule& s) {
     ++runs_;
@@ -120,46 +128,35 @@ bool TapePasses(Minimizer& m, proto::Schedule& best) {
   return changed;
 }
 
-// CHESS-style: every tape with at most `k` non-default answers, for k = 0 .. 3, in order, until
-// one reproduces. Single-answer edits cannot remove a preemption whose removal shifts the meaning
-// of later answers; this finds the schedule with the fewest deviations outright (up to three: the
-// LOW_HIGH ABA of Z08 needs three preemptions), within the run budget. Returns true when it found
-// a tape with fewer deviations.
+// CHESS-style: every tape with at most `k` non-default answers, for k = 0, 1, ... (iterative
+// deepening of core/bounded_dfs.h), until a run reproduces the signature or the run budget is
+// spent. Single-answer edits cannot remove a preemption whose removal shifts the meaning of later
+// answers; this finds the schedule with the fewest deviations (preemptions, other frames, older
+// stores) outright: the LOW_HIGH ABA of Z08 needs three, a store-buffering outcome with two stale
+// loads four. Returns true when it found a tape with fewer deviations than `best`.
 bool FewestDeviationsPass(Minimizer& m, proto::Schedule& best) {
-  auto deviations = [](const proto::Schedule& s) {
-    return static_cast<int>(std::count_if(s.raw_tape().begin(), s.raw_tape().end(),
-                                          [](uint32_t v) { return v != 0; }));
-  };
-  const int current = deviations(best);
-  for (int k = 0; k < std::min(current, 4); ++k) {
-    proto::Schedule found;
+  const int current = static_cast<int>(std::count_if(
+      best.raw_tape().begin(), best.raw_tape().end(), [](uint32_t v) { return v != 0; }));
+  SimOptions options;
+  options.trace_hash = false;
+  options.state_digest = false;
+  for (int k = 0; k < std::min(current, kMaxDeviationBound + 1) && m.budget_left(); ++k) {
+    std::vector<uint32_t> found;
     bool ok = false;
-    // Depth-first over deviation positions, each level re-running the prefix to learn options.
-    std::function<void(std::vector<uint32_t>, int)> explore = [&](std::vector<uint32_t> prefix,
-                                                                  int budget) {
-      if (ok || !m.budget_left()) return;
-      proto::Schedule c = best;
-      SetRawTape(prefix, &c);
-      if (budget == 0) {
-        if (m.Try(c)) {
-          found = c;
-          ok = true;
-        }
-        return;
-      }
-      const RunResult r = m.Explore(c);
-      for (size_t i = prefix.size(); i < r.tape.size() && !ok; ++i) {
-        for (uint32_t v = 1; v < r.tape[i].num_options && !ok; ++v) {
-          std::vector<uint32_t> next(prefix);
-          next.resize(i, 0);
-          next.push_back(v);
-          explore(next, budget - 1);
-        }
-      }
-    };
-    explore({}, k);
+    ExploreWithinDeviations(best.scenario(), k, options,
+                            [&](const std::vector<uint32_t>& prefix, const RunResult& r) {
+                              m.CountRun();
+                              if (r.violation && ViolationSignature(*r.violation) == m.signature()) {
+                                found = prefix;
+                                ok = true;
+                              }
+                              return !ok && m.budget_left();
+                            });
     if (ok) {
-      best = std::move(found);
+      proto::Schedule c = best;
+      SetRawTape(found, &c);
+      if (!m.Try(c)) return false;  // cannot happen: the same raw tape reproduced just now
+      best = std::move(c);
       return true;
     }
   }
@@ -246,10 +243,12 @@ absl::StatusOr<Minimized> MinimizeSchedule(const proto::Schedule& input,
     return absl::InternalError("ptfuzz internal bug: the canonical tape of a run does not "
                                "reproduce it when interpreted raw");
   }
+  // Preemptions first (the fewest deviations), then actors and the rest of the scenario, then
+  // the tape's length; again until nothing changes.
   for (int round = 0; round < 20 && m.budget_left(); ++round) {
-    bool changed = TapePasses(m, best);
+    bool changed = FewestDeviationsPass(m, best);
     changed |= ScenarioPasses(m, best);
-    changed |= FewestDeviationsPass(m, best);
+    changed |= TapePasses(m, best);
     if (!changed) break;
   }
 

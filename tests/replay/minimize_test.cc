@@ -3,6 +3,7 @@
 #include "core/format_version.h"
 #include "core/run.h"
 #include "core/scenarios/registry.h"
+#include "core/strategies.h"
 #include "core/violation.h"
 #include "gtest/gtest.h"
 
@@ -40,6 +41,37 @@ TEST(MinimizeTest, KeepsTheViolationAndShrinksTheSchedule) {
   ASSERT_TRUE(again.violation.has_value());
   EXPECT_EQ(ViolationSignature(*again.violation), m->signature);
   EXPECT_EQ(again.trace_hash, m->result.trace_hash);
+}
+
+// A random walk's store-buffering finding (Z12 without reclaim's smp_mb(), arm64 primitives,
+// the relaxed model) switches CPUs at almost every step; the minimizer's bounded searches bring
+// it down to the two preemptions and one stale load the race needs, before -> after reported.
+TEST(MinimizeTest, RemovesThePreemptionsARandomWalkAdds) {
+  proto::Schedule input;
+  input.set_format_version(kFormatVersion);
+  proto::Scenario& s = *input.mutable_scenario();
+  s = FindScenario("gup_vs_madv_free")->default_scenario();
+  s.set_variant("no_sb_mb");
+  s.set_arch(proto::ARCH_ARM64);
+  s.set_tlb_flush(proto::TLB_FLUSH_BROADCAST);
+  s.set_memory_model(proto::MEMORY_MODEL_RELAXED);
+  SamplingOptions walk;
+  RunResult found;
+  SampleRuns(s, walk, 100000, SimOptions{}, [&](const RunResult& r) {
+    if (!r.violation) return true;
+    found = r;
+    return false;
+  });
+  ASSERT_TRUE(found.violation.has_value());
+  ASSERT_GT(found.preemptions, 4u);
+  SetCanonicalTape(found.tape, &input);
+  const absl::StatusOr<Minimized> m = MinimizeSchedule(input, MinimizeOptions{});
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->signature, ViolationSignature(*found.violation));
+  EXPECT_EQ(m->stats.preemptions_before, found.preemptions);
+  EXPECT_LE(m->stats.preemptions, 2u);
+  EXPECT_LE(m->stats.stale_loads, 2u);
+  EXPECT_LE(m->stats.non_default_after, 4);
 }
 
 TEST(StrictReplayTest, LeftoverAnswersAfterAViolationAreADivergence) {
