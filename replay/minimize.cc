@@ -1,10 +1,12 @@
 #include "replay/minimize.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/numeric/bits.h"
 #include "absl/strings/str_cat.h"
 #include "core/bounded_dfs.h"
 #include "core/run.h"
@@ -26,6 +28,30 @@ int NonDefault(const std::vector<CanonicalDecision>& tape) {
       std::count_if(tape.begin(), tape.end(), [](const CanonicalDecision& d) { return d.value; }));
 }
 
+// What the minimizer reduces, most important first (issue 9): preemptions, then the scenario
+// (actors, mappings, CPUs, frames, TLB bits), then the tape (non-default answers, length, values).
+// A candidate is kept only when its key is smaller, so no pass trades a preemption for a shorter
+// tape.
+using Key = std::array<uint64_t, 9>;
+
+Key KeyOf(const proto::Schedule& s, uint32_t preemptions) {
+  uint64_t tlb_bits = 0, non_default = 0, answer_sum = 0;
+  for (const proto::Mapping& m : s.scenario().mappings()) tlb_bits += absl::popcount(m.tlb_cpus());
+  for (uint32_t v : s.raw_tape()) {
+    non_default += v != 0;
+    answer_sum += v;
+  }
+  return {preemptions,
+          static_cast<uint64_t>(s.scenario().actors_size()),
+          static_cast<uint64_t>(s.scenario().mappings_size()),
+          s.scenario().num_cpus(),
+          s.scenario().num_frames(),
+          tlb_bits,
+          non_default,
+          static_cast<uint64_t>(s.raw_tape_size()),
+          answer_sum};
+}
+
 class Minimizer {
  public:
   Minimizer(std::string signature, const MinimizeOptions& options)
@@ -43,33 +69,37 @@ class Minimizer {
     return RunScenario(s.scenario(), decider, SimOptions{});
   }
   bool budget_left() const { return runs_ < options_.max_runs; }
+  int runs_left() const { return std::max(0, options_.max_runs - runs_); }
 
   // Runs `candidate` (a raw schedule) and, when it reproduces, replaces its tape by the answers
-  // actually used without trailing defaults.
-  bool Try(proto::Schedule& candidate) {
+  // actually used without trailing defaults and sets `*key` (KeyOf() the result).
+  bool Try(proto::Schedule& candidate, Key* key = nullptr) {
     if (!ValidateScenario(candidate.scenario()).ok()) return false;
-    const std::string key = candidate.SerializeAsString();
-    if (auto it = memo_.find(key); it != memo_.end()) {
-      if (it->second.ok) SetRawTape(it->second.tape, &candidate);
-      return it->second.ok;
+    const std::string bytes = candidate.SerializeAsString();
+    auto it = memo_.find(bytes);
+    if (it == memo_.end()) {
+      if (!budget_left()) return false;
+      const RunResult r = Explore(candidate);
+      Memo m;
+      m.ok = r.violation && ViolationSignature(*r.violation) == signature_;
+      if (m.ok) {
+        for (const CanonicalDecision& d : r.tape) m.tape.push_back(d.value);
+        while (!m.tape.empty() && m.tape.back() == 0) m.tape.pop_back();
+        m.preemptions = r.preemptions;
+      }
+      it = memo_.emplace(bytes, m).first;
     }
-    if (!budget_left()) return false;
-    const RunResult r = Explore(candidate);
-    Memo m;
-    m.ok = r.violation && ViolationSignature(*r.violation) == signature_;
-    if (m.ok) {
-      for (const CanonicalDecision& d : r.tape) m.tape.push_back(d.value);
-      while (!m.tape.empty() && m.tape.back() == 0) m.tape.pop_back();
-      SetRawTape(m.tape, &candidate);
-    }
-    memo_.emplace(key, m);
-    return m.ok;
+    if (!it->second.ok) return false;
+    SetRawTape(it->second.tape, &candidate);
+    if (key != nullptr) *key = KeyOf(candidate, it->second.preemptions);
+    return true;
   }
 
  private:
   struct Memo {
     bool ok = false;
     std::vector<uint32_t> tape;
+    uint32_t preemptions = 0;
   };
   std::string signature_;
   MinimizeOptions options_;
@@ -77,12 +107,14 @@ class Minimizer {
   absl::flat_hash_map<std::string, Memo> memo_;  // lookup only; never iterated
 };
 
-// Tries `mutate` on a copy of `best`; keeps it when it reproduces.
+// Tries `mutate` on a copy of `best`; keeps it when it reproduces with a smaller key.
 template <typename F>
 bool Attempt(Minimizer& m, proto::Schedule& best, F&& mutate) {
   proto::Schedule candidate = best;
   if (!mutate(candidate)) return false;
-  if (!m.Try(candidate)) return false;
+  Key before, after;
+  proto::Schedule current = best;
+  if (!m.Try(current, &before) || !m.Try(candidate, &after) || !(after < before)) return false;
   best = std::move(candidate);
   return true;
 }
@@ -140,7 +172,9 @@ bool FewestDeviationsPass(Minimizer& m, proto::Schedule& best) {
   SimOptions options;
   options.trace_hash = false;
   options.state_digest = false;
-  for (int k = 0; k < std::min(current, kMaxDeviationBound + 1) && m.budget_left(); ++k) {
+  // At most half of what is left of the budget: the local passes still get their turn.
+  const int stop_at = m.runs() + std::max(1, m.runs_left() / 2);
+  for (int k = 0; k < std::min(current, kMaxDeviationBound + 1) && m.runs() < stop_at; ++k) {
     std::vector<uint32_t> found;
     bool ok = false;
     ExploreWithinDeviations(best.scenario(), k, options,
@@ -150,14 +184,13 @@ bool FewestDeviationsPass(Minimizer& m, proto::Schedule& best) {
                                 found = prefix;
                                 ok = true;
                               }
-                              return !ok && m.budget_left();
+                              return !ok && m.runs() < stop_at;
                             });
     if (ok) {
-      proto::Schedule c = best;
-      SetRawTape(found, &c);
-      if (!m.Try(c)) return false;  // cannot happen: the same raw tape reproduced just now
-      best = std::move(c);
-      return true;
+      return Attempt(m, best, [&](proto::Schedule& c) {
+        SetRawTape(found, &c);
+        return true;
+      });
     }
   }
   return false;
@@ -243,12 +276,13 @@ absl::StatusOr<Minimized> MinimizeSchedule(const proto::Schedule& input,
     return absl::InternalError("ptfuzz internal bug: the canonical tape of a run does not "
                                "reproduce it when interpreted raw");
   }
-  // Preemptions first (the fewest deviations), then actors and the rest of the scenario, then
-  // the tape's length; again until nothing changes.
+  // Every pass keeps only candidates with a smaller key (preemptions first, then the scenario,
+  // then the tape): the cheap local passes, then a bounded search for fewer deviations, again
+  // until nothing changes.
   for (int round = 0; round < 20 && m.budget_left(); ++round) {
-    bool changed = FewestDeviationsPass(m, best);
+    bool changed = TapePasses(m, best);
     changed |= ScenarioPasses(m, best);
-    changed |= TapePasses(m, best);
+    changed |= FewestDeviationsPass(m, best);
     if (!changed) break;
   }
 

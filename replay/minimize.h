@@ -2,12 +2,16 @@
 //
 // Candidates are interpreted like fuzzer inputs (raw tape, answers modulo the options, default 0
 // past the end) and kept only when they reproduce the original ViolationSignature (kind and
-// detecting kernel function), so minimization never drifts to another bug. Order of passes:
-//   1. the fewest deviations (preemptions, other frames, older stores): bounded searches with
-//      0, 1, ... 6 non-default answers until one reproduces (core/bounded_dfs.h),
-//   2. drop actors and mappings, shrink num_cpus and num_frames, clear TLB bits,
-//   3. the tape: drop trailing answers (after canonicalizing to the answers actually used), ddmin
+// detecting kernel function), so minimization never drifts to another bug. What it reduces, most
+// important first: preemptions, then the scenario (actors, mappings, CPUs, frames, TLB bits), then
+// the tape (non-default answers, length, values); a candidate is kept only when it is smaller in
+// that order, so no pass trades a preemption for a shorter tape. Passes, each round:
+//   1. the tape: drop trailing answers (after canonicalizing to the answers actually used), ddmin
 //      over chunks of answers, replace answers by the default (0) or by smaller values,
+//   2. drop actors and mappings, shrink num_cpus and num_frames, clear TLB bits,
+//   3. the fewest deviations (preemptions, other frames, older stores): bounded searches with
+//      0, 1, ... 6 non-default answers until one reproduces (core/bounded_dfs.h), on at most half
+//      of the budget left,
 // repeated until a whole round changes nothing or the run budget is spent. The result is written
 // with its canonical tape and must reproduce under strict replay N times out of N.
 #ifndef PTFUZZ_REPLAY_MINIMIZE_H_
