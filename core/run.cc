@@ -1,7 +1,5 @@
 #include "core/run.h"
 
-#include "core/scenarios/background.h"
-
 #include <algorithm>
 #include <utility>
 
@@ -18,7 +16,6 @@
 #include "core/protocols/hugetlb.h"
 #include "core/protocols/hugetlb_vmemmap.h"
 #include "core/protocols/khugepaged.h"
-#include "core/scenarios/background.h"
 #include "core/protocols/migrate.h"
 #include "core/protocols/munmap.h"
 #include "core/protocols/page_alloc.h"
@@ -28,6 +25,7 @@
 #include "core/protocols/truncate.h"
 #include "core/protocols/wp_fault.h"
 #include "core/protocols/zap.h"
+#include "core/scenarios/background.h"
 #include "core/scenarios/registry.h"
 #include "core/tape_decider.h"
 

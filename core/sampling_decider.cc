@@ -38,7 +38,8 @@ SamplingDecider::SamplingDecider(const SamplingOptions& options, uint64_t run)
       state_(options.seed * 0x9e3779b97f4a7c15ull ^ (run + 1) * 0xbf58476d1ce4e5b9ull),
       threshold_(static_cast<uint64_t>(std::clamp(options.preemption_probability, 0.0, 1.0) *
                                        4294967296.0)) {
-  if (options_.strategy != SamplingStrategy::kPct && options_.strategy != SamplingStrategy::kPctwm) {
+  if (options_.strategy != SamplingStrategy::kPct &&
+      options_.strategy != SamplingStrategy::kPctwm) {
     return;
   }
   const uint32_t k = std::max<uint32_t>(options_.pct_steps, 1);

@@ -1,12 +1,11 @@
-#include "core/run.h"
-
 #include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "core/check.h"
+#include "core/run.h"
 #include "core/scenarios/background.h"
 #include "core/scenarios/registry.h"
 
@@ -88,9 +87,9 @@ absl::Status ValidateRunnable(const proto::Scenario& s, int first_background);
 absl::Status ValidateScenario(const proto::Scenario& s) {
   if (s.background_actors() == 0) return ValidateRunnable(s, s.actors_size());
   if (s.background_actors() > kMaxBackgroundActors) {
-    return absl::InvalidArgumentError(absl::StrCat("scenario.background_actors = ",
-                                                   s.background_actors(), " is more than ",
-                                                   kMaxBackgroundActors));
+    return absl::InvalidArgumentError(
+        absl::StrCat("scenario.background_actors = ", s.background_actors(), " is more than ",
+                     kMaxBackgroundActors));
   }
   // The scenario as written, then with its background actors.
   proto::Scenario own = s;
@@ -295,9 +294,8 @@ absl::Status ValidateRunnable(const proto::Scenario& s, int first_background) {
   uint32_t cpus_used = 0;
   for (int i = 0; i < s.actors_size(); ++i) {
     const proto::Actor& a = s.actors(i);
-    if (i < first_background &&
-        std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(), a.kind()) ==
-            spec->actor_kinds.end()) {
+    if (i < first_background && std::find(spec->actor_kinds.begin(), spec->actor_kinds.end(),
+                                          a.kind()) == spec->actor_kinds.end()) {
       return absl::InvalidArgumentError(absl::StrCat("scenario.actors[", i, "].kind = ",
                                                      proto::ActorKind_Name(a.kind()),
                                                      " is not an actor of ", s.name()));

@@ -89,9 +89,9 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
       std::exit(2);
     }
     interleaving_feedback = f == "all";
-    std::fprintf(stderr, "ptfuzz_fuzzer: feedback: %s\n",
-                 interleaving_feedback ? "code coverage and interleaving features"
-                                       : "code coverage only");
+    std::fprintf(
+        stderr, "ptfuzz_fuzzer: feedback: %s\n",
+        interleaving_feedback ? "code coverage and interleaving features" : "code coverage only");
   }
   if (const std::string m = FlagOrEnv(*argc, *argv, "mutate-shape", "PTFUZZ_MUTATE_SHAPE");
       !m.empty()) {

@@ -86,9 +86,12 @@ std::vector<Entry> BenchEntries() {
       if (v.name == "fixed") continue;
       const proto::Arch native = spec.required_arch.value_or(proto::ARCH_X86_64);
       const Config configs[] = {
-          {"ipi", "sc", native},          {"broadcast", "sc", native},
-          {"ipi", "tso", native},         {"broadcast", "tso", native},
-          {"ipi", "relaxed", native},     {"broadcast", "relaxed", native},
+          {"ipi", "sc", native},
+          {"broadcast", "sc", native},
+          {"ipi", "tso", native},
+          {"broadcast", "tso", native},
+          {"ipi", "relaxed", native},
+          {"broadcast", "relaxed", native},
           {"broadcast", "relaxed", proto::ARCH_ARM64},
       };
       for (const Config& c : configs) {
@@ -135,8 +138,7 @@ std::string Csv(const std::string& field) {
 // violation, `budget` executions or `max_time` seconds.
 absl::StatusOr<Trial> FuzzTrial(const Entry& e, const Pins& pins, bool code_only, int trial,
                                 uint64_t budget, long long max_time,
-                                const std::vector<std::string>& extra_flags,
-                                const fs::path& work) {
+                                const std::vector<std::string>& extra_flags, const fs::path& work) {
   const fs::path fuzzer = SelfDir() / "ptfuzz_fuzzer";
   std::error_code ec;
   fs::remove_all(work, ec);
@@ -225,9 +227,8 @@ int BenchCommand(const std::vector<std::string>& args) {
   if (trials < 1 || budget < 1 || max_time < 1) {
     return Fail("--trials, --budget and --max-time must be at least 1");
   }
-  static const char* const kStrategies[] = {"random", "preempt", "pct",  "pctwm",
-                                            "pos",    "surw",    "dfs",  "fuzz",
-                                            "fuzz-code-only"};
+  static const char* const kStrategies[] = {"random", "preempt", "pct",  "pctwm",         "pos",
+                                            "surw",   "dfs",     "fuzz", "fuzz-code-only"};
   std::vector<std::string> strategies;
   if (auto list = cli.Get("strategies")) {
     for (absl::string_view name : absl::StrSplit(*list, ',', absl::SkipEmpty())) {
@@ -248,8 +249,8 @@ int BenchCommand(const std::vector<std::string>& args) {
     for (absl::string_view k : absl::StrSplit(*list, ',', absl::SkipEmpty())) {
       uint32_t n = 0;
       if (!absl::SimpleAtoi(k, &n) || n > kMaxBackgroundActors) {
-        return Fail(absl::StrCat("--background: \"", k, "\" is not a count in 0..",
-                                 kMaxBackgroundActors));
+        return Fail(
+            absl::StrCat("--background: \"", k, "\" is not a count in 0..", kMaxBackgroundActors));
       }
       backgrounds.push_back(n);
     }
@@ -259,7 +260,8 @@ int BenchCommand(const std::vector<std::string>& args) {
   if (auto flags = cli.Get("fuzzer-flags")) {
     for (absl::string_view f : absl::StrSplit(*flags, ',', absl::SkipEmpty())) {
       if (f.empty() || f[0] != '-') {
-        return Fail(absl::StrCat("--fuzzer-flags: \"", f, "\" is not a libFuzzer flag (-name=value)"));
+        return Fail(
+            absl::StrCat("--fuzzer-flags: \"", f, "\" is not a libFuzzer flag (-name=value)"));
       }
       fuzzer_flags.emplace_back(f);
     }
@@ -340,9 +342,9 @@ int BenchCommand(const std::vector<std::string>& args) {
         for (int trial = 0; trial < n; ++trial) {
           Trial t;
           if (strategy == "fuzz" || strategy == "fuzz-code-only") {
-            absl::StatusOr<Trial> r = FuzzTrial(e, pins, strategy == "fuzz-code-only", trial,
-                                                static_cast<uint64_t>(budget), max_time,
-                                                fuzzer_flags, work);
+            absl::StatusOr<Trial> r =
+                FuzzTrial(e, pins, strategy == "fuzz-code-only", trial,
+                          static_cast<uint64_t>(budget), max_time, fuzzer_flags, work);
             if (!r.ok()) {
               std::fprintf(stderr, "ptfuzz bench: %s/%s %s trial %d: %s\n", e.scenario.c_str(),
                            e.variant.c_str(), strategy.c_str(), trial + 1,
@@ -363,7 +365,7 @@ int BenchCommand(const std::vector<std::string>& args) {
               const DeepeningOutcome d =
                   DeepenUntilViolation(s, 8, static_cast<uint64_t>(budget), options, visit);
               t.execs = d.runs;
-              t.detail = t.found ? absl::StrCat("bound=", d.bound)
+              t.detail = t.found       ? absl::StrCat("bound=", d.bound)
                          : d.exhausted ? "exhausted bound 8"
                                        : "";
             } else {
@@ -380,14 +382,13 @@ int BenchCommand(const std::vector<std::string>& args) {
                        Csv(e.zoo).c_str(), e.scenario.c_str(), e.variant.c_str(), e.flush.c_str(),
                        e.arch.c_str(), e.model.c_str(), background, strategy.c_str(), trial + 1,
                        t.found ? 1 : 0, t.violation.c_str(),
-                       static_cast<unsigned long long>(t.execs), t.seconds,
-                       Csv(t.detail).c_str());
+                       static_cast<unsigned long long>(t.execs), t.seconds, Csv(t.detail).c_str());
           std::fflush(csv);
-          std::fprintf(stderr, "ptfuzz bench: [%zu/%zu] %s/%s bg %u %s trial %d: %s after %llu "
+          std::fprintf(stderr,
+                       "ptfuzz bench: [%zu/%zu] %s/%s bg %u %s trial %d: %s after %llu "
                        "runs (%.2f s)\n",
                        i + 1, entries.size(), e.scenario.c_str(), e.variant.c_str(), background,
-                       strategy.c_str(), trial + 1,
-                       t.found ? t.violation.c_str() : "nothing",
+                       strategy.c_str(), trial + 1, t.found ? t.violation.c_str() : "nothing",
                        static_cast<unsigned long long>(t.execs), t.seconds);
         }
       }

@@ -152,8 +152,8 @@ int MinimizeCommand(const std::vector<std::string>& args) {
       "stores\n",
       path.c_str(), out->c_str(), m->signature.c_str(), s.preemptions_before, s.preemptions,
       s.context_switches_before, s.context_switches, s.decisions_before, s.decisions_after,
-      s.non_default_before, s.non_default_after, s.actors_before, s.actors_after,
-      s.candidate_runs, s.context_switches, s.preemptions, s.stale_loads, s.buffered_stores);
+      s.non_default_before, s.non_default_after, s.actors_before, s.actors_after, s.candidate_runs,
+      s.context_switches, s.preemptions, s.stale_loads, s.buffered_stores);
   return kExitClean;
 }
 

@@ -67,10 +67,11 @@ int Fail(const std::string& message) {
 
 int ExploreCommand(const std::vector<std::string>& args) {
   CliArgs cli;
-  if (absl::Status st = cli.Parse(args,
-                                  {"scenario", "variant", "tlb-flush", "memory-model", "arch",
-                                   "strategy", "p", "depth", "rf-changes", "history", "bound", "budget", "seed", "background", "out"},
-                                  {"help", "h"});
+  if (absl::Status st = cli.Parse(
+          args,
+          {"scenario", "variant", "tlb-flush", "memory-model", "arch", "strategy", "p", "depth",
+           "rf-changes", "history", "bound", "budget", "seed", "background", "out"},
+          {"help", "h"});
       !st.ok()) {
     return Fail(std::string(st.message()));
   }
@@ -105,9 +106,13 @@ int ExploreCommand(const std::vector<std::string>& args) {
   }
   long long budget = 1000000, seed = 1, bound = 2, depth = 3, rf_changes = 2, history = 2,
             background = 0;
-  for (auto [flag, out] :
-       {std::pair{"budget", &budget}, {"seed", &seed}, {"bound", &bound}, {"depth", &depth},
-        {"rf-changes", &rf_changes}, {"history", &history}, {"background", &background}}) {
+  for (auto [flag, out] : {std::pair{"budget", &budget},
+                           {"seed", &seed},
+                           {"bound", &bound},
+                           {"depth", &depth},
+                           {"rf-changes", &rf_changes},
+                           {"history", &history},
+                           {"background", &background}}) {
     if (absl::Status st = cli.GetInt(flag, out); !st.ok()) return Fail(std::string(st.message()));
   }
   if (budget < 1) return Fail("--budget must be at least 1");

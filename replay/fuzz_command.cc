@@ -33,7 +33,8 @@ namespace {
 
 constexpr char kFuzzUsage[] =
     "ptfuzz fuzz [--scenario=NAME] [--variant=V] [--tlb-flush=ipi|broadcast|paravirt]\n"
-    "            [--memory-model=sc|tso|relaxed] [--arch=x86_64|x86_pae|arm64|s390] [--max-time=S]\n"
+    "            [--memory-model=sc|tso|relaxed] [--arch=x86_64|x86_pae|arm64|s390] "
+    "[--max-time=S]\n"
     "            [--out=DIR] [--corpus=DIR] [--seed=N] [--runs=N] [--jobs=N] [--violation=KIND]\n"
     "            [--background=K] [--mutate-shape]\n"
     "  Runs ptfuzz_fuzzer on the scenario (default gup_vs_zap) with the variant (default fixed)\n"
@@ -62,11 +63,11 @@ int Fail(const std::string& message) {
 
 int FuzzCommand(const std::vector<std::string>& args) {
   CliArgs cli;
-  if (absl::Status st = cli.Parse(
-          args,
-          {"scenario", "variant", "tlb-flush", "memory-model", "arch", "max-time", "out", "corpus",
-           "seed", "runs", "jobs", "violation", "background"},
-          {"help", "h", "mutate-shape"});
+  if (absl::Status st =
+          cli.Parse(args,
+                    {"scenario", "variant", "tlb-flush", "memory-model", "arch", "max-time", "out",
+                     "corpus", "seed", "runs", "jobs", "violation", "background"},
+                    {"help", "h", "mutate-shape"});
       !st.ok()) {
     std::fprintf(stderr, "ptfuzz: %s\nusage: %s\n", std::string(st.message()).c_str(), kFuzzUsage);
     return kExitUsage;
@@ -89,8 +90,11 @@ int FuzzCommand(const std::vector<std::string>& args) {
     return Fail(std::string(st.message()));
   }
   long long max_time = 60, seed = -1, runs = -1, jobs = 0, background = 0;
-  for (auto [flag, out] : {std::pair{"max-time", &max_time}, {"seed", &seed}, {"runs", &runs},
-                           {"jobs", &jobs}, {"background", &background}}) {
+  for (auto [flag, out] : {std::pair{"max-time", &max_time},
+                           {"seed", &seed},
+                           {"runs", &runs},
+                           {"jobs", &jobs},
+                           {"background", &background}}) {
     if (absl::Status st = cli.GetInt(flag, out); !st.ok()) return Fail(std::string(st.message()));
   }
   if (background > kMaxBackgroundActors) {
@@ -138,7 +142,8 @@ int FuzzCommand(const std::vector<std::string>& args) {
                scenario.c_str(), variant.c_str(),
                pins.tlb_flush ? TlbFlushName(*pins.tlb_flush) : "ipi+broadcast+paravirt",
                model.empty() ? "sc+tso+relaxed" : model.c_str(), pins.arch ? ", arch " : "",
-               pins.arch ? ArchFlagName(*pins.arch) : "", max_time, corpus_dir.c_str(), std::max(*seeds, 1), run_dir.c_str());
+               pins.arch ? ArchFlagName(*pins.arch) : "", max_time, corpus_dir.c_str(),
+               std::max(*seeds, 1), run_dir.c_str());
   const int status = RunChild(argv, env);
 
   std::vector<fs::path> crashes;

@@ -167,8 +167,8 @@ bool TapePasses(Minimizer& m, proto::Schedule& best) {
 // stores) outright: the LOW_HIGH ABA of Z08 needs three, a store-buffering outcome with two stale
 // loads four. Returns true when it found a tape with fewer deviations than `best`.
 bool FewestDeviationsPass(Minimizer& m, proto::Schedule& best) {
-  const int current = static_cast<int>(std::count_if(
-      best.raw_tape().begin(), best.raw_tape().end(), [](uint32_t v) { return v != 0; }));
+  const int current = static_cast<int>(std::count_if(best.raw_tape().begin(), best.raw_tape().end(),
+                                                     [](uint32_t v) { return v != 0; }));
   SimOptions options;
   options.trace_hash = false;
   options.state_digest = false;
@@ -177,15 +177,15 @@ bool FewestDeviationsPass(Minimizer& m, proto::Schedule& best) {
   for (int k = 0; k < std::min(current, kMaxDeviationBound + 1) && m.runs() < stop_at; ++k) {
     std::vector<uint32_t> found;
     bool ok = false;
-    ExploreWithinDeviations(best.scenario(), k, options,
-                            [&](const std::vector<uint32_t>& prefix, const RunResult& r) {
-                              m.CountRun();
-                              if (r.violation && ViolationSignature(*r.violation) == m.signature()) {
-                                found = prefix;
-                                ok = true;
-                              }
-                              return !ok && m.runs() < stop_at;
-                            });
+    ExploreWithinDeviations(
+        best.scenario(), k, options, [&](const std::vector<uint32_t>& prefix, const RunResult& r) {
+          m.CountRun();
+          if (r.violation && ViolationSignature(*r.violation) == m.signature()) {
+            found = prefix;
+            ok = true;
+          }
+          return !ok && m.runs() < stop_at;
+        });
     if (ok) {
       return Attempt(m, best, [&](proto::Schedule& c) {
         SetRawTape(found, &c);

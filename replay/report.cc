@@ -64,8 +64,8 @@ std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& r
       ArchFlagName(s.arch()), MemoryModelName(MemoryModelOf(s)));
   if (schedule.scenario().background_actors() != 0) {
     absl::StrAppendFormat(&out, "  background: %u actors on cpus %u-%u (busy machine)\n",
-                          schedule.scenario().background_actors(),
-                          schedule.scenario().num_cpus(), s.num_cpus() - 1);
+                          schedule.scenario().background_actors(), schedule.scenario().num_cpus(),
+                          s.num_cpus() - 1);
   }
   for (const proto::Mapping& m : s.mappings()) {
     absl::StrAppendFormat(&out, "  mapped  %#x (in the TLB of cpus %#x)\n", m.vaddr(),

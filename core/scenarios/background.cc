@@ -9,7 +9,7 @@ namespace ptfuzz {
 
 namespace {
 
-constexpr uint64_t kRegion = uint64_t{1} << 30;  // what one PMD table maps on x86-64 and arm64
+constexpr uint64_t kRegion = uint64_t{1} << 30;   // what one PMD table maps on x86-64 and arm64
 constexpr uint64_t kPmdSpan = uint64_t{1} << 21;  // what one PTE table maps
 
 }  // namespace

@@ -75,7 +75,8 @@ TEST_P(BackgroundFixedTest, StaysClean) {
     proto::Scenario s = FindScenario(GetParam())->default_scenario();
     s.set_background_actors(k);
     ASSERT_TRUE(ValidateScenario(s).ok()) << ValidateScenario(s).message();
-    for (SamplingStrategy strategy : {SamplingStrategy::kPct, SamplingStrategy::kRandomPreemption}) {
+    for (SamplingStrategy strategy :
+         {SamplingStrategy::kPct, SamplingStrategy::kRandomPreemption}) {
       SamplingOptions o;
       o.strategy = strategy;
       CalibrateSampling(s, SimOptions{}, &o);

@@ -266,9 +266,8 @@ TEST(StrategiesTest, DeepeningFindsAtTheSmallestBound) {
   EXPECT_EQ(found.bound, 1);
   EXPECT_EQ(violations, 1);
   EXPECT_FALSE(found.exhausted);
-  const proto::Scenario fixed =
-      testing::Configured("gup_vs_split", "fixed", proto::TLB_FLUSH_BROADCAST,
-                          proto::MEMORY_MODEL_SC);
+  const proto::Scenario fixed = testing::Configured(
+      "gup_vs_split", "fixed", proto::TLB_FLUSH_BROADCAST, proto::MEMORY_MODEL_SC);
   const DeepeningOutcome clean =
       DeepenUntilViolation(fixed, 1, 100000, SimOptions{}, [](const RunResult&) { return true; });
   EXPECT_EQ(clean.bound, -1);
