@@ -12,6 +12,7 @@ packages=(
   libabsl-dev                         # Status, StatusOr, strings, containers (20220623)
   libgtest-dev libgmock-dev           # unit and end-to-end tests
   libbenchmark-dev                    # bench/
+  python3                             # bench/zoo_bench_report.py (the zoo benchmark's tables and plot)
 )
 
 missing=()
