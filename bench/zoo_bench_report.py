@@ -110,6 +110,72 @@ def geomean(values):
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
+def scale_tables(keys, cells, present, backgrounds, meta):
+    """How executions and time to the first violation grow with background actors."""
+    out = ["\n#### Scale: executions to the first violation by background actors\n",
+           "Median executions (trials that found it / trials) with K background actors; "
+           "\">=\": most trials found nothing within the budget.\n"]
+    entries = []
+    for k in keys:
+        if (k[0], k[1]) not in entries:
+            entries.append((k[0], k[1]))
+    out.append("| scenario / variant | strategy | " +
+               " | ".join("K = %d" % b for b in backgrounds) + " |")
+    out.append("|---|---|" + "---|" * len(backgrounds))
+    for e in entries:
+        for s in present:
+            row = "| %s / %s | %s |" % (e[0], e[1], LABELS[s])
+            for b in backgrounds:
+                c = cells.get((e[0], e[1], b), {}).get(s)
+                row += " - |" if c is None else " %s%s (%d/%d) |" % (
+                    ">=" if c.censored else "", fmt_int(c.median_execs()), c.found, c.k)
+            out.append(row)
+    out.append("\nGrowth with K: geometric mean over the entries of median executions at K "
+               "divided by median executions at K = 0 (censored medians count as the budget), "
+               "and the median wall seconds at K = %d:\n" % backgrounds[-1])
+    out.append("| strategy | " + " | ".join("K = %d" % b for b in backgrounds[1:]) +
+               " | median s, K = %d |" % backgrounds[-1])
+    out.append("|---|" + "---|" * len(backgrounds))
+    for s in present:
+        row = "| %s |" % LABELS[s]
+        for b in backgrounds[1:]:
+            ratios = []
+            for e in entries:
+                c0 = cells.get((e[0], e[1], backgrounds[0]), {}).get(s)
+                cb = cells.get((e[0], e[1], b), {}).get(s)
+                if c0 and cb:
+                    ratios.append(cb.median_execs() / c0.median_execs())
+            g = geomean(ratios)
+            row += " %.1fx |" % g if not math.isnan(g) else " - |"
+        secs = [cells[(e[0], e[1], backgrounds[-1])][s].median_secs() for e in entries
+                if s in cells.get((e[0], e[1], backgrounds[-1]), {})]
+        row += " %.2f |" % statistics.median(secs) if secs else " - |"
+        out.append(row)
+    if "fuzz" in present:
+        out.append("\nThe fuzzer against the best baseline on each entry (the baseline with the "
+                   "fewest median executions; >1: the fuzzer needs fewer):\n")
+        out.append("| scenario / variant | " + " | ".join("K = %d" % b for b in backgrounds) +
+                   " |")
+        out.append("|---|" + "---|" * len(backgrounds))
+        for e in entries:
+            row = "| %s / %s |" % e
+            for b in backgrounds:
+                cs = cells.get((e[0], e[1], b), {})
+                if "fuzz" not in cs:
+                    row += " - |"
+                    continue
+                base = [(c.median_execs(), s) for s, c in cs.items() if not s.startswith("fuzz")]
+                if not base:
+                    row += " - |"
+                    continue
+                best, name = min(base)
+                f = cs["fuzz"]
+                row += " %.2fx vs %s%s |" % (best / f.median_execs(), name,
+                                             " (fuzzer censored)" if f.censored else "")
+            out.append(row)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--md", required=True)
@@ -202,6 +268,9 @@ def main():
                     vals += ["%.2fx" % ex if not math.isnan(ex) else "-",
                              "%.2fx" % tm if not math.isnan(tm) else "-"]
                 out.append("| %s | %s |" % (LABELS[s], " | ".join(vals)))
+
+    if len(backgrounds) > 1:
+        out += scale_tables(keys, cells, present, backgrounds, meta)
 
     with open(args.md, "w") as f:
         f.write("\n".join(out) + "\n")

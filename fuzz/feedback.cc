@@ -69,8 +69,8 @@ int64_t TouchedFrame(const TraceEvent& e) {
 
 }  // namespace
 
-FeedbackObserver::FeedbackObserver(absl::Span<uint8_t> counters)
-    : counters_(counters), mask_(counters.size() - 1) {
+FeedbackObserver::FeedbackObserver(absl::Span<uint8_t> counters, uint32_t own_cpus)
+    : counters_(counters), mask_(counters.size() - 1), own_cpus_(own_cpus) {
   PTFUZZ_CHECK(!counters.empty() && (counters.size() & mask_) == 0);
 }
 
@@ -81,7 +81,10 @@ void FeedbackObserver::Hit(uint64_t feature) {
 
 void FeedbackObserver::OnStep(const TraceEvent& e, uint64_t func_hash) {
   const uint64_t site = MixHash(func_hash, static_cast<uint64_t>(e.op));
-  if (have_prev_ && e.cpu != prev_cpu_) Hit(MixHash(MixHash(1, prev_site_), site));
+  const bool own = e.cpu < own_cpus_;
+  if (have_prev_ && e.cpu != prev_cpu_ && own && prev_cpu_ < own_cpus_) {
+    Hit(MixHash(MixHash(1, prev_site_), site));
+  }
   prev_site_ = site;
   prev_cpu_ = e.cpu;
   have_prev_ = true;
@@ -89,14 +92,16 @@ void FeedbackObserver::OnStep(const TraceEvent& e, uint64_t func_hash) {
   const int64_t frame = TouchedFrame(e);
   if (frame >= 0 && static_cast<size_t>(frame) < kTrackedFrames) {
     const uint32_t writer = last_write_cpu_[frame];
-    if (writer != 0 && writer != e.cpu + 1) {
-      Hit(MixHash(MixHash(2, last_write_site_[frame]), site));
+    if (writer != 0 && writer != e.cpu + 1 && own) {
+      // A background writer counts as one: which of its steps wrote last is its own business.
+      Hit(MixHash(MixHash(2, writer - 1 < own_cpus_ ? last_write_site_[frame] : 5), site));
     }
     if (IsWrite(e)) {
       last_write_site_[frame] = site;
       last_write_cpu_[frame] = e.cpu + 1;
     }
   }
+  if (!own) return;
   if (e.op == OpKind::kRefTryAdd || e.op == OpKind::kTlbFill || e.op == OpKind::kAllocPage) {
     Hit(MixHash(MixHash(3, site), e.ok));
   }

@@ -12,6 +12,12 @@
 //    A TSO store counts as a write for communication pairs when it drains, not when buffered.
 // A site is (kernel function, operation); its hash comes from the function name, never from a
 // pointer, so feedback is the same in every process (STYLE.md section 4).
+//
+// On a busy machine (Scenario.background_actors) only the scenario's own CPUs give features:
+// interleaving pairs between two own CPUs, communication pairs read by an own CPU (a background
+// writer counted as one, whichever of its steps wrote), outcomes and weak-memory behaviour of own
+// CPUs. How background actors interleave among themselves is noise to the race being hunted, and
+// every feature it added would have been a corpus entry.
 #ifndef PTFUZZ_FUZZ_FEEDBACK_H_
 #define PTFUZZ_FUZZ_FEEDBACK_H_
 
@@ -25,8 +31,9 @@ namespace ptfuzz {
 
 class FeedbackObserver final : public StepObserver {
  public:
-  // `counters` must have a power-of-two size; it is only incremented (saturating).
-  explicit FeedbackObserver(absl::Span<uint8_t> counters);
+  // `counters` must have a power-of-two size; it is only incremented (saturating). CPUs at or
+  // above `own_cpus` run background actors (core/scenarios/background.h).
+  explicit FeedbackObserver(absl::Span<uint8_t> counters, uint32_t own_cpus = ~0u);
   void OnStep(const TraceEvent& event, uint64_t func_hash) override;
 
  private:
@@ -34,6 +41,7 @@ class FeedbackObserver final : public StepObserver {
 
   absl::Span<uint8_t> counters_;
   uint64_t mask_;
+  uint32_t own_cpus_;
   uint64_t prev_site_ = 0;
   CpuId prev_cpu_ = 0;
   bool have_prev_ = false;

@@ -137,7 +137,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return -1;
   }
   const ptfuzz::proto::Schedule& schedule = mutant != nullptr ? *mutant : parsed;
-  ptfuzz::FeedbackObserver observer(extra_counters);
+  // Background actors' CPUs come after the scenario's own (core/scenarios/background.h).
+  ptfuzz::FeedbackObserver observer(extra_counters, schedule.scenario().num_cpus());
   ptfuzz::SimOptions options;
   if (interleaving_feedback) options.observer = &observer;
   options.trace_hash = false;
