@@ -57,7 +57,9 @@ RunResult RunScenario(const proto::Scenario& scenario, Decider& decider,
   const proto::Scenario& s = scenario.background_actors() != 0 ? with_background : scenario;
   const MachineConfig config = MachineConfigOf(s);
   World world(config, options, decider);
-  for (const proto::Mapping& m : s.mappings()) {
+  for (int i = 0; i < s.mappings_size(); ++i) {
+    const proto::Mapping& m = s.mappings(i);
+    if (i == scenario.mappings_size()) world.SetupFromTheTop();  // background actors' pages
     if (m.hugetlb_shared()) {
       if (!world.SetupMapHugetlbShared(m.vaddr(), m.tlb_cpus())) break;
       continue;

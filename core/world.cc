@@ -192,7 +192,7 @@ World::~World() = default;
 
 FrameId World::SetupAlloc(int level) {
   if (memory_.num_free() == 0) return kNoFrame;
-  const FrameId f = memory_.FreeFrameOption(0);
+  const FrameId f = memory_.FreeFrameOption(setup_from_top_ ? memory_.num_free() - 1 : 0);
   memory_.Allocate(f, level < 0 ? FrameState::kData : FrameState::kPageTable,
                    level < 0 ? PtLevel::kPte : static_cast<PtLevel>(level), 0, 0);
   return f;

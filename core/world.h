@@ -152,6 +152,10 @@ class World {
   // Allocates a frame as a page table of `level` (or a data page when level < 0) without asking
   // the Decider: setup order is fixed. Returns kNoFrame when memory is exhausted.
   FrameId SetupAlloc(int level);
+  // From now on the setup takes the coldest free frame (the highest, in a fresh machine) instead
+  // of the hottest: background actors' pages and tables (core/scenarios/background.h) come from
+  // the frames added for them and leave the scenario's own frame layout as it was.
+  void SetupFromTheTop() { setup_from_top_ = true; }
   // Maps a fresh anonymous page at `vaddr` (allocating tables as needed) and fills the TLBs of
   // the CPUs in `tlb_cpus`. Returns false when memory is exhausted.
   // `pins`: long-term FOLL_PIN pins held on the page since before the run (each adds
@@ -479,6 +483,7 @@ class World {
   FrameId pgd_ = kNoFrame;
   std::vector<FrameId> other_pgds_;  // mm 1.. (config.num_mms - 1)
   uint32_t step_ = 0;
+  bool setup_from_top_ = false;
   uint32_t stale_loads_ = 0;      // RunResult::stale_loads
   uint32_t buffered_stores_ = 0;  // RunResult::buffered_stores
   uint64_t trace_hash_ = 0;
