@@ -3,6 +3,7 @@
 // findable.
 #include "core/scenarios/background.h"
 
+#include <algorithm>
 #include <string>
 
 #include "core/run.h"
@@ -107,6 +108,29 @@ INSTANTIATE_TEST_SUITE_P(AllScenarios, BackgroundFixedTest, ::testing::ValuesIn(
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });
+
+// Background pages and tables come from the frames added for them: the frames the scenario's own
+// allocations get at run time are those they got without a busy machine. Compared under the
+// default schedule up to the first background step (the scenario's own CPUs run first, until one
+// blocks): the busy machine's allocations are a prefix of the quiet one's.
+TEST_P(BackgroundFixedTest, LeavesTheScenarioFramesAlone) {
+  auto own_allocations = [&](uint32_t k) {
+    proto::Scenario s = FindScenario(GetParam())->default_scenario();
+    const uint32_t own = s.num_cpus();
+    s.set_background_actors(k);
+    const RunResult r = testing::RunTraced(s, {});
+    std::vector<uint64_t> out;
+    for (const TraceEvent& e : r.trace) {
+      if (e.cpu >= own) break;
+      if (e.op == OpKind::kAllocPage) out.push_back(e.ok ? e.new_value : ~uint64_t{0});
+    }
+    return out;
+  };
+  const std::vector<uint64_t> busy = own_allocations(3);
+  const std::vector<uint64_t> quiet = own_allocations(0);
+  ASSERT_LE(busy.size(), quiet.size());
+  EXPECT_TRUE(std::equal(busy.begin(), busy.end(), quiet.begin()));
+}
 
 // A bug still shows on the busy machine, and its schedule replays strictly.
 TEST(BackgroundTest, BuggyVariantStillFound) {
