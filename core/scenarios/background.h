@@ -9,8 +9,11 @@
 //   - MADV_DONTNEED of a mapped page (a zap whose TLB flush reaches every CPU, by IPI where the
 //     machine flushes by IPI, and whose freed page the scenario may reuse); not in scenarios of
 //     other page-table geometries, whose zap would walk four levels (the first two only there).
-// They never touch the scenario's pages, so they add steps, choices and interference but no new
-// race on its data: a fixed variant stays clean (tests/core/background_test.cc).
+// Their pages and tables are set up from the frames added for them (the coldest free frames), so
+// the scenario's own frame layout is as on a quiet machine; at run time their faults compete for
+// the same free frames as the scenario's allocations. They never touch the scenario's pages, so
+// they add steps, choices and interference but no new race on its data: a fixed variant stays
+// clean (tests/core/background_test.cc).
 #ifndef PTFUZZ_CORE_SCENARIOS_BACKGROUND_H_
 #define PTFUZZ_CORE_SCENARIOS_BACKGROUND_H_
 
