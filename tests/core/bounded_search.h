@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -118,6 +119,12 @@ inline std::string VerdictCaseName(const VerdictCase& c) {
                      : c.arch == proto::ARCH_X86_PAE ? "_pae"
                                                      : "";
   return std::string(c.variant) + mode + model + arch;
+}
+
+// How gtest prints a case (in test listings, and so in the names ctest discovers): readable and the
+// same in every build, never the struct's bytes (which hold a pointer).
+inline void PrintTo(const VerdictCase& c, std::ostream* os) {
+  *os << VerdictCaseName(c) << " bound " << c.bound;
 }
 
 // Every run of `scenario` (its variant set to c.variant) within c.bound non-default answers
