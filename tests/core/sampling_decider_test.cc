@@ -3,6 +3,7 @@
 #include "core/sampling_decider.h"
 
 #include <array>
+#include <ostream>
 #include <vector>
 
 #include "core/run.h"
@@ -13,6 +14,10 @@
 #include "tests/core/bounded_search.h"
 
 namespace ptfuzz {
+
+// gtest prints the parameter by name in test listings (so in ctest's test names).
+void PrintTo(SamplingStrategy strategy, std::ostream* os) { *os << SamplingStrategyName(strategy); }
+
 namespace {
 
 std::vector<uint32_t> Answers(const SamplingOptions& options, uint64_t run, int n) {
