@@ -35,7 +35,7 @@ std::optional<SamplingStrategy> SamplingStrategyFromName(absl::string_view name)
 
 SamplingDecider::SamplingDecider(const SamplingOptions& options, uint64_t run)
     : options_(options),
-      state_(options.seed * 0x9e3779b97f4a7c15ull ^ (run + 1) * 0xbf58476d1ce4e5b9ull),
+      rng_(options.seed * 0x9e3779b97f4a7c15ull ^ (run + 1) * 0xbf58476d1ce4e5b9ull),
       threshold_(static_cast<uint64_t>(std::clamp(options.preemption_probability, 0.0, 1.0) *
                                        4294967296.0)) {
   if (options_.strategy != SamplingStrategy::kPct &&
@@ -168,12 +168,7 @@ uint32_t SamplingDecider::DecideReadsFromPctwm(uint32_t num_options) {
 uint32_t ProfilingDecider::Decide(DecisionKind kind, uint32_t num_options) {
   if (kind == DecisionKind::kSchedule) ++schedule_choices_;
   if (kind == DecisionKind::kReadsFrom) ++rf_choices_;
-  if (!random_) return 0;
-  uint64_t z = (*random_ += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return static_cast<uint32_t>((z >> 32) * num_options >> 32);
+  return random_ ? random_->Below(num_options) : 0;
 }
 
 void ProfilingDecider::OnStep(const TraceEvent& event, uint64_t func_hash) {
@@ -195,14 +190,6 @@ void ProfilingDecider::Calibrate(SamplingOptions* options) const {
   options->pct_steps = std::max<uint32_t>(std::max(schedule_choices_, steps_), 1);
   options->rf_steps = std::max<uint32_t>(rf_choices_, 1);
   options->runner_steps = runner_steps_;
-}
-
-uint64_t SamplingDecider::Next() {
-  // SplitMix64.
-  uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
 }
 
 uint32_t SamplingDecider::Decide(DecisionKind kind, uint32_t num_options) {

@@ -39,6 +39,7 @@
 
 #include "absl/strings/string_view.h"
 #include "core/decider.h"
+#include "core/splitmix.h"
 #include "core/world.h"
 
 namespace ptfuzz {
@@ -74,7 +75,7 @@ struct SamplingOptions {
 class ProfilingDecider : public Decider, public StepObserver {
  public:
   ProfilingDecider() = default;
-  explicit ProfilingDecider(uint64_t random_walk_seed) : random_(random_walk_seed) {}
+  explicit ProfilingDecider(uint64_t random_walk_seed) : random_(SplitMix64(random_walk_seed)) {}
   uint32_t Decide(DecisionKind kind, uint32_t num_options) override;
   void OnStep(const TraceEvent& event, uint64_t func_hash) override;
   void Calibrate(SamplingOptions* options) const;
@@ -84,7 +85,7 @@ class ProfilingDecider : public Decider, public StepObserver {
   uint32_t rf_choices_ = 0;
   uint32_t steps_ = 0;  // seen only when the decider is also the run's observer
   std::vector<std::pair<uint32_t, uint32_t>> runner_steps_;  // first-seen order
-  std::optional<uint64_t> random_;                           // SplitMix64 state of a random walk
+  std::optional<SplitMix64> random_;                         // a random walk's generator
 };
 
 // Whether a step is a CPU's own (not an agent's drain, RCU callback or speculative walk).
@@ -112,12 +113,12 @@ class SamplingDecider : public Decider, public StepObserver {
   // The entry of `id` in `table`, added with `init` when missing.
   static uint64_t& Slot(std::vector<std::pair<uint32_t, uint64_t>>& table, uint32_t id,
                         uint64_t init);
-  uint64_t Next();
+  uint64_t Next() { return rng_.Next(); }
   // Uniform in [0, n).
-  uint32_t Below(uint32_t n) { return static_cast<uint32_t>((Next() >> 32) * n >> 32); }
+  uint32_t Below(uint32_t n) { return rng_.Below(n); }
 
   SamplingOptions options_;
-  uint64_t state_;
+  SplitMix64 rng_;
   uint64_t threshold_;  // preemption_probability scaled to 2^32
   // kPct state.
   std::vector<uint32_t> change_points_;  // schedule-choice indices, in drawing order

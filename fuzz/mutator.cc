@@ -11,32 +11,14 @@
 #include "core/run.h"
 #include "core/scenarios/registry.h"
 #include "core/schedule_io.h"
-#include "core/tape_decider.h"
+#include "core/splitmix.h"
 #include "core/world.h"
 
 namespace ptfuzz {
 
 namespace {
 
-// splitmix64: a named, seeded generator; reduction by multiply-shift, never std distributions.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n). REQUIRES: n > 0.
-  uint32_t Below(uint32_t n) {
-    return static_cast<uint32_t>(((Next() >> 32) * static_cast<uint64_t>(n)) >> 32);
-  }
-  bool OneIn(uint32_t n) { return Below(n) == 0; }
-
- private:
-  uint64_t state_;
-};
+using Rng = SplitMix64;
 
 // An answer: mostly small (there are rarely more than 4 runnable CPUs), sometimes anything a
 // free-frame choice could use.
@@ -317,13 +299,10 @@ proto::Schedule ParseOrDefaultUncached(const uint8_t* data, size_t size, const P
 // before each input it runs, so this run leaves no feedback behind).
 uint32_t Decisions(Parsed& p) {
   if (!p.decisions) {
-    const std::vector<uint32_t> raw = RawTape(p.schedule);
-    TapeDecider decider(raw);
     SimOptions options;
     options.trace_hash = false;
     options.state_digest = false;
-    p.decisions =
-        static_cast<uint32_t>(RunScenario(p.schedule.scenario(), decider, options).tape.size());
+    p.decisions = static_cast<uint32_t>(RunSchedule(p.schedule, options).tape.size());
   }
   return *p.decisions;
 }
