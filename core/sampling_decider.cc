@@ -6,6 +6,21 @@
 
 namespace ptfuzz {
 
+namespace {
+
+// The value of `id` in a small table kept in first-seen order (lookups stay deterministic and a
+// handful of runners needs no hash map), added with `init` when missing.
+template <typename V>
+V& Slot(std::vector<std::pair<uint32_t, V>>& table, uint32_t id, V init) {
+  for (auto& [key, value] : table) {
+    if (key == id) return value;
+  }
+  table.push_back({id, init});
+  return table.back().second;
+}
+
+}  // namespace
+
 absl::string_view SamplingStrategyName(SamplingStrategy strategy) {
   switch (strategy) {
     case SamplingStrategy::kRandomWalk:
@@ -50,15 +65,6 @@ SamplingDecider::SamplingDecider(const SamplingOptions& options, uint64_t run)
   for (uint32_t i = 0; i < options_.rf_changes; ++i) rf_change_points_.push_back(Below(k_rf));
 }
 
-uint64_t& SamplingDecider::Slot(std::vector<std::pair<uint32_t, uint64_t>>& table, uint32_t id,
-                                uint64_t init) {
-  for (auto& [key, value] : table) {
-    if (key == id) return value;
-  }
-  table.push_back({id, init});
-  return table.back().second;
-}
-
 void SamplingDecider::OnScheduleOptions(absl::Span<const uint32_t> ids,
                                         absl::Span<const uint64_t> accesses) {
   option_ids_.assign(ids.begin(), ids.end());
@@ -79,7 +85,7 @@ uint32_t SamplingDecider::DecidePct() {
   uint64_t best_prio = 0;
   for (uint32_t i = 0; i < option_ids_.size(); ++i) {
     const uint32_t id = option_ids_[i];
-    uint64_t& prio = Slot(priority_, id, 0);
+    uint64_t& prio = Slot(priority_, id, uint64_t{0});
     // A random initial priority above every change-point priority (ties broken by the id).
     if (prio == 0) prio = (uint64_t{1} << 40) + (Next() >> 24) * 256 + (id & 255);
     if (i == 0 || prio > best_prio) {
@@ -100,7 +106,7 @@ uint32_t SamplingDecider::DecidePos() {
     const uint32_t id = option_ids_[i];
     const uint64_t access = option_accesses_[i];
     uint64_t& seen = Slot(seen_access_, id, ~uint64_t{0});
-    uint64_t& prio = Slot(priority_, id, 0);
+    uint64_t& prio = Slot(priority_, id, uint64_t{0});
     // A new event (the runner ran, or its pending access is not the one seen last time), or
     // one that races with the event that just ran: a fresh priority. Ties broken by the id.
     if (prio == 0 || id == last_runner_ || seen != access ||
@@ -131,7 +137,7 @@ uint32_t SamplingDecider::DecideSurw() {
     for (const auto& [id, steps] : options_.runner_steps) {
       if (id == option_ids_[i]) expected = steps;
     }
-    const uint64_t taken = Slot(taken_, option_ids_[i], 0);
+    const uint64_t taken = Slot(taken_, option_ids_[i], uint64_t{0});
     weights[i] = expected > taken ? expected - taken : 1;
     total += weights[i];
   }
@@ -150,7 +156,7 @@ bool IsCpuStep(const TraceEvent& event) {
 void SamplingDecider::OnStep(const TraceEvent& event, uint64_t func_hash) {
   static_cast<void>(func_hash);
   if (options_.strategy == SamplingStrategy::kSurw && IsCpuStep(event)) {
-    ++Slot(taken_, event.cpu, 0);
+    ++Slot(taken_, event.cpu, uint64_t{0});
   }
 }
 
@@ -175,13 +181,7 @@ void ProfilingDecider::OnStep(const TraceEvent& event, uint64_t func_hash) {
   static_cast<void>(func_hash);
   ++steps_;
   if (!IsCpuStep(event)) return;
-  for (auto& [id, steps] : runner_steps_) {
-    if (id == event.cpu) {
-      ++steps;
-      return;
-    }
-  }
-  runner_steps_.push_back({event.cpu, 1});
+  ++Slot(runner_steps_, event.cpu, 0u);
 }
 
 void ProfilingDecider::Calibrate(SamplingOptions* options) const {

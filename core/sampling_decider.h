@@ -110,9 +110,6 @@ class SamplingDecider : public Decider, public StepObserver {
   uint32_t DecidePos();
   uint32_t DecideSurw();
   uint32_t DecideReadsFromPctwm(uint32_t num_options);
-  // The entry of `id` in `table`, added with `init` when missing.
-  static uint64_t& Slot(std::vector<std::pair<uint32_t, uint64_t>>& table, uint32_t id,
-                        uint64_t init);
   uint64_t Next() { return rng_.Next(); }
   // Uniform in [0, n).
   uint32_t Below(uint32_t n) { return rng_.Below(n); }
