@@ -1773,6 +1773,9 @@ RunResult World::Run() {
     }
     last = pos;
     have_last = true;
+    if (step_ == options_.break_at_step && options_.on_break != nullptr) {
+      options_.on_break(step_);
+    }
     const int r = runners[pos];
     if (have_agents && r < 0) {
       agents_[~r]->Step(*this);

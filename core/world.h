@@ -112,6 +112,14 @@ struct SimOptions {
   bool trace_hash = true;
   bool state_digest = true;
   StepObserver* observer = nullptr;
+  // A debugger's breakpoint on a step (`ptfuzz replay --break-at-step=N`): `on_break` is called
+  // once with `break_at_step`, after the scheduler chose who takes that step and before it
+  // executes, so a debugger attached to the process stops with the machine as the step finds it.
+  // The core only calls the function (raising SIGTRAP is the CLI's business) and the call must
+  // not change the run. The default never matches: a step is always below max_steps <= UINT32_MAX.
+  // Costs one compare per step.
+  uint32_t break_at_step = UINT32_MAX;
+  void (*on_break)(uint32_t step) = nullptr;
 };
 
 enum class Outcome : uint8_t { kClean, kViolation, kStepBound, kDivergence };

@@ -1,7 +1,14 @@
 // replay, minimize, scenarios and regress. See docs/cli.md.
 #include "replay/commands.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -11,8 +18,11 @@
 #include "core/scenarios/registry.h"
 #include "core/schedule_io.h"
 #include "replay/cli_args.h"
+#include "replay/fuzzer_process.h"
+#include "replay/html_report.h"
 #include "replay/minimize.h"
 #include "replay/report.h"
+#include "replay/rr.h"
 
 namespace ptfuzz {
 
@@ -34,7 +44,8 @@ int Usage(const std::string& message, const char* usage) {
 }
 
 constexpr char kReplayUsage[] =
-    "ptfuzz replay FILE [--json] [--no-trace] [--save-canonical=OUT] [--rebase]\n"
+    "ptfuzz replay FILE [--json] [--no-trace] [--save-canonical=OUT] [--rebase] [--html=OUT]\n"
+    "                   [--break-at-step=N] [--rr] [--rr-dir=DIR] [--rr-dry-run]\n"
     "  Re-executes FILE (binary or .textproto Schedule) deterministically and prints the\n"
     "  timeline and the verdict. A canonical tape is replayed strictly (the first divergence is\n"
     "  reported); a raw tape (a libFuzzer crash file) is interpreted as the fuzzer did.\n"
@@ -43,7 +54,19 @@ constexpr char kReplayUsage[] =
     "    answers are used where the simulator asks a choice of their kind, new choices get the\n"
     "    default 0 (core/strict_decider.h RebaseDecider); with --save-canonical it re-records the\n"
     "    schedule. Compare the verdict with the file's `expect` before keeping it.\n"
-    "  Exit: 0 clean, 1 violation, 2 bad input or divergence.";
+    "  --html=OUT also writes the run as one self-contained HTML page: a lane per CPU and per\n"
+    "    agent, a row per step, values on hover, the violating step highlighted and explained\n"
+    "    (replay/html_report.h). Written whatever the verdict.\n"
+    "  --break-at-step=N raises SIGTRAP just before step N executes, so a debugger (gdb, rr\n"
+    "    replay) stops there; without one the process dies by SIGTRAP. A run that ends before\n"
+    "    step N is reported as usual, with a note on stderr.\n"
+    "  --rr records this same replay (without the rr flags) under rr: `rr record -o DIR`, then\n"
+    "    `rr pack DIR`, and prints how to replay it. DIR: --rr-dir, default rr-trace-<FILE's\n"
+    "    stem>, which must not exist. Exits 2 with the reason when rr cannot record here (rr\n"
+    "    missing, no hardware performance counters, perf_event_paranoid above 1).\n"
+    "  --rr-dry-run prints the rr command lines --rr would run, and runs nothing.\n"
+    "  Exit: 0 clean, 1 violation, 2 bad input or divergence (--rr: the recorded replay's exit\n"
+    "  code, or 2 when rr cannot record or fails).";
 
 constexpr char kMinimizeUsage[] =
     "ptfuzz minimize FILE -o OUT [--max-runs=N]\n"
@@ -64,12 +87,86 @@ constexpr char kRegressUsage[] =
     "  and state digest, and that the verdict equals the file's `expect { verdict: ... }`.\n"
     "  Exit: 0 all match, 1 some mismatch, 2 bad input.";
 
+// --break-at-step's hook (SimOptions::on_break): the core calls it just before the step; a
+// debugger attached to this process stops at the SIGTRAP, and without one SIGTRAP's default
+// action ends the process.
+void BreakAtStep(uint32_t step) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "ptfuzz: --break-at-step=%u: raising SIGTRAP before step %u\n", step, step);
+  std::raise(SIGTRAP);
+}
+
+// --rr and --rr-dry-run: the replay of `args` recorded by rr (replay/rr.h).
+int RecordUnderRr(const std::vector<std::string>& args, const CliArgs& cli,
+                  const std::string& path) {
+  const std::string dir = cli.Get("rr-dir").value_or(DefaultRrDir(path));
+  std::error_code ec;
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec) {
+    std::fprintf(stderr, "ptfuzz: cannot read /proc/self/exe: %s\n", ec.message().c_str());
+    return kExitUsage;
+  }
+  const RrFacts facts = GatherRrFacts();
+  const absl::Status probe = RrVerdict(facts);
+  const RrCommands c =
+      RrCommandLines(facts.rr_path.empty() ? "rr" : facts.rr_path, self, WithoutRrFlags(args), dir);
+  if (cli.Has("rr-dry-run")) {
+    std::printf("%s\n%s\n%s\n", ShellJoin(c.record).c_str(), ShellJoin(c.pack).c_str(),
+                ShellJoin(c.replay).c_str());
+    if (!probe.ok()) {
+      std::fprintf(stderr, "ptfuzz: note: rr cannot record on this machine: %s\n",
+                   std::string(probe.message()).c_str());
+    }
+    return kExitClean;
+  }
+  if (!probe.ok()) {
+    std::fprintf(stderr, "ptfuzz: --rr: rr cannot record on this machine: %s\n",
+                 std::string(probe.message()).c_str());
+    return kExitUsage;
+  }
+  if (std::filesystem::exists(dir, ec)) {
+    std::fprintf(stderr, "ptfuzz: --rr: %s already exists; remove it or pass --rr-dir=DIR\n",
+                 dir.c_str());
+    return kExitUsage;
+  }
+  std::fprintf(stderr, "ptfuzz: running %s\n", ShellJoin(c.record).c_str());
+  // rr exits with the recorded process's status: the replay's 0 or 1, or 128 + SIGTRAP with
+  // --break-at-step. Anything else, or no trace directory, is rr's own failure.
+  const int status = RunChild(c.record, {});
+  if ((status != kExitClean && status != kExitFound && status != 128 + SIGTRAP) ||
+      !std::filesystem::is_directory(dir, ec)) {
+    std::fprintf(stderr, "ptfuzz: --rr: rr record failed (exit status %d)\n", status);
+    return kExitUsage;
+  }
+  std::fprintf(stderr, "ptfuzz: running %s\n", ShellJoin(c.pack).c_str());
+  if (const int pack = RunChild(c.pack, {}); pack != 0) {
+    std::fprintf(stderr, "ptfuzz: --rr: rr pack failed (exit status %d)\n", pack);
+    return kExitUsage;
+  }
+  std::fprintf(stderr, "ptfuzz: rr trace recorded and packed in %s; replay it with:\n  %s\n",
+               dir.c_str(), ShellJoin(c.replay).c_str());
+  return status;
+}
+
+// --html=OUT.
+absl::Status WriteHtml(const std::string& out, const proto::Schedule& schedule,
+                       const RunResult& result) {
+  std::ofstream f(out, std::ios::binary | std::ios::trunc);
+  if (f) f << FormatHtmlReport(schedule, result);
+  if (f) f.close();
+  if (!f) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(out, ": cannot write the HTML report: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int ReplayCommand(const std::vector<std::string>& args) {
   CliArgs cli;
-  if (absl::Status st =
-          cli.Parse(args, {"save-canonical"}, {"json", "no-trace", "rebase", "help", "h"});
+  if (absl::Status st = cli.Parse(args, {"save-canonical", "html", "break-at-step", "rr-dir"},
+                                  {"json", "no-trace", "rebase", "rr", "rr-dry-run", "help", "h"});
       !st.ok()) {
     return Usage(std::string(st.message()), kReplayUsage);
   }
@@ -78,19 +175,44 @@ int ReplayCommand(const std::vector<std::string>& args) {
     return kExitClean;
   }
   if (cli.positional().size() != 1) return Usage("replay takes exactly one FILE", kReplayUsage);
+  long long break_at = -1;
+  if (absl::Status st = cli.GetInt("break-at-step", &break_at); !st.ok()) {
+    return Usage(std::string(st.message()), kReplayUsage);
+  }
+  if (cli.Has("rr-dir") && !cli.Has("rr") && !cli.Has("rr-dry-run")) {
+    return Usage("--rr-dir needs --rr or --rr-dry-run", kReplayUsage);
+  }
   const std::string& path = cli.positional()[0];
   absl::StatusOr<proto::Schedule> schedule = LoadScheduleFile(path, cli.Has("rebase"));
   if (!schedule.ok()) {
     std::fprintf(stderr, "ptfuzz: %s\n", std::string(schedule.status().message()).c_str());
     return kExitUsage;
   }
+  if (cli.Has("rr") || cli.Has("rr-dry-run")) return RecordUnderRr(args, cli, path);
   SimOptions options;
   options.record_trace = !cli.Has("no-trace");
+  if (break_at >= 0) {
+    // A step number at or above UINT32_MAX is never reached (the run stops at max_steps).
+    options.break_at_step = static_cast<uint32_t>(std::min<long long>(break_at, UINT32_MAX - 1));
+    options.on_break = &BreakAtStep;
+  }
   const RunResult result =
       cli.Has("rebase") ? RunScheduleRebased(*schedule, options) : RunSchedule(*schedule, options);
   std::cout << (cli.Has("json") ? FormatJsonReport(*schedule, result)
                                 : FormatTextReport(*schedule, result));
   std::cout.flush();
+  if (break_at >= 0 && static_cast<unsigned long long>(break_at) >= result.steps) {
+    std::fprintf(stderr,
+                 "ptfuzz: --break-at-step=%lld: never reached: the run ended after %u steps "
+                 "(0 to %u)\n",
+                 break_at, result.steps, result.steps == 0 ? 0 : result.steps - 1);
+  }
+  if (auto out = cli.Get("html")) {
+    if (absl::Status st = WriteHtml(*out, *schedule, result); !st.ok()) {
+      std::fprintf(stderr, "ptfuzz: %s\n", std::string(st.message()).c_str());
+      return kExitUsage;
+    }
+  }
   if (result.outcome == Outcome::kDivergence) {
     std::fprintf(stderr, "ptfuzz: %s: %s\n", path.c_str(),
                  std::string(result.divergence.message()).c_str());

@@ -13,6 +13,8 @@ packages=(
   libgtest-dev libgmock-dev           # unit and end-to-end tests
   libbenchmark-dev                    # bench/
   python3                             # bench/zoo_bench_report.py (the zoo benchmark's tables and plot)
+  chromium                            # tests/e2e/html_screenshot_test.sh (renders replay --html)
+  rr                                  # ptfuzz replay --rr (records a replay for reverse debugging)
 )
 
 missing=()
