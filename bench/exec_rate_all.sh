@@ -16,8 +16,9 @@ echo "| scenario | exec/s ($model, ${secs} s) |"
 echo "|---|---|"
 rates=()
 for scenario in $("$build/ptfuzz" scenarios | grep -E '^[a-z0-9_]+( |$)' | awk '{print $1}'); do
-  r=$("$build/ptfuzz" fuzz --scenario="$scenario" --variant=fixed --memory-model="$model" \
-    --max-time="$secs" --seed=1 --out="$work/$scenario" 2>&1 | rate || true)
+  "$build/ptfuzz" fuzz --scenario="$scenario" --variant=fixed --memory-model="$model" \
+    --max-time="$secs" --seed=1 --no-merge --out="$work/$scenario" > /dev/null 2>&1 || true
+  r=$(cat "$work/$scenario"/logs/fuzzer-*.log | rate || true)
   echo "| $scenario | ${r:-?} |"
   [ -n "$r" ] && rates+=("$r")
 done

@@ -23,7 +23,7 @@ while read -r zoo scenario variant flush arch model expected; do
   "$build/ptfuzz" fuzz --scenario="$scenario" --variant="$variant" --tlb-flush="$flush" \
     --arch="$arch" --memory-model="$model" --seed=1 --max-time=60 --out="$out" \
     > "$out.log" 2>&1 || rc=$?
-  crash=$(ls "$out"/run-0/crash-* 2>/dev/null | head -1 || true)
+  crash=$(ls "$out"/findings/*/crash-* 2>/dev/null | head -1 || true)
   if [ "$rc" -ne 1 ] || [ -z "$crash" ]; then
     echo "| $zoo | $scenario / $variant | $flush, $arch, $model | not found in 60 s | | | | ${zoo_estimate[$zoo]:--} |"
     continue

@@ -31,7 +31,7 @@ for case in $cases; do
       "$build/ptfuzz" fuzz --scenario="$scenario" --variant="$variant" --tlb-flush="$flush" \
         --arch="$arch" --memory-model="$model" --seed="$seed" --max-time="$max_time" \
         ${CORPUS:+--corpus="$CORPUS"} --out="$out" > "$out.log" 2>&1 || true
-      n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out.log" | grep -o '[0-9]*$' | head -1 || true)
+      n=$(cat "$out"/logs/fuzzer-*.log 2>/dev/null | grep -o 'stat::number_of_executed_units: *[0-9]*' | grep -o '[0-9]*$' | head -1 || true)
       sig=$(grep -o 'ptfuzz: found [^ ]*' "$out.log" | head -1 | cut -d' ' -f3 | tr -d . || true)
       execs+=("${n:-?}")
       found+=("${sig:--}")

@@ -48,7 +48,7 @@ for case in "$@"; do
       continue
     fi
     end=$(date +%s.%N)
-    n=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$out.log" | grep -o '[0-9]*$' | head -1 || true)
+    n=$(cat "$out"/logs/fuzzer-*.log 2>/dev/null | grep -o 'stat::number_of_executed_units: *[0-9]*' | grep -o '[0-9]*$' | head -1 || true)
     if grep -q 'ptfuzz: found' "$out.log"; then
       found=$((found + 1))
       secs+=("$(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.3f", b - a}')")

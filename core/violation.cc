@@ -124,4 +124,9 @@ std::string ViolationSignature(const Violation& v) {
   return absl::StrCat(ViolationKindName(v.kind), "@", v.site);
 }
 
+std::string FindingSignature(absl::string_view scenario, absl::string_view variant,
+                             const Violation& v) {
+  return absl::StrCat(scenario, "/", variant, " ", ViolationSignature(v));
+}
+
 }  // namespace ptfuzz

@@ -115,6 +115,12 @@ struct Violation {
 // What minimization preserves: the same bug, found at the same place.
 std::string ViolationSignature(const Violation& v);
 
+// What a campaign deduplicates findings by (`ptfuzz fuzz`): the scenario, its variant, the
+// invariant and the operation that trips it, as "scenario/variant kind@site". Two crashes with
+// the same finding signature are the same bug however differently they were scheduled.
+std::string FindingSignature(absl::string_view scenario, absl::string_view variant,
+                             const Violation& v);
+
 }  // namespace ptfuzz
 
 #endif  // PTFUZZ_CORE_VIOLATION_H_

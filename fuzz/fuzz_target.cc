@@ -14,13 +14,19 @@
 // (PTFUZZ_BACKGROUND) runs every input on a busy machine (Scenario.background_actors = K).
 // --mutate-shape=1 (PTFUZZ_MUTATE_SHAPE) lets the mutator change the machine's shape too
 // (fuzz/mutator.h). --violation=KIND
-// (PTFUZZ_VIOLATION) makes only that violation kind a finding. Inputs that do not
+// (PTFUZZ_VIOLATION) makes only that violation kind a finding. PTFUZZ_KNOWN_SIGNATURES=FILE names
+// a file of finding signatures (core/violation.h FindingSignature, one per line) that are not
+// findings any more: `ptfuzz fuzz` adds each bug it has stored, so its campaign goes on looking
+// for others; the file is re-read when it changes. Inputs that do not
 // carry the pinned values are rejected, not rewritten, and the mutator writes the pins into every
 // input it makes: every input that runs, and so every crash file, replays as it ran.
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <string>
 
 #include "core/format_version.h"
@@ -47,6 +53,44 @@ bool interleaving_feedback = true;
 // --violation=KIND / PTFUZZ_VIOLATION: only this violation kind is a finding; runs that end in
 // another are treated as clean (their coverage still counts). "" = every violation.
 std::string only_violation;
+
+// PTFUZZ_KNOWN_SIGNATURES: signatures already stored by the campaign runner.
+class KnownSignatures {
+ public:
+  void SetPath(std::string path) { path_ = std::move(path); }
+  // Re-reads the file when its size or modification time changed, at most every 4096 calls (a
+  // stat costs about a microsecond; an execution a few).
+  void MaybeReload() {
+    if (path_.empty() || (calls_++ & 4095) != 0) return;
+    struct stat st;
+    if (stat(path_.c_str(), &st) != 0) return;
+    if (st.st_size == size_ && st.st_mtim.tv_sec == mtime_.tv_sec &&
+        st.st_mtim.tv_nsec == mtime_.tv_nsec) {
+      return;
+    }
+    size_ = st.st_size;
+    mtime_ = st.st_mtim;
+    std::FILE* f = std::fopen(path_.c_str(), "r");
+    if (f == nullptr) return;
+    known_.clear();
+    char line[1024];
+    while (std::fgets(line, sizeof line, f) != nullptr) {
+      std::string s(line);
+      while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+      if (!s.empty()) known_.insert(std::move(s));
+    }
+    std::fclose(f);
+  }
+  bool Contains(const std::string& signature) const { return known_.count(signature) != 0; }
+
+ private:
+  std::string path_;
+  uint64_t calls_ = 0;
+  off_t size_ = -1;
+  timespec mtime_{};
+  std::set<std::string> known_;
+};
+KnownSignatures known_signatures;
 
 std::string FlagOrEnv(int argc, char** argv, const char* flag, const char* env) {
   const std::string prefix = std::string("--") + flag + "=";
@@ -109,6 +153,11 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   if (!only_violation.empty()) {
     std::fprintf(stderr, "ptfuzz_fuzzer: only %s is a finding\n", only_violation.c_str());
   }
+  if (const char* known = std::getenv("PTFUZZ_KNOWN_SIGNATURES"); known != nullptr && *known) {
+    known_signatures.SetPath(known);
+    known_signatures.MaybeReload();
+    std::fprintf(stderr, "ptfuzz_fuzzer: signatures in %s are not findings\n", known);
+  }
   if (!pins.scenario.empty() || !pins.variant.empty() || pins.tlb_flush || pins.memory_model ||
       pins.arch || pins.background) {
     std::fprintf(stderr,
@@ -147,9 +196,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ptfuzz::TapeDecider decider(raw);
   const ptfuzz::RunResult result = ptfuzz::RunScenario(schedule.scenario(), decider, options);
   ptfuzz::NoteRunDecisions(bytes, result.tape.size());
+  known_signatures.MaybeReload();
   if (result.violation &&
       (only_violation.empty() ||
-       ptfuzz::ViolationKindName(result.violation->kind) == only_violation)) {
+       ptfuzz::ViolationKindName(result.violation->kind) == only_violation) &&
+      !known_signatures.Contains(ptfuzz::FindingSignature(
+          schedule.scenario().name(), schedule.scenario().variant(), *result.violation))) {
     std::fprintf(stderr, "\n==ptfuzz== %s/%s (tlb flush %s, arch %s, memory model %s): %s",
                  schedule.scenario().name().c_str(), schedule.scenario().variant().c_str(),
                  ptfuzz::TlbFlushName(schedule.scenario().tlb_flush()),
@@ -157,7 +209,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  std::string(ptfuzz::MemoryModelName(ptfuzz::MemoryModelOf(schedule.scenario())))
                      .c_str(),
                  ptfuzz::FormatViolation(*result.violation).c_str());
-    std::fprintf(stderr, "==ptfuzz== %zu decisions, %u steps; replay with: ptfuzz replay <crash file>\n",
+    // libFuzzer names the crash file it writes after this trap ("Test unit written to FILE");
+    // `ptfuzz replay FILE` replays it, `ptfuzz fuzz` does so by itself.
+    std::fprintf(stderr,
+                 "==ptfuzz== %zu decisions, %u steps; libFuzzer writes this input below (\"Test "
+                 "unit written to FILE\"): replay it with `ptfuzz replay FILE`\n",
                  result.tape.size(), result.steps);
     std::fflush(stderr);
     __builtin_trap();

@@ -1,6 +1,8 @@
 #include "replay/fuzzer_process.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,7 +34,8 @@ fs::path DefaultSeedDir(const std::string& scenario) {
 }
 
 absl::StatusOr<int> PinSeedCorpus(const fs::path& seed_dir, bool seed_dir_required,
-                                  const Pins& pins, const fs::path& corpus_dir) {
+                                  const Pins& pins, const fs::path& corpus_dir,
+                                  const std::string& prefix) {
   int seeds = 0;
   if (fs::is_directory(seed_dir)) {
     std::vector<fs::path> files;
@@ -44,7 +47,7 @@ absl::StatusOr<int> PinSeedCorpus(const fs::path& seed_dir, bool seed_dir_requir
       ApplyPins(pins, s->mutable_scenario());
       s->clear_expect();
       if (absl::Status st =
-              SaveScheduleFile(*s, (corpus_dir / ("seed-" + f.stem().string())).string());
+              SaveScheduleFile(*s, (corpus_dir / (prefix + f.stem().string())).string());
           !st.ok()) {
         return st;
       }
@@ -58,7 +61,8 @@ absl::StatusOr<int> PinSeedCorpus(const fs::path& seed_dir, bool seed_dir_requir
     s.set_format_version(kFormatVersion);
     *s.mutable_scenario() = FindScenario(pins.scenario)->default_scenario();
     ApplyPins(pins, s.mutable_scenario());
-    if (absl::Status st = SaveScheduleFile(s, (corpus_dir / "seed-default").string()); !st.ok()) {
+    if (absl::Status st = SaveScheduleFile(s, (corpus_dir / (prefix + "default")).string());
+        !st.ok()) {
       return st;
     }
   }
@@ -78,16 +82,22 @@ std::vector<std::string> PinEnvironment(const std::string& scenario, const std::
   return env;
 }
 
-int RunChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-             const std::string& log) {
+int SpawnChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+               const std::string& log, bool own_process_group) {
   std::fflush(stdout);
   std::fflush(stderr);
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    if (own_process_group) setpgid(0, 0);
+    // A campaign runner killed with SIGKILL must not leave its fuzzer running (its fuzzing jobs,
+    // in the same process group, are killed when the campaign resumes).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
     if (!log.empty()) {
-      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (fd < 0) {
         std::perror(log.c_str());
         _exit(127);
@@ -103,10 +113,27 @@ int RunChild(const std::vector<std::string>& argv, const std::vector<std::string
     std::perror(("ptfuzz: exec " + argv[0]).c_str());
     _exit(127);
   }
+  if (own_process_group) setpgid(pid, pid);  // also here: no race with a signal to the group
+  return pid;
+}
+
+int ExitStatus(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  return 128 + WTERMSIG(wait_status);
+}
+
+int RunChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+             const std::string& log) {
+  if (!log.empty()) {
+    // A fresh log, as before: RunChild's callers read it whole.
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) close(fd);
+  }
+  const int pid = SpawnChild(argv, env, log, /*own_process_group=*/false);
+  if (pid < 0) return -1;
   int status = 0;
   if (waitpid(pid, &status, 0) < 0) return -1;
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
+  return ExitStatus(status);
 }
 
 }  // namespace ptfuzz

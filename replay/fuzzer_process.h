@@ -19,16 +19,27 @@ std::filesystem::path SelfDir();
 std::filesystem::path DefaultSeedDir(const std::string& scenario);
 
 // Writes every schedule of `seed_dir` (which must all load), with `pins` applied and no
-// expectation, into `corpus_dir` as binary seed-<stem> files; when `seed_dir` is not a directory
-// (and `seed_dir_required` is false) or holds none, the pinned default scenario as seed-default.
-// Returns how many seed files came from `seed_dir`.
+// expectation, into `corpus_dir` as binary <prefix><stem> files; when `seed_dir` is not a
+// directory (and `seed_dir_required` is false) or holds none, the pinned default scenario as
+// <prefix>default. Returns how many seed files came from `seed_dir`. REQUIRES: pins.scenario set.
 absl::StatusOr<int> PinSeedCorpus(const std::filesystem::path& seed_dir, bool seed_dir_required,
-                                  const Pins& pins, const std::filesystem::path& corpus_dir);
+                                  const Pins& pins, const std::filesystem::path& corpus_dir,
+                                  const std::string& prefix = "seed-");
 
 // The environment that pins a ptfuzz_fuzzer campaign (fuzz/fuzz_target.cc), as NAME=VALUE.
 std::vector<std::string> PinEnvironment(const std::string& scenario, const std::string& variant,
                                         const std::string& flush, const std::string& model,
                                         const std::string& arch, const Pins& pins);
+
+// Starts `argv` with `env` added to the environment, its stdout and stderr appended to `log` when
+// not empty, in a process group of its own when `own_process_group` (so that it and every process
+// it starts can be signalled together, and a Ctrl-C at the terminal reaches only the caller), and
+// killed when the caller dies. Returns its pid, or -1 when it could not start.
+int SpawnChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+               const std::string& log, bool own_process_group);
+
+// The exit status of a wait status: the exit code, or 128 + the signal that killed it.
+int ExitStatus(int wait_status);
 
 // Runs `argv` with `env` added to the environment, its stdout and stderr into `log` when not
 // empty; returns its exit status (128 + signal when killed), or -1 when it could not run.

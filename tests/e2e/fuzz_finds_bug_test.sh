@@ -14,11 +14,19 @@ fi
 # The variant's expected verdict with broadcast flushes, or the other one the same bug surfaces
 # as (`ptfuzz scenarios`: "may also surface as"). Which comes first depends on the search, and so
 # on the build's coverage instrumentation (a sanitizer build finds the other one).
-repro=$(ls "$tmp"/out/crashing/pinned_page_not_mapped-*.textproto \
-           "$tmp"/out/crashing/ref_taken_after_unmap-*.textproto 2>/dev/null | head -1)
-if [ -z "$repro" ]; then echo "FAIL: no crashing/{pinned_page_not_mapped,ref_taken_after_unmap}-*.textproto"; tail -20 "$tmp/log"; exit 1; fi
+repro=$(ls "$tmp"/out/findings/gup_vs_zap-no_pte_recheck-pinned_page_not_mapped@*/schedule.textproto \
+           "$tmp"/out/findings/gup_vs_zap-no_pte_recheck-ref_taken_after_unmap@*/schedule.textproto 2>/dev/null | head -1)
+if [ -z "$repro" ]; then echo "FAIL: no findings/gup_vs_zap-no_pte_recheck-{pinned_page_not_mapped,ref_taken_after_unmap}@*/schedule.textproto"; tail -20 "$tmp/log"; exit 1; fi
+# The printed replay command runs as typed: the real binary and the stored file.
+cmd=$(grep -o 'replay with: .*' "$tmp/log" | head -1 | cut -d' ' -f3-)
+[ -n "$cmd" ] || { echo "FAIL: no replay command printed"; exit 1; }
+$cmd > /dev/null 2>&1
+[ $? -eq 1 ] || { echo "FAIL: the printed replay command ($cmd) does not replay the violation"; exit 1; }
+# libFuzzer's own output is in the log file, not on the terminal.
+grep -q "deadly signal" "$tmp/log" && { echo "FAIL: libFuzzer's crash output reached the terminal"; exit 1; }
+grep -q "INITED\|Done [0-9]* runs\|deadly signal" "$tmp"/out/logs/fuzzer-0.log || { echo "FAIL: no libFuzzer log in out/logs"; exit 1; }
 grep -qE "VIOLATION (pinned_page_not_mapped|ref_taken_after_unmap)" "$tmp/log" || { echo "FAIL: no replay printed"; exit 1; }
 "$ptfuzz" replay "$repro" > /dev/null 2>&1
 [ $? -eq 1 ] || { echo "FAIL: the stored reproducer does not replay to a violation"; exit 1; }
-grep -E "ptfuzz: found|Done [0-9]+ runs|#[0-9]+" "$tmp/log" | tail -3
+grep -E "ptfuzz: found" "$tmp/log" | tail -1
 echo "ok: found, minimized and stored $repro"

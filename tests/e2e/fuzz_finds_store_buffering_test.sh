@@ -13,7 +13,7 @@ status=$?
 if [ "$status" -ne 1 ]; then
   echo "FAIL: relaxed arm64 campaign exited $status, expected 1"; tail -20 "$tmp/relaxed.log"; exit 1
 fi
-repro=$(ls "$tmp"/relaxed/crashing/discarded_while_referenced-*.textproto 2>/dev/null | head -1)
+repro=$(ls "$tmp"/relaxed/findings/*-discarded_while_referenced@*/schedule.textproto 2>/dev/null | head -1)
 [ -n "$repro" ] || { echo "FAIL: no discarded_while_referenced reproducer"; tail -20 "$tmp/relaxed.log"; exit 1; }
 "$ptfuzz" replay "$repro" > "$tmp/replay" 2>&1
 [ $? -eq 1 ] || { echo "FAIL: the reproducer does not replay to the violation"; exit 1; }
