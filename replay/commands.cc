@@ -203,9 +203,8 @@ int ReplayCommand(const std::vector<std::string>& args) {
   std::cout.flush();
   if (break_at >= 0 && static_cast<unsigned long long>(break_at) >= result.steps) {
     std::fprintf(stderr,
-                 "ptfuzz: --break-at-step=%lld: never reached: the run ended after %u steps "
-                 "(0 to %u)\n",
-                 break_at, result.steps, result.steps == 0 ? 0 : result.steps - 1);
+                 "ptfuzz: --break-at-step=%lld: never reached: the run ended after %u steps\n",
+                 break_at, result.steps);
   }
   if (auto out = cli.Get("html")) {
     if (absl::Status st = WriteHtml(*out, *schedule, result); !st.ok()) {

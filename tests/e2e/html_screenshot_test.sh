@@ -3,7 +3,8 @@
 # clean one, renders both pages with Debian's headless chromium, and checks the pixels: the CPU
 # lanes' headers (solid #1d4ed8, one block per CPU side by side) and the violating row (solid
 # #dc2626 across the page) are on screen for the violation, and no violating row for the clean
-# run. --dump-dom checks the lanes exist once the page's script has run.
+# run. --dump-dom checks the lanes exist once the page's script has run. Also: the page is
+# written for a clean run, and a page that cannot be written is exit 2 naming its path.
 # Usage: html_screenshot_test.sh PTFUZZ SOURCE_DIR. Exit 77 (ctest SKIP_RETURN_CODE) without
 # chromium.
 set -euo pipefail
@@ -12,15 +13,6 @@ ptfuzz=$1
 src=$2
 violating=$src/corpus/gup_vs_zap/regression/no_pte_recheck_ipi_held_off.textproto
 clean=$src/corpus/gup_vs_zap/seed/refault_same_page.textproto
-
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "SKIP: chromium is not installed (Debian package chromium, installed by scripts/setup.sh)"
-  exit 77
-fi
-if ! command -v python3 >/dev/null 2>&1; then
-  echo "SKIP: python3 is not installed (scripts/setup.sh installs it)"
-  exit 77
-fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -49,6 +41,25 @@ set -e
 [ -s "$tmp/clean.html" ] || fail "no HTML for the clean run"
 cpus=$(grep -c '^  cpu [0-9]' "$tmp/violation.txt")
 [ "$cpus" -ge 2 ] || fail "expected at least 2 cpus in the text report, got $cpus"
+
+# A page that cannot be written: exit 2, naming the path.
+set +e
+"$ptfuzz" replay "$violating" --html "$tmp/no/such/dir/x.html" >/dev/null 2>"$tmp/err"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "--html into a missing directory exited $rc, expected 2"
+grep -q "$tmp/no/such/dir/x.html: cannot write the HTML report" "$tmp/err" ||
+  fail "--html error does not name the path: $(cat "$tmp/err")"
+
+# The rest needs a browser.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "SKIP: chromium is not installed (Debian package chromium, installed by scripts/setup.sh)"
+  exit 77
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "SKIP: python3 is not installed (scripts/setup.sh installs it)"
+  exit 77
+fi
 
 # The DOM after the page's script ran.
 chrome --dump-dom "file://$tmp/violation.html" >"$tmp/dom.html" || {

@@ -214,6 +214,39 @@ TEST(HtmlReportTest, SelfContained) {
   EXPECT_TRUE(absl::EndsWith(r.html, "</html>\n"));
 }
 
+// A run at the step bound (10000 steps) stays one row per step, with no per-row cost that grows
+// with the run (the explanation, the lanes' headers) beyond the row itself.
+TEST(HtmlReportTest, StepBoundRunIsOneRowPerStep) {
+  proto::Schedule schedule;
+  schedule.mutable_scenario()->set_name("big");
+  schedule.mutable_scenario()->set_num_cpus(4);
+  static constexpr FuncInfo kFunc{"gup_fast_pte_range", "mm/gup.c", 0};
+  RunResult result;
+  result.outcome = Outcome::kStepBound;
+  const uint32_t steps = SimOptions{}.max_steps;
+  for (uint32_t i = 0; i < steps; ++i) {
+    TraceEvent e;
+    e.step = i;
+    e.cpu = (i / 3) % 4;
+    e.func = &kFunc;
+    e.addr = 0x1000 + 8 * (i % 7);
+    e.new_value = 0x4067;
+    result.trace.push_back(e);
+  }
+  result.steps = steps;
+  const std::string html = FormatHtmlReport(schedule, result);
+  const std::vector<std::string> rows = StepRows(html);
+  ASSERT_EQ(rows.size(), steps);
+  for (uint32_t i = 0; i < steps; i += 997) {
+    EXPECT_EQ(OpColumn(rows[i]), static_cast<int>(result.trace[i].cpu) + 1) << rows[i];
+  }
+  size_t row_bytes = 0;
+  for (const std::string& row : rows) row_bytes += row.size() + 1;
+  EXPECT_LT(html.size() - row_bytes, 8000u);  // the header, style and script: once
+  EXPECT_LT(row_bytes / steps, 600u);
+  EXPECT_NE(html.find("STEP BOUND reached after 10000 steps"), std::string::npos);
+}
+
 TEST(HtmlReportTest, DeterministicAndWithoutTraceSaysSo) {
   const Replayed a = Replay(kIpiHeldOff);
   const Replayed b = Replay(kIpiHeldOff);
