@@ -49,18 +49,24 @@ std::string FlagName(const std::string& arg, bool* has_value) {
 RrFacts GatherRrFacts() {
   RrFacts facts;
   facts.rr_path = FindOnPath("rr");
-  // The counter rr's own check opens first. Kernel counting included: with perf_event_paranoid
-  // 2 an unprivileged process may only count user space, and rr refuses to run there.
-  perf_event_attr attr;
-  std::memset(&attr, 0, sizeof attr);
-  attr.size = sizeof attr;
-  attr.type = PERF_TYPE_HARDWARE;
-  attr.config = PERF_COUNT_HW_INSTRUCTIONS;
-  attr.disabled = 1;
-  const long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
-  if (fd < 0) {
-    facts.perf_errno = errno;
-  } else {
+  // The counter rr's own check opens first, in two steps because the kernel checks the
+  // permission to count kernel code before it looks for the PMU: user space only, which
+  // perf_event_paranoid 2 allows, tells whether there are counters at all; then kernel and user,
+  // which perf_event_paranoid above 1 refuses to an unprivileged process, as rr does.
+  for (const bool exclude_kernel : {true, false}) {
+    perf_event_attr attr;
+    std::memset(&attr, 0, sizeof attr);
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_HARDWARE;
+    attr.config = PERF_COUNT_HW_INSTRUCTIONS;
+    attr.disabled = 1;
+    attr.exclude_kernel = exclude_kernel;
+    attr.exclude_hv = exclude_kernel;
+    const long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+    if (fd < 0) {
+      facts.perf_errno = errno;
+      break;
+    }
     close(static_cast<int>(fd));
   }
   std::ifstream in("/proc/sys/kernel/perf_event_paranoid");

@@ -24,8 +24,9 @@ namespace ptfuzz {
 // What ProbeRr() looks at, gathered by GatherRrFacts() and judged by RrVerdict().
 struct RrFacts {
   std::string rr_path;  // rr's path found on PATH; empty when it is not there
-  // errno of perf_event_open(PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS) on this process,
-  // counting kernel and user (what perf_event_paranoid <= 1 allows unprivileged); 0 on success.
+  // errno of the first failing perf_event_open(PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS)
+  // on this process: counting user space only, then kernel and user (what perf_event_paranoid
+  // <= 1 allows an unprivileged process); 0 when both open.
   int perf_errno = 0;
   // /proc/sys/kernel/perf_event_paranoid, trimmed; empty when unreadable.
   std::string paranoid;

@@ -88,11 +88,20 @@ for d in /sys/bus/event_source/devices/cpu /sys/bus/event_source/devices/cpu_cor
   /sys/bus/event_source/devices/armv8_pmuv3*; do
   [ -d "$d" ] && pmu=yes
 done
+# perf_event_paranoid does not bind a process with CAP_PERFMON (38) or CAP_SYS_ADMIN (21).
+capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status)
+privileged=no
+if [ -n "$capeff" ] && (((0x$capeff >> 38) & 1 || (0x$capeff >> 21) & 1)); then
+  privileged=yes
+fi
 if [ "$rr_bin" = rr ]; then
   expect="rr is not on PATH"
+elif [ "$privileged" = no ] && [ "$paranoid" != unreadable ] && [ "$paranoid" -gt 2 ]; then
+  # Debian's level 3: no perf_event_open at all for an unprivileged process.
+  expect="perf_event_paranoid is $paranoid "
 elif [ "$pmu" = no ]; then
   expect="no hardware performance counters"
-elif [ "$(id -u)" -ne 0 ] && [ "$paranoid" != unreadable ] && [ "$paranoid" -gt 1 ]; then
+elif [ "$privileged" = no ] && [ "$paranoid" != unreadable ] && [ "$paranoid" -gt 1 ]; then
   expect="perf_event_paranoid is $paranoid "
 else
   expect=""
