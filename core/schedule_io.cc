@@ -1,5 +1,6 @@
 #include "core/schedule_io.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -110,10 +111,16 @@ absl::Status CheckSchedule(const proto::Schedule& schedule) {
 }
 
 absl::StatusOr<proto::Schedule> LoadScheduleFile(const std::string& path, bool rebase) {
+  // A directory opens as a stream that reads nothing; say what it is rather than "empty file".
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
   std::stringstream buf;
   buf << in.rdbuf();
+  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat(path, ": read error"));
   const std::string bytes = buf.str();
   if (bytes.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": empty file"));
   proto::Schedule schedule;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/check.h"
 #include "core/litmus/explore.h"
 #include "core/litmus/litmus.h"
 #include "core/tape_decider.h"
@@ -143,6 +144,42 @@ absl::StatusOr<std::vector<uint32_t>> ParseTape(const std::string& text) {
   return tape;
 }
 
+// Walks `body` with `held`, the lock variables this thread holds on every path to here; an
+// unlock of any other is an error. After an if, a lock counts as held only if both branches hold
+// it.
+absl::Status CheckLocks(const LitmusTest& test, int thread, const std::vector<LitmusStmt>& body,
+                        std::vector<bool>* held) {
+  for (const LitmusStmt& s : body) {
+    switch (s.kind) {
+      case LitmusStmt::Kind::kSpinLock:
+        if (s.target.var >= 0) (*held)[s.target.var] = true;
+        break;
+      case LitmusStmt::Kind::kSpinUnlock:
+        // Through a pointer register the lock is not known here; the parser marks that
+        // Unsupported.
+        if (s.target.var < 0) break;
+        if (!(*held)[s.target.var]) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              test.file, ":", s.line, ": P", thread, " calls spin_unlock(",
+              test.vars[s.target.var].name, ") on a path where it does not hold the lock"));
+        }
+        (*held)[s.target.var] = false;
+        break;
+      case LitmusStmt::Kind::kIf: {
+        std::vector<bool> then_held = *held;
+        std::vector<bool> else_held = *held;
+        PTFUZZ_RETURN_IF_ERROR(CheckLocks(test, thread, s.then_body, &then_held));
+        PTFUZZ_RETURN_IF_ERROR(CheckLocks(test, thread, s.else_body, &else_held));
+        for (size_t i = 0; i < held->size(); ++i) (*held)[i] = then_held[i] && else_held[i];
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
 // What --expect compares with under `model`, or empty when the file states nothing.
 std::string ExpectedWord(const LitmusTest& test, MemoryModelKind model) {
   auto it = test.model_expected.find(std::string(MemoryModelName(model)));
@@ -151,6 +188,16 @@ std::string ExpectedWord(const LitmusTest& test, MemoryModelKind model) {
 }
 
 }  // namespace
+
+absl::StatusOr<LitmusTest> LoadLitmusFile(const std::string& path) {
+  absl::StatusOr<LitmusTest> test = ParseLitmusFile(path);
+  if (!test.ok()) return test;
+  for (size_t t = 0; t < test->threads.size(); ++t) {
+    std::vector<bool> held(test->vars.size(), false);
+    PTFUZZ_RETURN_IF_ERROR(CheckLocks(*test, static_cast<int>(t), test->threads[t].body, &held));
+  }
+  return test;
+}
 
 int LitmusCommand(const std::vector<std::string>& args) {
   CliArgs cli;
@@ -181,7 +228,7 @@ int LitmusCommand(const std::vector<std::string>& args) {
     if (cli.positional().size() != 1) return Usage("--tape replays exactly one FILE");
     absl::StatusOr<std::vector<uint32_t>> tape = ParseTape(*tape_text);
     if (!tape.ok()) return Usage(std::string(tape.status().message()));
-    absl::StatusOr<LitmusTest> test = ParseLitmusFile(cli.positional()[0]);
+    absl::StatusOr<LitmusTest> test = LoadLitmusFile(cli.positional()[0]);
     if (!test.ok()) {
       std::fprintf(stderr, "ptfuzz: %s\n", std::string(test.status().message()).c_str());
       return kExitUsage;
@@ -194,7 +241,7 @@ int LitmusCommand(const std::vector<std::string>& args) {
   bool bad_input = false;
   bool mismatch = false;
   for (const std::string& path : cli.positional()) {
-    absl::StatusOr<LitmusTest> test = ParseLitmusFile(path);
+    absl::StatusOr<LitmusTest> test = LoadLitmusFile(path);
     if (!test.ok()) {
       std::fprintf(stderr, "ptfuzz: %s\n", std::string(test.status().message()).c_str());
       bad_input = true;

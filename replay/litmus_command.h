@@ -8,7 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "core/litmus/litmus.h"
+
 namespace ptfuzz {
+
+// ParseLitmusFile() plus the checks the engine relies on: a thread releases only a spinlock it
+// holds on every path there (the engine CHECK-fails on an unlock by a non-owner). Errors read
+// "FILE:LINE: what is wrong".
+absl::StatusOr<LitmusTest> LoadLitmusFile(const std::string& path);
 
 // Exit codes as in replay/commands.h: 0 done (and, with --expect, every verdict as expected),
 // 1 some verdict disagrees with the file's expectation, 2 usage, input or parse error.
