@@ -33,7 +33,7 @@ constexpr char kFuzzUsage[] =
     "  each new bug once, minimized, and shows a progress line. Two ways to use it:\n"
     "  - A hunt: one scenario and one variant (default: gup_vs_zap, fixed). Stops at the first\n"
     "    new finding, prints its replay, after at most S seconds (default 60); one job unless\n"
-    "    --jobs says more (deterministic with --seed).\n"
+    "    --jobs says more, and then deterministic: --seed defaults to 1.\n"
     "  - A campaign: several scenarios (a comma list, or all), --variant=all (the default for\n"
     "    several scenarios: the fuzzer changes the variant as it mutates), or --keep-going. Runs\n"
     "    until --max-time (default: until Ctrl-C) on every core (--jobs, default all), keeps\n"
@@ -142,6 +142,8 @@ int FuzzCommand(const std::vector<std::string>& args) {
     return Fail(absl::StrCat("--background must be between 0 and ", kMaxBackgroundActors));
   }
   if (jobs < 1 || jobs > 1024) return Fail("--jobs must be between 1 and 1024");
+  // A hunt on one job is reproducible by default: the same command finds the same schedule.
+  if (o.stop_at_first && jobs == 1 && !cli.Has("seed")) seed = 1;
   if (background > 0) o.pins.background = static_cast<uint32_t>(background);
   o.pins.mutate_shape = cli.Has("mutate-shape");
   o.max_time = max_time;
