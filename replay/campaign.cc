@@ -194,9 +194,11 @@ class Campaign {
   }
   absl::Status Prepare();
   absl::Status Recover();
+  void SalvageJobInputs();
   absl::Status PinSeeds();
   absl::Status SaveKnownSignatures();
-  void HandleArtifacts();
+  // `settled_only`: skip files written in the last second (libFuzzer may still be writing them).
+  void HandleArtifacts(bool settled_only);
   void HandleCrash(const fs::path& crash);
   void Problem(const fs::path& input, const std::string& why);
   void Progress(bool final_line);
@@ -281,27 +283,7 @@ absl::Status Campaign::Recover() {
     fs::rename(old, corpus_, ec);
   }
   fs::create_directories(corpus_, ec);
-  // Inputs fork-mode jobs found but their parent had not merged yet.
-  int salvaged = 0;
-  for (const auto& temp : fs::directory_iterator(tmp_)) {
-    if (!temp.is_directory()) continue;
-    for (const auto& job : fs::directory_iterator(temp.path())) {
-      if (!job.is_directory() || job.path().filename().string().rfind('C', 0) != 0) continue;
-      for (const auto& input : fs::directory_iterator(job.path())) {
-        if (!input.is_regular_file()) continue;
-        const fs::path to = corpus_ / input.path().filename();
-        if (!fs::exists(to)) {
-          fs::copy_file(input.path(), to, ec);
-          if (!ec) ++salvaged;
-        }
-      }
-    }
-    fs::remove_all(temp.path(), ec);
-  }
-  if (salvaged > 0) {
-    absl::FPrintF(stderr, "ptfuzz: moved %d inputs of unfinished fuzzing jobs into %s\n", salvaged,
-                  corpus_.c_str());
-  }
+  SalvageJobInputs();
   // The deduplication state: the stored findings.
   for (const auto& d : fs::directory_iterator(findings_)) {
     if (!d.is_directory()) continue;
@@ -314,6 +296,32 @@ absl::Status Campaign::Recover() {
     if (!sig.empty()) known_.insert(sig);
   }
   return SaveKnownSignatures();
+}
+
+// Inputs fork-mode jobs found that their parent did not merge into the corpus (it merges a job's
+// inputs when the job ends, so a stop or a kill leaves the last jobs' inputs in tmp/).
+void Campaign::SalvageJobInputs() {
+  std::error_code ec;
+  int salvaged = 0;
+  for (const auto& temp : fs::directory_iterator(tmp_, ec)) {
+    if (!temp.is_directory()) continue;
+    for (const auto& job : fs::directory_iterator(temp.path(), ec)) {
+      if (!job.is_directory() || job.path().filename().string().rfind('C', 0) != 0) continue;
+      for (const auto& input : fs::directory_iterator(job.path(), ec)) {
+        if (!input.is_regular_file() || input.file_size(ec) == 0) continue;
+        const fs::path to = corpus_ / input.path().filename();
+        if (!fs::exists(to)) {
+          fs::copy_file(input.path(), to, ec);
+          if (!ec) ++salvaged;
+        }
+      }
+    }
+    fs::remove_all(temp.path(), ec);
+  }
+  if (salvaged > 0) {
+    absl::FPrintF(stderr, "ptfuzz: moved %d inputs of unfinished fuzzing jobs into %s\n", salvaged,
+                  corpus_.string());
+  }
 }
 
 absl::Status Campaign::SaveKnownSignatures() {
@@ -488,17 +496,25 @@ void Campaign::HandleCrash(const fs::path& crash) {
                 summary.c_str(), o_.ptfuzz.c_str(), (final_dir / "schedule.textproto").c_str());
 }
 
-void Campaign::HandleArtifacts() {
+void Campaign::HandleArtifacts(bool settled_only) {
   std::vector<fs::path> files;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(artifacts_, ec)) {
     if (e.is_regular_file()) files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());
+  const auto settled = fs::file_time_type::clock::now() - std::chrono::seconds(1);
   for (const fs::path& f : files) {
     const std::string name = f.filename().string();
-    // A file libFuzzer is still writing is complete once its size stops changing; crash files are
-    // small and written at once, so one look a moment later suffices.
+    // libFuzzer creates an artifact and then writes it: a file seen at once may still be empty.
+    // Crash files are small and written in one go, so a second of quiet means it is whole.
+    if (settled_only && fs::last_write_time(f, ec) > settled) continue;
+    // Empty: its writer was killed before writing (the target rejects empty inputs, so no empty
+    // input ever crashes it).
+    if (fs::file_size(f, ec) == 0) {
+      if (!settled_only) fs::remove(f, ec);
+      continue;
+    }
     if (name.rfind("crash-", 0) == 0) {
       HandleCrash(f);
     } else if (name.rfind("timeout-", 0) == 0 || name.rfind("slow-unit-", 0) == 0) {
@@ -650,8 +666,8 @@ int Campaign::Run() {
   start_ = Clock::now();
   tty_ = isatty(2) != 0;
   const int interval = o_.progress_seconds > 0 ? o_.progress_seconds : (tty_ ? 1 : 30);
-  // Crash files a killed campaign had not handled yet.
-  HandleArtifacts();
+  // Crash files a killed campaign had not handled yet (their writers are gone).
+  HandleArtifacts(/*settled_only=*/false);
   if (absl::Status st = PinSeeds(); !st.ok()) return Fail(std::string(st.message()));
   if (o_.stop_at_first && !new_findings_.empty()) {
     PrintSummary("a finding left by the previous session", 0);
@@ -696,7 +712,7 @@ int Campaign::Run() {
   last_progress_ = Clock::now();
   for (;;) {
     const pid_t done = waitpid(pid, &wait_status, WNOHANG);
-    HandleArtifacts();
+    HandleArtifacts(/*settled_only=*/true);
     if (done == pid) {
       fuzzer_status = ExitStatus(wait_status);
       break;
@@ -709,7 +725,9 @@ int Campaign::Run() {
       if (interrupts > 0) {
         absl::FPrintF(stderr, "ptfuzz: stopping (Ctrl-C again to stop at once)...\n");
       }
-      kill(-pgid_, SIGINT);
+      // SIGTERM, not SIGINT: libFuzzer's fork mode runs its jobs through system(), which ignores
+      // SIGINT in the caller while a job runs; both end libFuzzer the same way (exit 72).
+      kill(-pgid_, SIGTERM);
       signalled = 1;
       stop_sent = Clock::now();
     } else if (signalled > 0 && (interrupts > 1 || SecondsSince(stop_sent) > 20)) {
@@ -726,14 +744,15 @@ int Campaign::Run() {
   Progress(true);
   // Fork-mode jobs outlive their parent for a moment; none may write after this.
   kill(-pgid_, SIGKILL);
-  HandleArtifacts();
+  HandleArtifacts(/*settled_only=*/false);
+  SalvageJobInputs();
   fs::remove(o_.out / "fuzzer.pgid");
   if (why == "the fuzzer finished") {
     if (fuzzer_status == 0) {
       why = o_.runs >= 0 ? "its runs done" : "max time";
     } else if (fuzzer_status == 77 || (!new_findings_.empty() && o_.stop_at_first)) {
       why = "found a new bug";
-    } else if (fuzzer_status == 72) {
+    } else if (fuzzer_status == 72 || fuzzer_status == 128 + SIGTERM) {
       why = "interrupted";
     } else {
       why = absl::StrCat("the fuzzer failed with exit status ", fuzzer_status);
@@ -751,8 +770,9 @@ int Campaign::Run() {
   PrintSummary(why, fuzzer_status);
   close(lock_fd);
   const bool fuzzer_failed = fuzzer_status != 0 && fuzzer_status != 77 && fuzzer_status != 72 &&
-                             fuzzer_status != 128 + SIGINT && fuzzer_status != 128 + SIGKILL &&
-                             new_findings_.empty() && signalled == 0;
+                             fuzzer_status != 128 + SIGINT && fuzzer_status != 128 + SIGTERM &&
+                             fuzzer_status != 128 + SIGKILL && new_findings_.empty() &&
+                             signalled == 0;
   if (fuzzer_failed) {
     absl::FPrintF(stderr, "ptfuzz: ptfuzz_fuzzer exited with status %d; its log: %s\n",
                   fuzzer_status, log_.c_str());

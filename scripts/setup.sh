@@ -15,6 +15,7 @@ packages=(
   python3                             # bench/zoo_bench_report.py (the zoo benchmark's tables and plot)
   chromium                            # tests/e2e/html_screenshot_test.sh (renders replay --html)
   rr                                  # ptfuzz replay --rr (records a replay for reverse debugging)
+  llvm-14                             # llvm-symbolizer: named frames in libFuzzer's stack traces
 )
 
 missing=()
