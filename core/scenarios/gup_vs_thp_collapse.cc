@@ -251,7 +251,8 @@ ScenarioSpec RetractVsExitSpec() {
        test_exit, "clean", "clean"},
       {"reread_pmd",
        "today's lockless retract against the old zap that reads the pmd twice: why "
-       "pte_offset_map_lock() reads it once (kernel-mm.md switch reread_pmd_in_pte_offset_map)",
+       "pte_offset_map_lock() reads it once (mm/pgtable-generic.c __pte_offset_map() derives "
+       "the table from the pmd value it checked)",
        reread, "walker_reads_freed_table", "walker_reads_freed_table"},
   };
   spec.default_scenario = &DefaultRetractVsExit;
