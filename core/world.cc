@@ -50,8 +50,10 @@ class HwAccessAgent final : public Agent {
   void Step(World& world) override { done_ = world.HwAccessStep(owner(), index_, done_); }
 
  private:
-  static constexpr FuncInfo kFunc{"hw_access", "hardware A/D update (kernel-mm.md section 10.4)",
-                                  HashName("hw_access")};
+  static constexpr FuncInfo kFunc{
+      "hw_access",
+      "hardware A/D update (arch/x86/include/asm/pgtable.h, arch/arm64/include/asm/pgtable.h)",
+      HashName("hw_access")};
   int index_;
   uint32_t done_ = 0;  // bit i: it has marked mapped page i (World::mapped_vaddrs_)
 };
