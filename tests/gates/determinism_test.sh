@@ -8,9 +8,9 @@
 #
 # usage: determinism_test.sh PTFUZZ SOURCE_DIR
 set -u
-ptfuzz=$1
+ptfuzz=$(realpath "$1")
 src=$2
-golden="$src/corpus/trace_hashes.txt"
+golden=corpus/trace_hashes.txt  # relative to SOURCE_DIR, where the test runs
 failures=0
 fail() {
   echo "FAIL  $1: $2"
