@@ -116,6 +116,14 @@ absl::StatusOr<proto::Schedule> LoadScheduleFile(const std::string& path, bool r
   if (std::filesystem::is_directory(path, ec)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory"));
   }
+  // Refused before reading: protobuf takes an int size, and no schedule comes near this (a
+  // corpus file is a few kilobytes; a million-answer tape is a few megabytes).
+  constexpr uintmax_t kMaxScheduleBytes = uintmax_t{1} << 30;
+  if (const uintmax_t size = std::filesystem::file_size(path, ec);
+      !ec && size > kMaxScheduleBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", size, " bytes, more than a schedule may have (1 GiB)"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
   std::stringstream buf;

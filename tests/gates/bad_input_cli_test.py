@@ -10,6 +10,7 @@ usage: bad_input_cli_test.py PTFUZZ SOURCE_DIR
 """
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -90,11 +91,17 @@ def main() -> int:
         locked = os.path.join(tmp, "locked.textproto")
         open(locked, "wb").write(open(schedules[0], "rb").read())
         os.chmod(locked, 0)
-        if os.access(locked, os.R_OK):
-            print(f"note: uid {os.geteuid()} reads mode-000 files; the unreadable-file case is "
-                  "not tested")
-        else:
+        if not os.access(locked, os.R_OK):
             cases.append(([ptfuzz, "replay", locked], locked, "unreadable file"))
+        elif os.geteuid() == 0 and shutil.which("setpriv"):
+            # Root reads mode-000 files; drop to nobody for this one run (the directory must let
+            # nobody reach the file, so that the file's mode is what refuses it).
+            os.chmod(tmp, 0o755)
+            cases.append((["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ptfuzz,
+                           "replay", locked], locked, "unreadable file (as nobody)"))
+        else:
+            print(f"note: uid {os.geteuid()} reads mode-000 files and setpriv is missing; the "
+                  "unreadable-file case is not tested")
 
         for argv, path, what in cases:
             try:
@@ -109,6 +116,8 @@ def main() -> int:
                 problem = f"exit {p.returncode}"
             elif "internal bug" in err or "runtime error" in err or "Sanitizer" in err:
                 problem = "internal bug or sanitizer report"
+            elif what.startswith("unreadable") and (p.returncode != 2 or "cannot open" not in err):
+                problem = "an unreadable file must exit 2 with `cannot open file`"
             elif p.returncode == 2 and path + ":" not in err:
                 problem = "exit 2 without naming the file"
             elif p.returncode != 2 and "diverged" in err:

@@ -294,6 +294,17 @@ TEST_F(BadInputTest, UnreadablePathsAreNamed) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.message, empty + ": empty file");
 
+  // A sparse file past the size limit is refused before a byte of it is read.
+  const std::string huge = Tmp("huge.bin");
+  Write(huge, "");
+  fs::resize_file(huge, (uintmax_t{1} << 30) + 1);
+  r = ReplayLikeTheCli(huge);
+  fs::remove(huge);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.message, huge + ": 1073741825 bytes, more than a schedule may have (1 GiB)");
+}
+
+TEST_F(BadInputTest, UnreadableFileIsNamed) {
   const std::string locked = Tmp("locked.textproto");
   Write(locked,
         ReadBytes(std::string(PTFUZZ_CORPUS_DIR) + "/gup_vs_zap/seed/default_ipi.textproto"));
@@ -303,7 +314,7 @@ TEST_F(BadInputTest, UnreadablePathsAreNamed) {
     GTEST_SKIP() << "running as uid " << geteuid()
                  << ", which reads mode-000 files: the unreadable-file case is not tested";
   }
-  r = ReplayLikeTheCli(locked);
+  const Replayed r = ReplayLikeTheCli(locked);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.message, locked + ": cannot open file");
 }
