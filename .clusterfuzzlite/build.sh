@@ -21,6 +21,8 @@
 # pinned to TSO, under which it must be clean. tests/e2e/oss_fuzz_build_test.sh checks this list
 # against the registry: every scenario has a fuzzer, and every pin is one where the fixed variant
 # is expected clean.
+set -eu  # also when run as `bash build.sh` (OSS-Fuzz runs it with bash -eu)
+
 fuzzers=(
   gup_vs_zap:fixed
   gup_vs_madv_free:fixed
@@ -49,10 +51,25 @@ fuzzers=(
 src_dir="$SRC/ptfuzz"
 build_dir="${WORK:-/tmp}/ptfuzz-build"
 
-# Debian's and Ubuntu's protobuf and Abseil are built against libstdc++; OSS-Fuzz's CXXFLAGS ask
-# for libc++, whose std::string the libraries' symbols do not take, so the link would fail. Every
-# other flag (optimisation, sanitizers, coverage) is used as given.
-cxxflags="${CXXFLAGS//-stdlib=libc++/}"
+# $CFLAGS and $CXXFLAGS are used as given (optimisation, debug info, sanitizers, the coverage
+# build's profiling), with two flags taken out:
+#  - -stdlib=libc++: Debian's and Ubuntu's protobuf and Abseil are built against libstdc++, whose
+#    std::string their symbols take, so the link would fail;
+#  - -fsanitize=fuzzer-no-link: libFuzzer's coverage instrumentation, which core/CMakeLists.txt
+#    gives to the simulated kernel code alone (ptfuzz_core_cov, function counters). On every file
+#    it would count edges of the engine, protobuf and the mutator too: noise that steers the
+#    search away from kernel states, and about 2.8 times fewer executions per second
+#    (docs/distributed.md).
+strip_flags() {
+  local f words out=()
+  read -ra words <<< "$1"
+  for f in "${words[@]}"; do
+    case "$f" in -stdlib=libc++ | -fsanitize=fuzzer-no-link) ;; *) out+=("$f") ;; esac
+  done
+  echo "${out[*]}"
+}
+cflags=$(strip_flags "$CFLAGS")
+cxxflags=$(strip_flags "$CXXFLAGS")
 
 # CMAKE_BUILD_TYPE=None: no flags of a build type's own after $CFLAGS/$CXXFLAGS (Release would
 # append -O3). $ORIGIN/lib: the shared libraries copied beside the fuzzers below (the OSS-Fuzz
@@ -60,7 +77,7 @@ cxxflags="${CXXFLAGS//-stdlib=libc++/}"
 cmake -S "$src_dir" -B "$build_dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=None \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
-  -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$cxxflags" \
+  -DCMAKE_C_FLAGS="$cflags" -DCMAKE_CXX_FLAGS="$cxxflags" \
   -DCMAKE_EXE_LINKER_FLAGS="${LDFLAGS:-}" \
   -DCMAKE_BUILD_RPATH='$ORIGIN/lib' \
   -DPTFUZZ_FUZZING=ON \
@@ -94,9 +111,9 @@ PY
 
   cat > "$OUT/$fuzzer.options" <<'OPTIONS'
 [libfuzzer]
-# The kernel model compares no magic values (core/CMakeLists.txt turns trace-cmp off for it), so
-# value profiling would add features only from the engine and protobuf, which OSS-Fuzz's flags
-# instrument too: noise that steers the search away from kernel states (STYLE.md 2.12).
+# Value profiling feeds on comparison tracing, which no file has: the kernel model is built
+# without trace-cmp (it compares no magic values, core/CMakeLists.txt) and nothing else is
+# coverage-instrumented. Off, so that ClusterFuzz does not spend some of its runs on it.
 use_value_profile = 0
 OPTIONS
 

@@ -3,6 +3,7 @@
 # flags, $SRC/$OUT/$WORK), on a scratch copy of the source tree, then checks what it wrote to $OUT:
 #   - one executable ptfuzz_<scenario>_fuzzer per scenario of `ptfuzz scenarios`, named
 #     [A-Za-z0-9_-], its protobuf and Abseil libraries found in $OUT/lib;
+#   - coverage instrumentation on the kernel model only (ptfuzz_core_cov), not the engine;
 #   - each fuzzer's pins (printed at start-up) are ones under which the registry expects the
 #     scenario's fixed variant to be clean: a finding on OSS-Fuzz is a real problem;
 #   - <fuzzer>_seed_corpus.zip holds one file per corpus/<scenario>/seed/ file, each of which loads
@@ -52,6 +53,18 @@ export SRC="$tmp/src" OUT="$tmp/out" WORK="$tmp/work"
 bash "$SRC/ptfuzz/.clusterfuzzlite/build.sh" > "$tmp/build.log" 2>&1 ||
   { tail -40 "$tmp/build.log"; fail ".clusterfuzzlite/build.sh failed"; }
 built=$(date +%s)
+
+# Coverage instrumentation on the kernel model only: build.sh takes -fsanitize=fuzzer-no-link out
+# of the global flags, and core/CMakeLists.txt gives it to ptfuzz_core_cov.
+libs="$WORK/ptfuzz-build/core"
+nm "$libs/libptfuzz_core_cov.a" 2> /dev/null | grep -q "__sancov_\|__sanitizer_cov_" ||
+  fail "ptfuzz_core_cov (the kernel model) has no coverage instrumentation"
+for lib in libptfuzz_engine.a libptfuzz_scenarios.a libptfuzz_schedule_io.a; do
+  [ -f "$libs/$lib" ] || fail "$libs/$lib not built"
+  if nm "$libs/$lib" | grep -q "__sancov_\|__sanitizer_cov_"; then
+    fail "$lib is coverage-instrumented: the global -fsanitize=fuzzer-no-link reached it"
+  fi
+done
 
 "$ptfuzz" scenarios --json > "$tmp/scenarios.json" || fail "ptfuzz scenarios --json"
 
