@@ -81,13 +81,14 @@ std::string ReadFile(const fs::path& path) {
   return ss.str();
 }
 
-// The last libFuzzer status line in the tail of `log`.
-std::optional<FuzzerStatus> LastStatus(const fs::path& log) {
+// The last libFuzzer status line in the tail of `log`, after byte `from`.
+std::optional<FuzzerStatus> LastStatus(const fs::path& log, std::streamoff from_offset) {
   std::ifstream f(log, std::ios::binary);
   if (!f) return std::nullopt;
   f.seekg(0, std::ios::end);
   const std::streamoff size = f.tellg();
-  const std::streamoff from = std::max<std::streamoff>(0, size - 16384);
+  const std::streamoff from = std::max<std::streamoff>(from_offset, size - 16384);
+  if (from >= size) return std::nullopt;
   f.seekg(from);
   std::string tail(static_cast<size_t>(size - from), '\0');
   f.read(tail.data(), static_cast<std::streamsize>(tail.size()));
@@ -142,6 +143,7 @@ struct Totals {
   unsigned long long execs = 0;
   unsigned long long duplicates = 0;
   unsigned long long problems = 0;
+  long long next_scenario = 0;  // where the rotation over several scenarios resumes
 
   static Totals Load(const fs::path& path) {
     Totals t;
@@ -158,6 +160,8 @@ struct Totals {
         f >> t.duplicates;
       else if (key == "problems")
         f >> t.problems;
+      else if (key == "next_scenario")
+        f >> t.next_scenario;
       else
         f.ignore(1 << 20, '\n');
     }
@@ -166,8 +170,8 @@ struct Totals {
   absl::Status Save(const fs::path& path) const {
     return WriteFileAtomically(
         path, absl::StrFormat("sessions %lld\nseconds %.0f\nexecutions %llu\nduplicates %llu\n"
-                              "problems %llu\n",
-                              sessions, seconds, execs, duplicates, problems));
+                              "problems %llu\nnext_scenario %lld\n",
+                              sessions, seconds, execs, duplicates, problems, next_scenario));
   }
 };
 
@@ -194,7 +198,13 @@ class Campaign {
   }
   absl::Status Prepare();
   absl::Status Recover();
+  absl::Status RecoverMerge(const fs::path& corpus);
   void SalvageJobInputs();
+  // The corpus directory of `scenario`: OUT/corpus, or OUT/corpus/<scenario> with several.
+  fs::path CorpusOf(const std::string& scenario) const {
+    return o_.scenarios.size() == 1 ? corpus_ : corpus_ / scenario;
+  }
+  size_t CorpusSize() const;
   absl::Status PinSeeds();
   absl::Status SaveKnownSignatures();
   // `settled_only`: skip files written in the last second (libFuzzer may still be writing them).
@@ -202,9 +212,16 @@ class Campaign {
   void HandleCrash(const fs::path& crash);
   void Problem(const fs::path& input, const std::string& why);
   void Progress(bool final_line);
-  void Merge();
-  std::vector<std::string> FuzzerArgv() const;
-  std::vector<std::string> FuzzerEnv() const;
+  // status_ from the running slice's part of the fuzzer log.
+  void UpdateStatus() {
+    if (std::optional<FuzzerStatus> s = LastStatus(log_, slice_log_offset_)) slice_status_ = *s;
+    status_ = slice_status_;
+    status_.execs += execs_before_slice_;
+  }
+  void Merge(const std::string& scenario);
+  // The fuzzer on `scenario` for `seconds` (0: no limit).
+  std::vector<std::string> FuzzerArgv(const std::string& scenario, long long seconds) const;
+  std::vector<std::string> FuzzerEnv(const std::string& scenario) const;
   void PrintSummary(const std::string& why_stopped, int fuzzer_status);
 
   const CampaignOptions& o_;
@@ -219,7 +236,11 @@ class Campaign {
   size_t new_unexpected_ = 0;  // new findings `ptfuzz scenarios` does not list for their variant
   Clock::time_point start_;
   Clock::time_point last_progress_;
-  FuzzerStatus status_;
+  FuzzerStatus status_;        // this session: the slices done plus the running one
+  FuzzerStatus slice_status_;  // the running slice, from its part of the log
+  unsigned long long execs_before_slice_ = 0;
+  std::streamoff slice_log_offset_ = 0;
+  std::string slice_scenario_;
   pid_t pgid_ = -1;
   long long peak_rss_kib_ = 0;
   size_t corpus_before_merge_ = 0, corpus_after_merge_ = 0;
@@ -266,23 +287,11 @@ absl::Status Campaign::Recover() {
     }
     fs::remove(pgid_file);
   }
-  // A merge: complete once its output is whole (the marker), discarded otherwise.
-  const fs::path merging = o_.out / "corpus.merging", old = o_.out / "corpus.old",
-                 merged_ok = o_.out / "corpus.merged";
   std::error_code ec;
-  if (fs::exists(merged_ok)) {
-    if (fs::exists(corpus_) && !fs::exists(old)) fs::rename(corpus_, old, ec);
-    if (!fs::exists(corpus_)) fs::rename(merging, corpus_, ec);
-    if (ec) return absl::UnavailableError(absl::StrCat(corpus_.string(), ": ", ec.message()));
-    fs::remove(merged_ok);
-  }
-  if (fs::exists(corpus_)) {
-    fs::remove_all(merging, ec);
-    fs::remove_all(old, ec);
-  } else if (fs::exists(old)) {
-    fs::rename(old, corpus_, ec);
-  }
   fs::create_directories(corpus_, ec);
+  for (const std::string& scenario : o_.scenarios) {
+    if (absl::Status st = RecoverMerge(CorpusOf(scenario)); !st.ok()) return st;
+  }
   SalvageJobInputs();
   // The deduplication state: the stored findings.
   for (const auto& d : fs::directory_iterator(findings_)) {
@@ -298,6 +307,37 @@ absl::Status Campaign::Recover() {
   return SaveKnownSignatures();
 }
 
+// A merge of `corpus`: completed once its output is whole (the marker), discarded otherwise.
+absl::Status Campaign::RecoverMerge(const fs::path& corpus) {
+  const fs::path merging = corpus.string() + ".merging", old = corpus.string() + ".old",
+                 merged_ok = corpus.string() + ".merged";
+  std::error_code ec;
+  if (fs::exists(merged_ok)) {
+    if (fs::exists(corpus) && !fs::exists(old)) fs::rename(corpus, old, ec);
+    if (!fs::exists(corpus)) fs::rename(merging, corpus, ec);
+    if (ec) return absl::UnavailableError(absl::StrCat(corpus.string(), ": ", ec.message()));
+    fs::remove(merged_ok);
+  }
+  if (fs::exists(corpus)) {
+    fs::remove_all(merging, ec);
+    fs::remove_all(old, ec);
+  } else if (fs::exists(old)) {
+    fs::rename(old, corpus, ec);
+  }
+  fs::create_directories(corpus, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat(corpus.string(), ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+size_t Campaign::CorpusSize() const {
+  size_t n = 0;
+  std::error_code ec;
+  for (const std::string& scenario : o_.scenarios) {
+    for (const auto& e : fs::directory_iterator(CorpusOf(scenario), ec)) n += e.is_regular_file();
+  }
+  return n;
+}
+
 // Inputs fork-mode jobs found that their parent did not merge into the corpus (it merges a job's
 // inputs when the job ends, so a stop or a kill leaves the last jobs' inputs in tmp/).
 void Campaign::SalvageJobInputs() {
@@ -309,7 +349,17 @@ void Campaign::SalvageJobInputs() {
       if (!job.is_directory() || job.path().filename().string().rfind('C', 0) != 0) continue;
       for (const auto& input : fs::directory_iterator(job.path(), ec)) {
         if (!input.is_regular_file() || input.file_size(ec) == 0) continue;
-        const fs::path to = corpus_ / input.path().filename();
+        fs::path dir = corpus_;
+        if (o_.scenarios.size() > 1) {
+          // Each scenario has its corpus: the input says which it belongs to.
+          absl::StatusOr<proto::Schedule> sched = LoadScheduleFile(input.path().string());
+          if (!sched.ok() || std::find(o_.scenarios.begin(), o_.scenarios.end(),
+                                       sched->scenario().name()) == o_.scenarios.end()) {
+            continue;
+          }
+          dir = CorpusOf(sched->scenario().name());
+        }
+        const fs::path to = dir / input.path().filename();
         if (!fs::exists(to)) {
           fs::copy_file(input.path(), to, ec);
           if (!ec) ++salvaged;
@@ -336,18 +386,18 @@ absl::Status Campaign::PinSeeds() {
     pins.scenario = scenario;
     const fs::path dir = o_.seed_dir.value_or(DefaultSeedDir(scenario));
     absl::StatusOr<int> n =
-        PinSeedCorpus(dir, o_.seed_dir.has_value(), pins, corpus_,
-                      o_.scenarios.size() == 1 ? "seed-" : "seed-" + scenario + "-");
+        PinSeedCorpus(dir, o_.seed_dir.has_value(), pins, CorpusOf(scenario), "seed-");
     if (!n.ok()) return n.status();
   }
   return absl::OkStatus();
 }
 
-std::vector<std::string> Campaign::FuzzerArgv() const {
-  std::vector<std::string> argv = {o_.fuzzer.string(), corpus_.string(),
+std::vector<std::string> Campaign::FuzzerArgv(const std::string& scenario,
+                                              long long seconds) const {
+  std::vector<std::string> argv = {o_.fuzzer.string(), CorpusOf(scenario).string(),
                                    absl::StrCat("-artifact_prefix=", artifacts_.string(), "/"),
                                    "-print_final_stats=1", "-reduce_inputs=1"};
-  if (o_.max_time > 0) argv.push_back(absl::StrCat("-max_total_time=", o_.max_time));
+  if (seconds > 0) argv.push_back(absl::StrCat("-max_total_time=", seconds));
   if (o_.seed >= 0) argv.push_back(absl::StrCat("-seed=", o_.seed));
   if (o_.runs >= 0) argv.push_back(absl::StrCat("-runs=", o_.runs));
   // One job hunting one bug runs in-process (deterministic with -seed); everything else in fork
@@ -361,10 +411,9 @@ std::vector<std::string> Campaign::FuzzerArgv() const {
   return argv;
 }
 
-std::vector<std::string> Campaign::FuzzerEnv() const {
+std::vector<std::string> Campaign::FuzzerEnv(const std::string& scenario) const {
   std::vector<std::string> env =
-      PinEnvironment(o_.scenarios.size() == 1 ? o_.scenarios[0] : "", o_.variant, o_.tlb_flush,
-                     o_.memory_model, o_.arch, o_.pins);
+      PinEnvironment(scenario, o_.variant, o_.tlb_flush, o_.memory_model, o_.arch, o_.pins);
   if (!o_.only_violation.empty()) env.push_back("PTFUZZ_VIOLATION=" + o_.only_violation);
   env.push_back("PTFUZZ_KNOWN_SIGNATURES=" + (findings_ / "signatures.txt").string());
   env.push_back("TMPDIR=" + tmp_.string());
@@ -528,7 +577,7 @@ void Campaign::HandleArtifacts(bool settled_only) {
 }
 
 void Campaign::Progress(bool final_line) {
-  if (std::optional<FuzzerStatus> s = LastStatus(log_)) status_ = *s;
+  UpdateStatus();
   const long long rss = pgid_ > 0 ? GroupRssKib(pgid_) : 0;
   peak_rss_kib_ = std::max(peak_rss_kib_, rss);
   const double elapsed = SecondsSince(start_);
@@ -538,10 +587,11 @@ void Campaign::Progress(bool final_line) {
                          status_.corpus, known_.size(), session_duplicates_, rss, SelfRssKib());
   const std::string line = absl::StrFormat(
       "[%s] %s execs (%s/s) | cov %llu ft %llu | corpus %llu | signatures %zu (%zu new) | "
-      "dups %llu | problems %zu | rss %lld MiB",
+      "dups %llu | problems %zu | rss %lld MiB%s",
       HumanDuration(elapsed), HumanCount(status_.execs), HumanCount(status_.execs_per_second),
       status_.cov, status_.features, status_.corpus, known_.size(), new_findings_.size(),
-      session_duplicates_, new_problems_.size(), rss / 1024);
+      session_duplicates_, new_problems_.size(), rss / 1024,
+      o_.scenarios.size() > 1 ? absl::StrCat(" | ", slice_scenario_) : "");
   if (tty_) {
     absl::FPrintF(stderr, "\r\033[K%s", line.c_str());
     progress_line_open_ = true;
@@ -555,36 +605,34 @@ void Campaign::Progress(bool final_line) {
   std::fflush(stderr);
 }
 
-void Campaign::Merge() {
-  const fs::path merging = o_.out / "corpus.merging";
+void Campaign::Merge(const std::string& scenario) {
+  const fs::path corpus = CorpusOf(scenario);
+  const fs::path merging = corpus.string() + ".merging";
+  const fs::path log = logs_ / absl::StrCat("merge-", session_, ".log");
   std::error_code ec;
   fs::remove_all(merging, ec);
   fs::create_directories(merging, ec);
-  corpus_before_merge_ = 0;
-  for (const auto& e : fs::directory_iterator(corpus_, ec))
-    corpus_before_merge_ += e.is_regular_file();
-  std::vector<std::string> argv = {o_.fuzzer.string(), "-set_cover_merge=1", merging.string(),
-                                   corpus_.string()};
+  size_t before = 0, after = 0;
+  for (const auto& e : fs::directory_iterator(corpus, ec)) before += e.is_regular_file();
   const int status =
-      RunChild(argv, FuzzerEnv(), (logs_ / absl::StrCat("merge-", session_, ".log")).string());
-  size_t after = 0;
+      RunChild({o_.fuzzer.string(), "-set_cover_merge=1", merging.string(), corpus.string()},
+               FuzzerEnv(scenario), log.string(), /*append=*/true);
   for (const auto& e : fs::directory_iterator(merging, ec)) after += e.is_regular_file();
-  if (status != 0 || after == 0) {
-    absl::FPrintF(stderr,
-                  "ptfuzz: corpus merge failed (exit %d, see %s); the corpus is kept "
-                  "unmerged\n",
-                  status, (logs_ / absl::StrCat("merge-", session_, ".log")).c_str());
+  corpus_before_merge_ += before;
+  if (status != 0 || (after == 0 && before > 0)) {
+    absl::FPrintF(stderr, "ptfuzz: merging %s failed (exit %d, see %s); it is kept unmerged\n",
+                  corpus.string(), status, log.string());
     fs::remove_all(merging, ec);
-    corpus_after_merge_ = corpus_before_merge_;
+    corpus_after_merge_ += before;
     return;
   }
-  // Replaced only by renames, with a marker in between (Recover() completes it after a kill).
-  std::ofstream(o_.out / "corpus.merged") << "complete\n";
-  fs::rename(corpus_, o_.out / "corpus.old", ec);
-  fs::rename(merging, corpus_, ec);
-  fs::remove(o_.out / "corpus.merged", ec);
-  fs::remove_all(o_.out / "corpus.old", ec);
-  corpus_after_merge_ = after;
+  // Replaced only by renames, with a marker in between (RecoverMerge() completes it after a kill).
+  std::ofstream(corpus.string() + ".merged") << "complete\n";
+  fs::rename(corpus, corpus.string() + ".old", ec);
+  fs::rename(merging, corpus, ec);
+  fs::remove(corpus.string() + ".merged", ec);
+  fs::remove_all(corpus.string() + ".old", ec);
+  corpus_after_merge_ += after;
 }
 
 void Campaign::PrintSummary(const std::string& why_stopped, int fuzzer_status) {
@@ -701,67 +749,114 @@ int Campaign::Run() {
   sigaction(SIGTERM, &sa, &old_term);
   interrupts = 0;
 
-  const int pid = SpawnChild(FuzzerArgv(), FuzzerEnv(), log_.string(), /*own_process_group=*/true);
-  if (pid < 0) return Fail(absl::StrCat("cannot start ", o_.fuzzer.string()));
-  pgid_ = pid;
-  (void)WriteFileAtomically(o_.out / "fuzzer.pgid", absl::StrCat(pgid_));
-  std::string why = "the fuzzer finished";
-  int wait_status = 0, fuzzer_status = 0;
-  int signalled = 0;  // interrupts forwarded to the fuzzer
-  Clock::time_point stop_sent{};
+  // One slice per iteration: the whole session with one scenario; with several, --slice seconds
+  // of each in turn, so that every scenario gets its share (libFuzzer's fork mode hands each job
+  // a small sample of one corpus, skewed to large inputs: one corpus over all scenarios starves
+  // the ones with small schedules).
+  const bool several = o_.scenarios.size() > 1;
+  size_t next = several ? static_cast<size_t>(totals_.next_scenario) % o_.scenarios.size() : 0;
+  const size_t first = next;
+  std::string why;
+  int fuzzer_status = 0;
+  int signalled = 0;  // 1: the fuzzer was asked to stop, 2: killed
   last_progress_ = Clock::now();
   for (;;) {
-    const pid_t done = waitpid(pid, &wait_status, WNOHANG);
-    HandleArtifacts(/*settled_only=*/true);
-    if (done == pid) {
-      fuzzer_status = ExitStatus(wait_status);
+    slice_scenario_ = o_.scenarios[next];
+    long long seconds = 0;
+    if (o_.max_time > 0) {
+      seconds = o_.max_time - static_cast<long long>(SecondsSince(start_));
+      if (seconds <= 0) {
+        why = "max time";
+        break;
+      }
+    }
+    if (several) seconds = seconds > 0 ? std::min(seconds, o_.slice_seconds) : o_.slice_seconds;
+    std::error_code ec;
+    slice_log_offset_ = fs::exists(log_) ? static_cast<std::streamoff>(fs::file_size(log_, ec)) : 0;
+    slice_status_ = FuzzerStatus{};
+    const int pid = SpawnChild(FuzzerArgv(slice_scenario_, seconds), FuzzerEnv(slice_scenario_),
+                               log_.string(), /*own_process_group=*/true);
+    if (pid < 0) return Fail(absl::StrCat("cannot start ", o_.fuzzer.string()));
+    pgid_ = pid;
+    (void)WriteFileAtomically(o_.out / "fuzzer.pgid", absl::StrCat(pgid_));
+    const Clock::time_point slice_start = Clock::now();
+    Clock::time_point stop_sent{};
+    int wait_status = 0;
+    for (;;) {
+      const pid_t done = waitpid(pid, &wait_status, WNOHANG);
+      HandleArtifacts(/*settled_only=*/true);
+      if (done == pid) {
+        fuzzer_status = ExitStatus(wait_status);
+        break;
+      }
+      const bool time_up = seconds > 0 && SecondsSince(slice_start) > seconds + 30;
+      const bool found = o_.stop_at_first && !new_findings_.empty();
+      if (signalled == 0 && (interrupts > 0 || time_up || found)) {
+        why = interrupts > 0 ? "interrupted" : found ? "found a new bug" : "max time";
+        if (progress_line_open_) std::fputc('\n', stderr), progress_line_open_ = false;
+        if (interrupts > 0) {
+          absl::FPrintF(stderr, "ptfuzz: stopping (Ctrl-C again to stop at once)...\n");
+        }
+        // SIGTERM, not SIGINT: libFuzzer's fork mode runs its jobs through system(), which
+        // ignores SIGINT in the caller while a job runs; both end libFuzzer alike (exit 72).
+        kill(-pgid_, SIGTERM);
+        signalled = 1;
+        stop_sent = Clock::now();
+      } else if (signalled > 0 && (interrupts > 1 || SecondsSince(stop_sent) > 20)) {
+        kill(-pgid_, SIGKILL);
+        signalled = 2;
+        stop_sent = Clock::now();
+      }
+      if (SecondsSince(last_progress_) >= interval) {
+        Progress(false);
+        last_progress_ = Clock::now();
+      }
+      usleep(100'000);
+    }
+    // Fork-mode jobs outlive their parent for a moment; none may write after this.
+    kill(-pgid_, SIGKILL);
+    HandleArtifacts(/*settled_only=*/false);
+    SalvageJobInputs();
+    fs::remove(o_.out / "fuzzer.pgid", ec);
+    UpdateStatus();
+    execs_before_slice_ = status_.execs;
+    next = (next + 1) % o_.scenarios.size();
+    if (signalled > 0) break;
+    if (interrupts > 0) {
+      why = "interrupted";
       break;
     }
-    const bool time_up = o_.max_time > 0 && SecondsSince(start_) > o_.max_time + 30;
-    const bool found = o_.stop_at_first && !new_findings_.empty();
-    if (signalled == 0 && (interrupts > 0 || time_up || found)) {
-      why = interrupts > 0 ? "interrupted" : found ? "found a new bug" : "max time";
-      if (progress_line_open_) std::fputc('\n', stderr), progress_line_open_ = false;
-      if (interrupts > 0) {
-        absl::FPrintF(stderr, "ptfuzz: stopping (Ctrl-C again to stop at once)...\n");
-      }
-      // SIGTERM, not SIGINT: libFuzzer's fork mode runs its jobs through system(), which ignores
-      // SIGINT in the caller while a job runs; both end libFuzzer the same way (exit 72).
-      kill(-pgid_, SIGTERM);
-      signalled = 1;
-      stop_sent = Clock::now();
-    } else if (signalled > 0 && (interrupts > 1 || SecondsSince(stop_sent) > 20)) {
-      kill(-pgid_, SIGKILL);
-      signalled = 2;
-      stop_sent = Clock::now();
+    if (o_.stop_at_first && !new_findings_.empty()) {
+      why = "found a new bug";
+      break;
     }
-    if (SecondsSince(last_progress_) >= interval) {
-      Progress(false);
-      last_progress_ = Clock::now();
+    if (fuzzer_status == 72 || fuzzer_status == 128 + SIGTERM) {
+      why = "interrupted";
+      break;
     }
-    usleep(100'000);
+    if (fuzzer_status != 0 && fuzzer_status != 77) {
+      why = absl::StrCat("the fuzzer failed with exit status ", fuzzer_status);
+      break;
+    }
+    if (!several) {
+      why = fuzzer_status != 77     ? (o_.runs >= 0 ? "its runs done" : "max time")
+            : new_findings_.empty() ? "the fuzzer crashed without a violation: see problems/"
+                                    : "found a new bug";
+      break;
+    }
+    if (o_.runs >= 0 && next == first) {
+      why = "its runs done in every scenario";
+      break;
+    }
   }
   Progress(true);
-  // Fork-mode jobs outlive their parent for a moment; none may write after this.
-  kill(-pgid_, SIGKILL);
-  HandleArtifacts(/*settled_only=*/false);
-  SalvageJobInputs();
-  fs::remove(o_.out / "fuzzer.pgid");
-  if (why == "the fuzzer finished") {
-    if (fuzzer_status == 0) {
-      why = o_.runs >= 0 ? "its runs done" : "max time";
-    } else if (fuzzer_status == 77 || (!new_findings_.empty() && o_.stop_at_first)) {
-      why = "found a new bug";
-    } else if (fuzzer_status == 72 || fuzzer_status == 128 + SIGTERM) {
-      why = "interrupted";
-    } else {
-      why = absl::StrCat("the fuzzer failed with exit status ", fuzzer_status);
-    }
-  }
+  totals_.next_scenario = static_cast<long long>(next);
   totals_.sessions += 1;
   totals_.seconds += SecondsSince(start_);
   totals_.execs += status_.execs;
-  if (o_.merge && interrupts < 2) Merge();
+  if (o_.merge && interrupts < 2) {
+    for (const std::string& scenario : o_.scenarios) Merge(scenario);
+  }
   if (absl::Status st = totals_.Save(o_.out / "campaign.txt"); !st.ok()) {
     absl::FPrintF(stderr, "ptfuzz: %s\n", std::string(st.message()).c_str());
   }

@@ -52,6 +52,8 @@ struct CampaignOptions {
   std::filesystem::path ptfuzz;                   // this CLI, for the printed replay commands
   int jobs = 1;
   long long max_time = 0;  // seconds; 0 = until interrupted
+  // With several scenarios: seconds of each in turn (a slice), round after round.
+  long long slice_seconds = 60;
   long long runs = -1;     // libFuzzer -runs, -1 = unbounded
   long long seed = -1;     // libFuzzer -seed, -1 = libFuzzer's choice
   // Stop once a finding is stored (a targeted hunt), instead of going on to others.

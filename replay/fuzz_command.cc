@@ -29,6 +29,7 @@ constexpr char kFuzzUsage[] =
     "            [--arch=x86_64|x86_pae|arm64|s390] [--max-time=S] [--jobs=N] [--out=DIR]\n"
     "            [--corpus=DIR] [--seed=N] [--runs=N] [--violation=KIND] [--background=K]\n"
     "            [--mutate-shape] [--keep-going|--stop-at-first] [--no-merge] [--progress=S]\n"
+    "            [--slice=S]\n"
     "  Runs ptfuzz_fuzzer (libFuzzer, fork mode over --jobs processes) on the scenarios, stores\n"
     "  each new bug once, minimized, and shows a progress line. Two ways to use it:\n"
     "  - A hunt: one scenario and one variant (default: gup_vs_zap, fixed). Stops at the first\n"
@@ -38,6 +39,8 @@ constexpr char kFuzzUsage[] =
     "    several scenarios: the fuzzer changes the variant as it mutates), or --keep-going. Runs\n"
     "    until --max-time (default: until Ctrl-C) on every core (--jobs, default all), keeps\n"
     "    going after each finding, and merges the corpus at the end (-set_cover_merge=1).\n"
+    "    Several scenarios are fuzzed in turn, S seconds each (--slice, default 60), each with\n"
+    "    a corpus of its own (DIR/corpus/<scenario>).\n"
     "  What is pinned (--tlb-flush, --memory-model, --arch) stays fixed; what is not, the\n"
     "  fuzzer explores (every flush mode; SC, TSO and the relaxed model).\n"
     "  DIR (default out/<scenario>-<variant>, or out/campaign) holds corpus/, findings/ (one\n"
@@ -65,11 +68,11 @@ int Fail(const std::string& message) {
 
 int FuzzCommand(const std::vector<std::string>& args) {
   CliArgs cli;
-  if (absl::Status st =
-          cli.Parse(args,
-                    {"scenario", "variant", "tlb-flush", "memory-model", "arch", "max-time", "out",
-                     "corpus", "seed", "runs", "jobs", "violation", "background", "progress"},
-                    {"help", "h", "mutate-shape", "keep-going", "stop-at-first", "no-merge"});
+  if (absl::Status st = cli.Parse(
+          args,
+          {"scenario", "variant", "tlb-flush", "memory-model", "arch", "max-time", "out", "corpus",
+           "seed", "runs", "jobs", "violation", "background", "progress", "slice"},
+          {"help", "h", "mutate-shape", "keep-going", "stop-at-first", "no-merge"});
       !st.ok()) {
     std::fprintf(stderr, "ptfuzz: %s\nusage: %s\n", std::string(st.message()).c_str(), kFuzzUsage);
     return kExitUsage;
@@ -128,14 +131,16 @@ int FuzzCommand(const std::vector<std::string>& args) {
   if (cli.Has("keep-going") && cli.Has("stop-at-first")) {
     return Fail("--keep-going and --stop-at-first contradict each other");
   }
-  long long max_time = o.stop_at_first ? 60 : 0, seed = -1, runs = -1, background = 0, progress = 0;
+  long long max_time = o.stop_at_first ? 60 : 0, seed = -1, runs = -1, background = 0, progress = 0,
+            slice = 60;
   long long jobs = o.stop_at_first ? 1 : std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
   for (auto [flag, out] : {std::pair{"max-time", &max_time},
                            {"seed", &seed},
                            {"runs", &runs},
                            {"jobs", &jobs},
                            {"background", &background},
-                           {"progress", &progress}}) {
+                           {"progress", &progress},
+                           {"slice", &slice}}) {
     if (absl::Status st = cli.GetInt(flag, out); !st.ok()) return Fail(std::string(st.message()));
   }
   if (background > kMaxBackgroundActors) {
@@ -151,6 +156,8 @@ int FuzzCommand(const std::vector<std::string>& args) {
   o.runs = runs;
   o.jobs = static_cast<int>(jobs);
   o.progress_seconds = static_cast<int>(progress);
+  if (slice < 5) return Fail("--slice must be at least 5 seconds");
+  o.slice_seconds = slice;
   o.merge = !cli.Has("no-merge");
   if (cli.Has("corpus")) {
     if (!one_scenario) return Fail("--corpus names the seeds of one scenario");

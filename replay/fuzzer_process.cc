@@ -123,8 +123,8 @@ int ExitStatus(int wait_status) {
 }
 
 int RunChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-             const std::string& log) {
-  if (!log.empty()) {
+             const std::string& log, bool append) {
+  if (!log.empty() && !append) {
     // A fresh log, as before: RunChild's callers read it whole.
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) close(fd);

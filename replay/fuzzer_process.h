@@ -42,9 +42,10 @@ int SpawnChild(const std::vector<std::string>& argv, const std::vector<std::stri
 int ExitStatus(int wait_status);
 
 // Runs `argv` with `env` added to the environment, its stdout and stderr into `log` when not
-// empty; returns its exit status (128 + signal when killed), or -1 when it could not run.
+// empty (a fresh file, or appended to with `append`); returns its exit status (128 + signal when
+// killed), or -1 when it could not run.
 int RunChild(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-             const std::string& log = "");
+             const std::string& log = "", bool append = false);
 
 }  // namespace ptfuzz
 

@@ -11,8 +11,8 @@ tmp=$(mktemp -d)
 trap 'pkill -9 -f "$tmp/" 2>/dev/null; rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# 1. A short campaign over every variant of gup_vs_zap and gup_vs_split.
-"$ptfuzz" fuzz --scenario=gup_vs_zap,gup_vs_split --max-time=10 --jobs=2 --progress=2 \
+# 1. A short campaign over every variant of gup_vs_zap and gup_vs_split, 8 s of each in turn.
+"$ptfuzz" fuzz --scenario=gup_vs_zap,gup_vs_split --max-time=16 --slice=8 --jobs=2 --progress=2 \
   --out="$tmp/c" > "$tmp/c.out" 2> "$tmp/c.err"
 status=$?
 [ "$status" -eq 1 ] || { cat "$tmp/c.err"; fail "campaign exited $status, expected 1 (findings)"; }
@@ -42,6 +42,11 @@ grep -o "$(dirname "$ptfuzz")/ptfuzz replay [^ ]*" "$tmp/c.out" | sort -u | whil
 done
 [ -z "$(ls "$tmp/c/artifacts")" ] || fail "crash files left unhandled in artifacts/"
 [ -s "$tmp/c/logs/progress-0.tsv" ] || fail "no progress samples"
+# Each scenario had its slice, with a corpus of its own.
+grep -q '| gup_vs_zap$' "$tmp/c.err" && grep -q '| gup_vs_split$' "$tmp/c.err" ||
+  fail "the progress line does not show both scenarios' slices"
+[ -n "$(ls "$tmp/c/corpus/gup_vs_zap")" ] && [ -n "$(ls "$tmp/c/corpus/gup_vs_split")" ] ||
+  fail "no corpus per scenario"
 grep -q "set_cover_merge\|MERGE" "$tmp/c/logs/merge-0.log" || fail "corpus not merged"
 
 # 2. Resume after kill -9: nothing lost, no stray processes.
@@ -54,7 +59,7 @@ sleep 8
 grep -q "another \`ptfuzz fuzz\` is running" "$tmp/second" || fail "refusal does not say why"
 kill -9 "$runner"
 wait "$runner" 2>/dev/null
-ls "$tmp"/k/corpus > "$tmp/corpus-before"
+(cd "$tmp/k/corpus" && find . -type f) > "$tmp/corpus-before"
 ls "$tmp"/k/findings | grep -v signatures.txt > "$tmp/findings-before"
 [ -s "$tmp/corpus-before" ] || fail "no corpus after 8 s"
 "$ptfuzz" fuzz --scenario=all --max-time=4 --jobs=2 --no-merge --out="$tmp/k" > "$tmp/k2.out" 2>&1
