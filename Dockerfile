@@ -6,8 +6,8 @@
 #   docker run --rm -v "$PWD/out:/src/ptfuzz/out" ptfuzz
 #
 # Findings are written under out/ in the working directory (/src/ptfuzz/out: the campaign's
-# corpus, crash files, and the minimized reproducer in out/<scenario>-<variant>/crashing/), which
-# the -v above keeps on the host after the container is gone. Any other command works too, e.g.
+# corpus, logs, and each minimized reproducer in out/<scenario>-<variant>/findings/<signature>/),
+# which the -v above keeps on the host after the container is gone. Any other command works too, e.g.
 #   docker run --rm -v "$PWD/out:/src/ptfuzz/out" ptfuzz build/ptfuzz replay out/FILE
 #
 # Packages come only from scripts/setup.sh (the list the README's commands install): the base
