@@ -54,8 +54,8 @@ struct CampaignOptions {
   long long max_time = 0;  // seconds; 0 = until interrupted
   // With several scenarios: seconds of each in turn (a slice), round after round.
   long long slice_seconds = 60;
-  long long runs = -1;     // libFuzzer -runs, -1 = unbounded
-  long long seed = -1;     // libFuzzer -seed, -1 = libFuzzer's choice
+  long long runs = -1;  // libFuzzer -runs, -1 = unbounded
+  long long seed = -1;  // libFuzzer -seed, -1 = libFuzzer's choice
   // Stop once a finding is stored (a targeted hunt), instead of going on to others.
   bool stop_at_first = false;
   bool merge = true;         // -set_cover_merge=1 the corpus at the end
