@@ -11,17 +11,13 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <iostream>
-#include <map>
 #include <set>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "core/format_version.h"
 #include "core/run.h"
 #include "core/scenarios/registry.h"
 #include "core/schedule_io.h"
@@ -100,31 +96,9 @@ std::optional<FuzzerStatus> LastStatus(const fs::path& log, std::streamoff from_
   return last;
 }
 
-// Resident memory of the processes in process group `pgid`, in KiB (through /proc).
-long long GroupRssKib(pid_t pgid) {
-  long long total = 0;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return 0;
-  while (dirent* e = readdir(proc)) {
-    int pid = 0;
-    if (!absl::SimpleAtoi(e->d_name, &pid)) continue;
-    if (getpgid(pid) != pgid) continue;
-    std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("VmRSS:", 0) == 0) {
-        long long kib = 0;
-        std::istringstream(line.substr(6)) >> kib;
-        total += kib;
-      }
-    }
-  }
-  closedir(proc);
-  return total;
-}
-
-long long SelfRssKib() {
-  std::ifstream status("/proc/self/status");
+// The VmRSS line of a /proc/<pid>/status file, in KiB (0 when the process is gone).
+long long VmRssKib(const std::string& status_path) {
+  std::ifstream status(status_path);
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) {
@@ -134,6 +108,28 @@ long long SelfRssKib() {
     }
   }
   return 0;
+}
+
+// Resident memory of the processes in process group `pgid`, in KiB.
+long long GroupRssKib(pid_t pgid) {
+  long long total = 0;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return 0;
+  while (dirent* e = readdir(proc)) {
+    int pid = 0;
+    if (absl::SimpleAtoi(e->d_name, &pid) && getpgid(pid) == pgid) {
+      total += VmRssKib(absl::StrCat("/proc/", pid, "/status"));
+    }
+  }
+  closedir(proc);
+  return total;
+}
+
+size_t CountFiles(const fs::path& dir) {
+  size_t n = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) n += e.is_regular_file();
+  return n;
 }
 
 // Totals over every session of a campaign, in OUT/campaign.txt.
@@ -181,7 +177,7 @@ struct Finding {
   fs::path dir;
   std::string summary;  // one line: model, flush, arch, preemptions
   std::string report;   // the replay of the stored schedule
-  std::string crash;    // the fuzzer's crash file, as it was named in artifacts/
+  std::string crash;    // the fuzzer's crash file, moved into `dir`
   std::optional<MinimizeStats> stats;
 };
 
@@ -204,7 +200,6 @@ class Campaign {
   fs::path CorpusOf(const std::string& scenario) const {
     return o_.scenarios.size() == 1 ? corpus_ : corpus_ / scenario;
   }
-  size_t CorpusSize() const;
   absl::Status PinSeeds();
   absl::Status SaveKnownSignatures();
   // `settled_only`: skip files written in the last second (libFuzzer may still be writing them).
@@ -329,15 +324,6 @@ absl::Status Campaign::RecoverMerge(const fs::path& corpus) {
   return absl::OkStatus();
 }
 
-size_t Campaign::CorpusSize() const {
-  size_t n = 0;
-  std::error_code ec;
-  for (const std::string& scenario : o_.scenarios) {
-    for (const auto& e : fs::directory_iterator(CorpusOf(scenario), ec)) n += e.is_regular_file();
-  }
-  return n;
-}
-
 // Inputs fork-mode jobs found that their parent did not merge into the corpus (it merges a job's
 // inputs when the job ends, so a stop or a kill leaves the last jobs' inputs in tmp/).
 void Campaign::SalvageJobInputs() {
@@ -441,20 +427,26 @@ void Campaign::Problem(const fs::path& input, const std::string& why) {
 // What `ptfuzz scenarios` says of `verdict` for this configuration of the variant: its documented
 // bug, another face of it, or unexpected (a fixed variant that violates is either a model bug in
 // ptfuzz or news about the kernel protocol).
-std::string Expectation(const proto::Scenario& scenario, const std::string& verdict) {
+struct Expectation {
+  bool unexpected = false;
+  std::string text;
+};
+Expectation ExpectationOf(const proto::Scenario& scenario, const std::string& verdict) {
   const ScenarioSpec* spec = FindScenario(scenario.name());
   const VariantSpec* v = spec ? FindVariant(*spec, scenario.variant()) : nullptr;
-  if (v == nullptr) return "UNEXPECTED: an unknown variant";
+  if (v == nullptr) return {true, "UNEXPECTED: an unknown variant"};
   const std::string expected(ExpectedVerdict(*v, scenario));
   // Fixed variants violate only where `ptfuzz scenarios` lists an open question (weak memory).
   const bool fixed = scenario.variant() == "fixed";
   if (expected == verdict) {
-    return fixed ? "documented: an open question of the fixed kernel in this configuration"
-                 : "the variant's documented bug";
+    return {false, fixed ? "documented: an open question of the fixed kernel in this configuration"
+                         : "the variant's documented bug"};
   }
-  if (IsAlsoVerdict(*v, verdict)) return "the variant's documented bug, as it may also surface";
-  return absl::StrCat("UNEXPECTED: `ptfuzz scenarios` expects ", expected,
-                      " for this variant and configuration");
+  if (IsAlsoVerdict(*v, verdict)) {
+    return {false, "the variant's documented bug, as it may also surface"};
+  }
+  return {true, absl::StrCat("UNEXPECTED: `ptfuzz scenarios` expects ", expected,
+                             " for this variant and configuration")};
 }
 
 void Campaign::HandleCrash(const fs::path& crash) {
@@ -509,14 +501,13 @@ void Campaign::HandleCrash(const fs::path& crash) {
     absl::FPrintF(stderr, "\nptfuzz: %s\n", std::string(saved.message()).c_str());
     return;  // the crash file stays in artifacts/ and is tried again
   }
-  std::ofstream(tmp_dir / "report.txt") << FormatTextReport(stored, stored_run);
+  const std::string report = FormatTextReport(stored, stored_run);
+  std::ofstream(tmp_dir / "report.txt") << report;
   std::ofstream(tmp_dir / "signature.txt") << signature << "\n";
   const std::string model = std::string(MemoryModelName(MemoryModelOf(stored.scenario())));
-  const std::string verdict = Verdict(stored_run);
-  const std::string expectation = Expectation(stored.scenario(), verdict);
-  const bool unexpected = expectation.rfind("UNEXPECTED", 0) == 0;
-  const std::string summary = absl::StrFormat("%s; %s, tlb flush %s, %s; %s", expectation, model,
-                                              TlbFlushName(stored.scenario().tlb_flush()),
+  const Expectation expectation = ExpectationOf(stored.scenario(), Verdict(stored_run));
+  const std::string summary = absl::StrFormat("%s; %s, tlb flush %s, %s; %s", expectation.text,
+                                              model, TlbFlushName(stored.scenario().tlb_flush()),
                                               ArchFlagName(stored.scenario().arch()), note);
   std::ofstream(tmp_dir / "found.txt")
       << absl::StrFormat("session %d, %.0f s into it, after about %llu executions\n%s\n", session_,
@@ -532,10 +523,9 @@ void Campaign::HandleCrash(const fs::path& crash) {
   if (absl::Status st = SaveKnownSignatures(); !st.ok()) {
     absl::FPrintF(stderr, "\nptfuzz: %s\n", std::string(st.message()).c_str());
   }
-  if (unexpected) ++new_unexpected_;
+  if (expectation.unexpected) ++new_unexpected_;
   new_findings_.push_back({signature, ViolationSignature(*run.violation), final_dir, summary,
-                           FormatTextReport(stored, stored_run),
-                           (final_dir / crash.filename()).string(),
+                           report, (final_dir / crash.filename()).string(),
                            m.ok() ? std::optional<MinimizeStats>(m->stats) : std::nullopt});
   if (progress_line_open_) {
     std::fputc('\n', stderr);
@@ -581,10 +571,10 @@ void Campaign::Progress(bool final_line) {
   const long long rss = pgid_ > 0 ? GroupRssKib(pgid_) : 0;
   peak_rss_kib_ = std::max(peak_rss_kib_, rss);
   const double elapsed = SecondsSince(start_);
-  std::ofstream(progress_tsv_, std::ios::app)
-      << absl::StrFormat("%.0f\t%llu\t%llu\t%llu\t%llu\t%llu\t%zu\t%llu\t%lld\t%lld\n", elapsed,
-                         status_.execs, status_.execs_per_second, status_.cov, status_.features,
-                         status_.corpus, known_.size(), session_duplicates_, rss, SelfRssKib());
+  std::ofstream(progress_tsv_, std::ios::app) << absl::StrFormat(
+      "%.0f\t%llu\t%llu\t%llu\t%llu\t%llu\t%zu\t%llu\t%lld\t%lld\n", elapsed, status_.execs,
+      status_.execs_per_second, status_.cov, status_.features, status_.corpus, known_.size(),
+      session_duplicates_, rss, VmRssKib("/proc/self/status"));
   const std::string line = absl::StrFormat(
       "[%s] %s execs (%s/s) | cov %llu ft %llu | corpus %llu | signatures %zu (%zu new) | "
       "dups %llu | problems %zu | rss %lld MiB%s",
@@ -612,12 +602,11 @@ void Campaign::Merge(const std::string& scenario) {
   std::error_code ec;
   fs::remove_all(merging, ec);
   fs::create_directories(merging, ec);
-  size_t before = 0, after = 0;
-  for (const auto& e : fs::directory_iterator(corpus, ec)) before += e.is_regular_file();
+  const size_t before = CountFiles(corpus);
   const int status =
       RunChild({o_.fuzzer.string(), "-set_cover_merge=1", merging.string(), corpus.string()},
                FuzzerEnv(scenario), log.string(), /*append=*/true);
-  for (const auto& e : fs::directory_iterator(merging, ec)) after += e.is_regular_file();
+  const size_t after = CountFiles(merging);
   corpus_before_merge_ += before;
   if (status != 0 || (after == 0 && before > 0)) {
     absl::FPrintF(stderr, "ptfuzz: merging %s failed (exit %d, see %s); it is kept unmerged\n",

@@ -252,15 +252,8 @@ std::string FormatHtmlReport(const proto::Schedule& schedule, const RunResult& r
                           "<a href=\"#step-%u\">go to step %u</a></div>\n",
                           explanation, result.violation->step, result.violation->step);
   }
-  if (result.outcome == Outcome::kStepBound) {
-    absl::StrAppendFormat(&out,
-                          "<div class=\"note\">STEP BOUND reached after %u steps: a retry loop may "
-                          "be starved (possible livelock); no invariant was violated</div>\n",
-                          result.steps);
-  }
-  if (result.outcome == Outcome::kDivergence) {
-    absl::StrAppendFormat(&out, "<div class=\"note\">DIVERGENCE: %s</div>\n",
-                          HtmlEscape(result.divergence.message()));
+  if (const std::string note = OutcomeNote(result); !note.empty()) {
+    absl::StrAppend(&out, "<div class=\"note\">", HtmlEscape(note), "</div>\n");
   }
   if (result.trace.empty()) {
     absl::StrAppend(&out,

@@ -23,6 +23,20 @@ const char* ActorLabel(const proto::Scenario& s, const TraceEvent& e) {
 
 }  // namespace
 
+std::string OutcomeNote(const RunResult& result) {
+  switch (result.outcome) {
+    case Outcome::kStepBound:
+      return absl::StrFormat(
+          "STEP BOUND reached after %u steps: a retry loop may be starved (possible livelock); no "
+          "invariant was violated",
+          result.steps);
+    case Outcome::kDivergence:
+      return absl::StrCat("DIVERGENCE: ", result.divergence.message());
+    default:
+      return "";
+  }
+}
+
 std::string JsonEscape(absl::string_view s) {
   std::string out;
   for (char c : s) {
@@ -95,14 +109,8 @@ std::string FormatTextReport(const proto::Schedule& schedule, const RunResult& r
   }
   absl::StrAppend(&out, "\n");
   if (result.violation) absl::StrAppend(&out, FormatViolation(*result.violation));
-  if (result.outcome == Outcome::kStepBound) {
-    absl::StrAppendFormat(&out,
-                          "STEP BOUND reached after %u steps: a retry loop may be starved "
-                          "(possible livelock); no invariant was violated\n",
-                          result.steps);
-  }
-  if (result.outcome == Outcome::kDivergence) {
-    absl::StrAppendFormat(&out, "DIVERGENCE: %s\n", result.divergence.message());
+  if (const std::string note = OutcomeNote(result); !note.empty()) {
+    absl::StrAppend(&out, note, "\n");
   }
   absl::StrAppendFormat(&out, "steps %u, context switches %u, preemptions %u, decisions %u\n",
                         result.steps, result.context_switches, result.preemptions,

@@ -22,6 +22,11 @@ std::string FormatJsonReport(const proto::Schedule& schedule, const RunResult& r
 // `s` as the contents of a JSON string literal.
 std::string JsonEscape(absl::string_view s);
 
+// What ended a run that neither finished clean nor violated an invariant, one line without a
+// newline ("STEP BOUND reached ...", "DIVERGENCE: ..."); "" otherwise. Text and HTML reports share
+// it.
+std::string OutcomeNote(const RunResult& result);
+
 // The violation block alone (what the fuzz target prints before trapping).
 std::string FormatViolation(const Violation& v);
 
