@@ -101,9 +101,9 @@ int RecordUnderRr(const std::vector<std::string>& args, const CliArgs& cli,
                   const std::string& path) {
   const std::string dir = cli.Get("rr-dir").value_or(DefaultRrDir(path));
   std::error_code ec;
-  const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  if (ec) {
-    std::fprintf(stderr, "ptfuzz: cannot read /proc/self/exe: %s\n", ec.message().c_str());
+  const std::string self = SelfExe().string();
+  if (self.empty()) {
+    std::fprintf(stderr, "ptfuzz: cannot read /proc/self/exe\n");
     return kExitUsage;
   }
   const RrFacts facts = GatherRrFacts();

@@ -23,10 +23,15 @@ namespace ptfuzz {
 
 namespace fs = std::filesystem;
 
-fs::path SelfDir() {
+fs::path SelfExe() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path(".") : exe.parent_path();
+  return ec ? fs::path() : exe;
+}
+
+fs::path SelfDir() {
+  const fs::path exe = SelfExe();
+  return exe.empty() ? fs::path(".") : exe.parent_path();
 }
 
 fs::path DefaultSeedDir(const std::string& scenario) {

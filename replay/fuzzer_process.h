@@ -12,7 +12,9 @@
 
 namespace ptfuzz {
 
-// The directory of the running binary (through /proc/self/exe), "." when unknown.
+// The running binary (through /proc/self/exe), empty when unknown.
+std::filesystem::path SelfExe();
+// Its directory, "." when unknown.
 std::filesystem::path SelfDir();
 
 // The default seed directory of a scenario: corpus/<scenario>/seed in the source tree.
