@@ -5,15 +5,13 @@
 //
 // A fuzzer rejects every input that does not carry its pins (fuzz/fuzz_target.cc), so seeds of
 // other variants or memory models would be dropped unread. As `ptfuzz fuzz` does for its corpus
-// (PinSeedCorpus(), replay/fuzzer_process.cc), every file of SEED_DIR is loaded, gets the pins
+// (PinSeedCorpus(), fuzz/mutator.h), every file of SEED_DIR is loaded, gets the pins
 // (MakePins() with the same arguments the fuzzer's LLVMFuzzerInitialize passes) and no
 // expectation, and is written in binary, the form the mutator emits, as OUT_DIR/seed-<stem>.
 // Exit 0 on success, 2 with a message naming the file on bad input (no seed at all included).
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <vector>
 
 #include "core/schedule_io.h"
 #include "fuzz/mutator.h"
@@ -44,22 +42,13 @@ int main(int argc, char** argv) {
   if (!fs::is_directory(seed_dir, ec)) return Fail(seed_dir.string() + ": not a directory");
   fs::create_directories(out_dir, ec);
   if (ec) return Fail(out_dir.string() + ": " + ec.message());
-  // Sorted, so that the output does not depend on the directory's order.
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(seed_dir)) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  if (files.empty()) return Fail(seed_dir.string() + ": no seed files");
-  for (const fs::path& f : files) {
-    absl::StatusOr<ptfuzz::proto::Schedule> s = ptfuzz::LoadScheduleFile(f.string());
-    if (!s.ok()) return Fail(std::string(s.status().message()));
-    ptfuzz::ApplyPins(pins, s->mutable_scenario());
-    s->clear_expect();
-    const fs::path out = out_dir / ("seed-" + f.stem().string());
-    if (const absl::Status st = ptfuzz::SaveScheduleFile(*s, out.string()); !st.ok()) {
-      return Fail(std::string(st.message()));
-    }
-  }
-  std::printf("ptfuzz_pin_seeds: %zu seeds of %s pinned into %s\n", files.size(), argv[1],
+  // The same pinning as `ptfuzz fuzz`; an empty seed directory is an error here (a shipped
+  // fuzzer's seed zip holds the scenario's real seeds), not a default seed.
+  if (fs::is_empty(seed_dir, ec)) return Fail(seed_dir.string() + ": no seed files");
+  const absl::StatusOr<int> seeds =
+      ptfuzz::PinSeedCorpus(seed_dir, /*seed_dir_required=*/true, pins, out_dir);
+  if (!seeds.ok()) return Fail(std::string(seeds.status().message()));
+  std::printf("ptfuzz_pin_seeds: %d seeds of %s pinned into %s\n", *seeds, argv[1],
               out_dir.c_str());
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <vector>
 
@@ -438,6 +439,43 @@ bool MatchesPins(const Pins& pins, const proto::Scenario& s) {
          (!pins.memory_model || s.memory_model() == *pins.memory_model) &&
          (!pins.arch || s.arch() == *pins.arch) &&
          (!pins.background || s.background_actors() == *pins.background);
+}
+
+absl::StatusOr<int> PinSeedCorpus(const std::filesystem::path& seed_dir, bool seed_dir_required,
+                                  const Pins& pins, const std::filesystem::path& corpus_dir,
+                                  const std::string& prefix) {
+  int seeds = 0;
+  if (std::filesystem::is_directory(seed_dir)) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(seed_dir))
+      files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const std::filesystem::path& f : files) {
+      absl::StatusOr<proto::Schedule> s = LoadScheduleFile(f.string());
+      if (!s.ok()) return s.status();
+      ApplyPins(pins, s->mutable_scenario());
+      s->clear_expect();
+      if (absl::Status st =
+              SaveScheduleFile(*s, (corpus_dir / (prefix + f.stem().string())).string());
+          !st.ok()) {
+        return st;
+      }
+      ++seeds;
+    }
+  } else if (seed_dir_required) {
+    return absl::InvalidArgumentError(absl::StrCat(seed_dir.string(), ": not a directory"));
+  }
+  if (seeds == 0) {
+    proto::Schedule s;
+    s.set_format_version(kFormatVersion);
+    *s.mutable_scenario() = FindScenario(pins.scenario)->default_scenario();
+    ApplyPins(pins, s.mutable_scenario());
+    if (absl::Status st = SaveScheduleFile(s, (corpus_dir / (prefix + "default")).string());
+        !st.ok()) {
+      return st;
+    }
+  }
+  return seeds;
 }
 
 void NoteRunDecisions(absl::string_view bytes, size_t decisions) {

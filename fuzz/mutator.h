@@ -25,10 +25,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "proto/schedule.pb.h"
 
@@ -62,6 +64,14 @@ void ApplyPins(const Pins& pins, proto::Scenario* scenario);
 
 // True when `scenario` carries every pinned value.
 bool MatchesPins(const Pins& pins, const proto::Scenario& scenario);
+
+// Writes every schedule of `seed_dir` (which must all load), with `pins` applied and no
+// expectation, into `corpus_dir` as binary <prefix><stem> files; when `seed_dir` is not a
+// directory (and `seed_dir_required` is false) or holds none, the pinned default scenario as
+// <prefix>default. Returns how many seed files came from `seed_dir`. REQUIRES: pins.scenario set.
+absl::StatusOr<int> PinSeedCorpus(const std::filesystem::path& seed_dir, bool seed_dir_required,
+                                  const Pins& pins, const std::filesystem::path& corpus_dir,
+                                  const std::string& prefix = "seed-");
 
 // The schedule the last MutateSchedule() or CrossOverSchedules() call wrote, if `bytes` are what
 // it wrote, else nullptr. Such a schedule is what ParseSchedule() makes of those bytes, and it

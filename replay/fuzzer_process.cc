@@ -6,14 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "core/format_version.h"
-#include "core/scenarios/registry.h"
-#include "core/schedule_io.h"
 
 #ifndef PTFUZZ_SOURCE_DIR
 #define PTFUZZ_SOURCE_DIR "."
@@ -36,42 +32,6 @@ fs::path SelfDir() {
 
 fs::path DefaultSeedDir(const std::string& scenario) {
   return fs::path(PTFUZZ_SOURCE_DIR) / "corpus" / scenario / "seed";
-}
-
-absl::StatusOr<int> PinSeedCorpus(const fs::path& seed_dir, bool seed_dir_required,
-                                  const Pins& pins, const fs::path& corpus_dir,
-                                  const std::string& prefix) {
-  int seeds = 0;
-  if (fs::is_directory(seed_dir)) {
-    std::vector<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(seed_dir)) files.push_back(entry.path());
-    std::sort(files.begin(), files.end());
-    for (const fs::path& f : files) {
-      absl::StatusOr<proto::Schedule> s = LoadScheduleFile(f.string());
-      if (!s.ok()) return s.status();
-      ApplyPins(pins, s->mutable_scenario());
-      s->clear_expect();
-      if (absl::Status st =
-              SaveScheduleFile(*s, (corpus_dir / (prefix + f.stem().string())).string());
-          !st.ok()) {
-        return st;
-      }
-      ++seeds;
-    }
-  } else if (seed_dir_required) {
-    return absl::InvalidArgumentError(absl::StrCat(seed_dir.string(), ": not a directory"));
-  }
-  if (seeds == 0) {
-    proto::Schedule s;
-    s.set_format_version(kFormatVersion);
-    *s.mutable_scenario() = FindScenario(pins.scenario)->default_scenario();
-    ApplyPins(pins, s.mutable_scenario());
-    if (absl::Status st = SaveScheduleFile(s, (corpus_dir / (prefix + "default")).string());
-        !st.ok()) {
-      return st;
-    }
-  }
-  return seeds;
 }
 
 std::vector<std::string> PinEnvironment(const std::string& scenario, const std::string& variant,

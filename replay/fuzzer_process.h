@@ -20,14 +20,6 @@ std::filesystem::path SelfDir();
 // The default seed directory of a scenario: corpus/<scenario>/seed in the source tree.
 std::filesystem::path DefaultSeedDir(const std::string& scenario);
 
-// Writes every schedule of `seed_dir` (which must all load), with `pins` applied and no
-// expectation, into `corpus_dir` as binary <prefix><stem> files; when `seed_dir` is not a
-// directory (and `seed_dir_required` is false) or holds none, the pinned default scenario as
-// <prefix>default. Returns how many seed files came from `seed_dir`. REQUIRES: pins.scenario set.
-absl::StatusOr<int> PinSeedCorpus(const std::filesystem::path& seed_dir, bool seed_dir_required,
-                                  const Pins& pins, const std::filesystem::path& corpus_dir,
-                                  const std::string& prefix = "seed-");
-
 // The environment that pins a ptfuzz_fuzzer campaign (fuzz/fuzz_target.cc), as NAME=VALUE.
 std::vector<std::string> PinEnvironment(const std::string& scenario, const std::string& variant,
                                         const std::string& flush, const std::string& model,
